@@ -1,0 +1,27 @@
+/// Failures a client can cause, named as Hook0's stable problem ids; FerryAPI maps each to an HTTP problem.
+public enum DomainError: Error, Sendable, Equatable {
+    /// One or more fields broke a rule (`Validation`).
+    case validation(ValidationErrors)
+    /// The resource does not exist or is not visible to the caller (`NotFound`).
+    case notFound
+    /// The caller may not act on this resource (`Forbidden`).
+    case forbidden
+    /// An event or subscription names an event type the application does not have (`EventTypeDoesNotExist`).
+    case eventTypeDoesNotExist
+    /// An event with this id was already ingested (`EventAlreadyIngested`).
+    case eventAlreadyIngested
+    /// `payload_content_type` is not one Ferry knows (`EventInvalidPayloadContentType`).
+    case invalidPayloadContentType
+    /// A base64 payload does not decode (`EventInvalidBase64Payload`).
+    case invalidBase64Payload
+    /// A JSON payload does not parse (`EventInvalidJsonPayload`).
+    case invalidJSONPayload
+    /// A subscription has neither `labels` nor `label_key` + `label_value` (`LabelsAmbiguity`).
+    case labelsAmbiguity
+    /// The organization still has applications (`OrganizationIsNotEmpty`).
+    case organizationIsNotEmpty
+    /// `from` is after `to` (`InvalidDateRange`).
+    case invalidDateRange
+    /// The request body is not the JSON the route expects (`JsonPayload`).
+    case malformedBody(String)
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Where and how a subscription's deliveries are sent.
+public struct HTTPTarget: Sendable, Equatable {
+    /// Methods Hook0 accepts, uppercase only.
+    public static let allowedMethods: Set<String> = ["GET", "PATCH", "POST", "PUT", "DELETE", "OPTIONS", "HEAD"]
+
+    public var method: String
+    public var url: String
+    /// Extra request headers; names are lower-cased.
+    public var headers: [String: String]
+
+    public init(method: String, url: String, headers: [String: String]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+    }
+}
+
+/// A receiver's interest in some event types (and labels) of one application.
+public struct Subscription: Sendable, Equatable {
+    public var id: UUID
+    public var applicationID: UUID
+    public var isEnabled: Bool
+    public var eventTypes: [String]
+    public var description: String?
+    /// The signing key: this UUID's lowercase string, used as raw bytes (Hook0 and Standard Webhooks).
+    public var secret: UUID
+    public var metadata: [String: String]
+    public var labels: [String: String]
+    public var target: HTTPTarget
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
+        secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.applicationID = applicationID
+        self.isEnabled = isEnabled
+        self.eventTypes = eventTypes
+        self.description = description
+        self.secret = secret
+        self.metadata = metadata
+        self.labels = labels
+        self.target = target
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The Standard Webhooks form of the secret (`whsec_` + base64 of the secret string's UTF-8 bytes).
+    public var standardWebhooksSecret: String {
+        "whsec_" + Data(secret.lowercased.utf8).base64EncodedString()
+    }
+
+    /// Whether an event of `eventType` with `eventLabels` goes to this subscription (decision D5).
+    public func matches(eventType: String, eventLabels: [String: String]) -> Bool {
+        isEnabled && eventTypes.contains(eventType) && LabelMatcher.contains(eventLabels, all: labels)
+    }
+}
+
+/// What a client sends to create or replace a subscription, before the server adds ids and the secret.
+public struct SubscriptionDraft: Sendable, Equatable {
+    public var applicationID: UUID
+    public var isEnabled: Bool
+    public var eventTypes: [String]
+    public var description: String?
+    public var metadata: [String: String]
+    public var labels: [String: String]
+    public var target: HTTPTarget
+
+    public init(
+        applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
+        metadata: [String: String], labels: [String: String], target: HTTPTarget
+    ) {
+        self.applicationID = applicationID
+        self.isEnabled = isEnabled
+        self.eventTypes = eventTypes
+        self.description = description
+        self.metadata = metadata
+        self.labels = labels
+        self.target = target
+    }
+}

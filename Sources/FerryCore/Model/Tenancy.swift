@@ -1,0 +1,90 @@
+import Foundation
+
+/// A tenant: owns applications and service tokens.
+public struct Organization: Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var createdAt: Date
+
+    public init(id: UUID, name: String, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A producer of events inside an organization; subscriptions and event types belong to it.
+public struct Application: Sendable, Equatable {
+    public var id: UUID
+    public var organizationID: UUID
+    public var name: String
+    public var createdAt: Date
+
+    public init(id: UUID, organizationID: UUID, name: String, createdAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A bearer credential scoped to one application (a UUID, as in Hook0).
+public struct ApplicationSecret: Sendable, Equatable {
+    public var token: UUID
+    public var applicationID: UUID
+    public var name: String?
+    public var createdAt: Date
+    public var deletedAt: Date?
+
+    public init(token: UUID, applicationID: UUID, name: String?, createdAt: Date, deletedAt: Date? = nil) {
+        self.token = token
+        self.applicationID = applicationID
+        self.name = name
+        self.createdAt = createdAt
+        self.deletedAt = deletedAt
+    }
+}
+
+/// An organization-wide bearer credential; only its hash is stored.
+public struct ServiceToken: Sendable, Equatable {
+    public var id: UUID
+    public var organizationID: UUID
+    public var name: String
+    /// A non-secret prefix of the token, shown in listings so users can tell tokens apart.
+    public var displayHint: String
+    public var createdAt: Date
+
+    public init(id: UUID, organizationID: UUID, name: String, displayHint: String, createdAt: Date) {
+        self.id = id
+        self.organizationID = organizationID
+        self.name = name
+        self.displayHint = displayHint
+        self.createdAt = createdAt
+    }
+}
+
+/// Who is calling: the master key, a service token of one organization, or a secret of one application.
+public enum Principal: Sendable, Equatable {
+    case master
+    case organization(UUID)
+    case application(organizationID: UUID, applicationID: UUID)
+
+    /// Whether this principal may act on an organization-wide resource of `organizationID`.
+    public func canAccess(organizationID: UUID) -> Bool {
+        switch self {
+        case .master: true
+        case .organization(let own): own == organizationID
+        case .application: false
+        }
+    }
+
+    /// Whether this principal may act on the application `applicationID` of `organizationID`.
+    public func canAccess(applicationID: UUID, organizationID: UUID) -> Bool {
+        switch self {
+        case .master: true
+        case .organization(let own): own == organizationID
+        case .application(let ownOrganization, let ownApplication):
+            ownOrganization == organizationID && ownApplication == applicationID
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// A subscription as a client submits it (POST and the full-replace PUT), before validation.
+public struct SubscriptionSubmission: Sendable, Equatable {
+    public var applicationID: UUID
+    public var isEnabled: Bool
+    public var eventTypes: [String]
+    public var description: String?
+    public var metadata: [String: String]?
+    public var labels: [String: String]?
+    public var labelKey: String?
+    public var labelValue: String?
+    public var targetMethod: String
+    public var targetURL: String
+    public var targetHeaders: [String: String]
+
+    public init(
+        applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
+        metadata: [String: String]?, labels: [String: String]?, labelKey: String?, labelValue: String?,
+        targetMethod: String, targetURL: String, targetHeaders: [String: String]
+    ) {
+        self.applicationID = applicationID
+        self.isEnabled = isEnabled
+        self.eventTypes = eventTypes
+        self.description = description
+        self.metadata = metadata
+        self.labels = labels
+        self.labelKey = labelKey
+        self.labelValue = labelValue
+        self.targetMethod = targetMethod
+        self.targetURL = targetURL
+        self.targetHeaders = targetHeaders
+    }
+
+    /// Checks that either `labels` or both legacy label fields are present (Hook0 does this before anything else).
+    public func resolvedLabels() throws(DomainError) -> [String: String] {
+        if let labels { return labels }
+        if let labelKey, let labelValue { return [labelKey: labelValue] }
+        throw .labelsAmbiguity
+    }
+
+    /// Applies every field rule and returns the normalized draft (header names lower-cased).
+    public func validated() throws(DomainError) -> SubscriptionDraft {
+        let labels = try resolvedLabels()
+        var errors = ValidationErrors()
+        if eventTypes.isEmpty || eventTypes.count > 100 {
+            errors.add("event_types", .length(min: 1, max: 100))
+        }
+        if eventTypes.contains(where: { $0.utf8.isEmpty || $0.utf8.count > 200 }) {
+            errors.add("event_types", ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 bytes"))
+        }
+        if let description {
+            Validator.length(description, field: "description", min: 1, max: 100, into: &errors)
+        }
+        if let metadata {
+            Validator.stringMap(metadata, field: "metadata", minEntries: 0, maxEntries: 50, maxBytes: 50, into: &errors)
+        }
+        if self.labels != nil {
+            Validator.stringMap(labels, field: "labels", minEntries: 1, maxEntries: 10, maxBytes: 50, into: &errors)
+        } else {
+            if let labelKey { Validator.length(labelKey, field: "label_key", min: 1, max: 100, into: &errors) }
+            if let labelValue { Validator.length(labelValue, field: "label_value", min: 1, max: 100, into: &errors) }
+        }
+        var targetErrors = ValidationErrors()
+        if !HTTPTarget.allowedMethods.contains(targetMethod) {
+            targetErrors.add(
+                "method",
+                ValidationIssue(
+                    code: "method", message: "must be one of GET, PATCH, POST, PUT, DELETE, OPTIONS, HEAD (uppercase)",
+                    params: ["value": .string(targetMethod)]))
+        }
+        if targetURL.utf8.count > 1000 {
+            targetErrors.add("url", .length(min: 1, max: 1000))
+        }
+        if targetHeaders.count > 10 {
+            targetErrors.add("headers", .length(min: 0, max: 10))
+        }
+        var normalizedHeaders: [String: String] = [:]
+        for (name, value) in targetHeaders {
+            if name.isEmpty || name.utf8.count > 500 || value.utf8.count > 500 || !HeaderSyntax.isToken(name)
+                || !HeaderSyntax.isFieldValue(value)
+            {
+                targetErrors.add(
+                    "headers",
+                    ValidationIssue(code: "header", message: "invalid header name or value", params: ["value": .string(name)]))
+                continue
+            }
+            normalizedHeaders[name.lowercased()] = value
+        }
+        errors.add("target", nested: targetErrors)
+        if !errors.isEmpty { throw .validation(errors) }
+        guard TargetURL.isAcceptable(targetURL) else {
+            throw .malformedBody("target.url must be an absolute http or https URL with a host")
+        }
+        return SubscriptionDraft(
+            applicationID: applicationID, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
+            metadata: metadata ?? [:], labels: labels,
+            target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders))
+    }
+}
+
+/// Syntax rules for HTTP header names and values (RFC 9110 tokens and field values).
+public enum HeaderSyntax {
+    /// Whether `name` is a valid header field name.
+    public static func isToken(_ name: String) -> Bool {
+        let extra = Set("!#$%&'*+-.^_`|~".utf8)
+        return !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || extra.contains(byte)
+            }
+    }
+
+    /// Whether `value` can be sent as a header value (no control characters other than tab).
+    public static func isFieldValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { byte in byte == 0x09 || (byte >= 0x20 && byte != 0x7F) }
+    }
+}
+
+/// Syntax rules for subscription target URLs.
+public enum TargetURL {
+    /// Whether `text` is an absolute `http`/`https` URL with a host.
+    public static func isAcceptable(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Time-ordered UUIDs (RFC 9562 version 7), used for events, attempts and responses so ids sort by creation.
+public enum UUIDv7 {
+    /// A new version-7 UUID for the given instant.
+    public static func make(at date: Date = Date()) -> UUID {
+        let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(index))))
+        }
+        var generator = SystemRandomNumberGenerator()
+        for index in 6..<16 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+}
+
+extension UUID {
+    /// The lowercase hyphenated form Hook0 uses everywhere on the wire.
+    public var lowercased: String { uuidString.lowercased() }
+}

@@ -1,0 +1,29 @@
+import FerryCore
+
+/// Settings of the delivery worker; every field has the documented default.
+public struct DeliveryConfiguration: Sendable {
+    /// Deliveries in flight at once in this process.
+    public var concurrency: Int = 64
+    /// Jobs claimed per database round trip.
+    public var claimBatchSize: Int = 64
+    /// How long a claimed job stays ours before another worker may take it (must exceed the total timeout).
+    public var lease: Duration = .seconds(60)
+    /// Time allowed to open a connection.
+    public var connectTimeout: Duration = .seconds(5)
+    /// Time allowed for the whole attempt: resolving, connecting, sending and reading the answer.
+    public var totalTimeout: Duration = .seconds(15)
+    /// Time allowed to resolve the target's host name.
+    public var dnsTimeout: Duration = .seconds(5)
+    /// Longest response body stored; the rest is dropped and the response marked truncated.
+    public var responseBodyLimit: Int = 64 * 1024
+    /// When to retry.
+    public var retryPolicy = RetryPolicy()
+    /// Address blocks exempt from the target guard.
+    public var allowedTargetNetworks: [CIDR] = []
+    /// Which `X-Hook0-Signature` versions to emit.
+    public var signatureVersions: Set<Hook0Signature.Version> = [.v1]
+    /// Longest idle wait between checks for due work when nothing signals (a safety net, not the wake-up path).
+    public var maxIdleWait: Duration = .seconds(5)
+
+    public init() {}
+}

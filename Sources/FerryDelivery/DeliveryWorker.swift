@@ -1,0 +1,119 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The delivery service: claims due jobs under a lease, sends them concurrently, records each outcome and
+/// schedules retries. Wakes on the queue's work signal (no fixed polling on the hot path). On graceful shutdown it
+/// stops claiming and lets in-flight deliveries finish (each is bounded by the total timeout).
+public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
+    private let queue: Queue
+    private let deliverer: HTTPDeliverer
+    private let configuration: DeliveryConfiguration
+    private let logger: Logger
+
+    public init(queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger) {
+        self.queue = queue
+        self.deliverer = deliverer
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let state = WorkerState()
+        let signal = queue.workSignal
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                var failures = 0
+                while !state.stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                    let free = configuration.concurrency - state.inFlight.load(ordering: .relaxed)
+                    var claimedFullBatch = false
+                    if free > 0 {
+                        let jobs: [DeliveryJob]
+                        do {
+                            jobs = try await queue.claimDueJobs(
+                                limit: min(free, configuration.claimBatchSize), leaseFor: configuration.lease)
+                            failures = 0
+                        } catch {
+                            failures += 1
+                            logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
+                            try? await Task.sleep(for: .milliseconds(min(30_000, 250 << min(failures, 7))))
+                            continue
+                        }
+                        claimedFullBatch = jobs.count == min(free, configuration.claimBatchSize) && !jobs.isEmpty
+                        for job in jobs {
+                            state.inFlight.add(1, ordering: .relaxed)
+                            group.addTask {
+                                await self.process(job)
+                                state.inFlight.subtract(1, ordering: .relaxed)
+                                signal.signal()
+                            }
+                        }
+                    }
+                    if claimedFullBatch { continue }
+                    await signal.wait(timeout: await idleWait(hasCapacity: free > 0))
+                }
+            }
+        } onGracefulShutdown: {
+            state.stopping.store(true, ordering: .relaxed)
+            signal.signal()
+        }
+    }
+
+    /// How long to sleep when no signal comes: until the next job is due, at most `maxIdleWait`.
+    private func idleWait(hasCapacity: Bool) async -> Duration {
+        guard hasCapacity, let next = try? await queue.nextDueDate() else { return configuration.maxIdleWait }
+        let seconds = next.timeIntervalSinceNow
+        if seconds <= 0 { return .milliseconds(1) }
+        return min(configuration.maxIdleWait, .milliseconds(Int64(seconds * 1000) + 1))
+    }
+
+    /// Delivers one job and records the outcome, retrying the bookkeeping (not the delivery) if the database fails.
+    func process(_ job: DeliveryJob) async {
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        let observation: AttemptObservation
+        switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions) {
+        case .success(let request): observation = await deliverer.deliver(request)
+        case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
+        }
+        let retryAt: Date?
+        switch observation.outcome {
+        case .delivered, .permanent:
+            retryAt = nil
+        case .retryable:
+            retryAt = configuration.retryPolicy.nextDelay(
+                afterRetryCount: job.retryCount, retryAfter: observation.retryAfterSeconds,
+                unitRandom: Double.random(in: 0..<1)
+            ).map { Date().addingTimeInterval($0) }
+        }
+        logger.info(
+            "delivery attempt",
+            metadata: [
+                "attempt_id": "\(job.attemptID.lowercased)", "event_id": "\(job.eventID.lowercased)",
+                "subscription_id": "\(job.subscriptionID.lowercased)", "retry_count": "\(job.retryCount)",
+                "status": "\(observation.httpStatus.map(String.init) ?? "-")",
+                "error": "\(observation.errorName?.rawValue ?? "-")", "elapsed_ms": "\(observation.elapsedMilliseconds)",
+                "retry_at": "\(retryAt.map(Timestamp.format) ?? "-")",
+            ])
+        for attempt in 1...5 {
+            do {
+                if try await !queue.recordOutcome(observation, for: job, retryAt: retryAt) {
+                    logger.notice("attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
+                }
+                return
+            } catch {
+                logger.warning(
+                    "recording outcome failed", metadata: ["attempt_id": "\(job.attemptID.lowercased)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+}
+
+/// Counters shared between the claim loop, its delivery tasks and the shutdown handler.
+private final class WorkerState: Sendable {
+    let stopping = Atomic<Bool>(false)
+    let inFlight = Atomic<Int>(0)
+}

@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import FerryCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Sends delivery requests over HTTP(S) with connection reuse, no redirects, and bounded time and body size,
+/// and reports what happened as an `AttemptObservation`.
+public struct HTTPDeliverer: Sendable {
+    private let client: HTTPClient
+    private let targetGuard: TargetGuard
+    private let configuration: DeliveryConfiguration
+
+    /// Uses `client` (configured by `makeClient`) and checks every target with `targetGuard`.
+    public init(client: HTTPClient, targetGuard: TargetGuard, configuration: DeliveryConfiguration) {
+        self.client = client
+        self.targetGuard = targetGuard
+        self.configuration = configuration
+    }
+
+    /// An HTTP client set up for deliveries: redirects off, connect timeout, pooled keep-alive connections.
+    public static func makeClient(configuration: DeliveryConfiguration) -> HTTPClient {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(
+            connect: .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000),
+            read: .nanoseconds(Int64(configuration.totalTimeout.components.seconds) * 1_000_000_000))
+        clientConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.concurrency))
+        clientConfiguration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+
+    /// Vets the target, sends the request, and reads the answer up to the body limit, all within the total timeout.
+    public func deliver(_ request: DeliveryRequest) async -> AttemptObservation {
+        let started = ContinuousClock.now
+        @Sendable func elapsed() -> Int {
+            let duration = ContinuousClock.now - started
+            return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        }
+        let timeout = configuration.totalTimeout
+        return await withTaskGroup(of: AttemptObservation?.self) { group in
+            group.addTask { await self.perform(request, elapsed: elapsed) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failed(.timeout, elapsedMilliseconds: elapsed())
+        }
+    }
+
+    private func perform(_ request: DeliveryRequest, elapsed: @Sendable () -> Int) async -> AttemptObservation? {
+        let vetted: TargetGuard.VettedTarget
+        switch await targetGuard.vet(request.url) {
+        case .success(let target): vetted = target
+        case .failure(let name): return .failed(name, elapsedMilliseconds: elapsed())
+        }
+        var httpRequest = HTTPClientRequest(url: vetted.requestURL)
+        httpRequest.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers {
+            httpRequest.headers.replaceOrAdd(name: header.name, value: header.value)
+        }
+        if let hostHeader = vetted.hostHeader {
+            httpRequest.headers.replaceOrAdd(name: "host", value: hostHeader)
+        }
+        httpRequest.body = .bytes(ByteBuffer(bytes: request.body))
+        do {
+            let response = try await client.execute(httpRequest, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
+            var body: [UInt8] = []
+            var truncated = false
+            for try await chunk in response.body {
+                let room = configuration.responseBodyLimit - body.count
+                if chunk.readableBytes > room {
+                    body.append(contentsOf: chunk.readableBytesView.prefix(max(0, room)))
+                    truncated = true
+                    break
+                }
+                body.append(contentsOf: chunk.readableBytesView)
+            }
+            var headers: [String: String] = [:]
+            for header in response.headers { headers[header.name.lowercased()] = header.value }
+            return .answered(
+                status: Int(response.status.code), headers: headers, body: body, truncated: truncated,
+                elapsedMilliseconds: elapsed(), retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "retry-after")))
+        } catch {
+            if Task.isCancelled { return nil }
+            return .failed(Self.classify(error), elapsedMilliseconds: elapsed())
+        }
+    }
+
+    /// Maps a transport error to Hook0's error names.
+    static func classify(_ error: any Error) -> ResponseErrorName {
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .connectTimeout, .readTimeout, .deadlineExceeded, .writeTimeout: return .timeout
+            case .invalidURL, .emptyHost, .emptyScheme: return .invalidTarget
+            default: return .connection
+            }
+        }
+        if error is IOError || error is ChannelError { return .connection }
+        if error is HTTPParserError { return .connection }
+        return .unknown
+    }
+}
+
+/// Reads a `Retry-After` header: delay seconds or an HTTP date.
+enum RetryAfter {
+    static func seconds(_ value: String?, now: Date = Date()) -> Double? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds >= 0 { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(0, date.timeIntervalSince(now))
+    }
+}

@@ -1,0 +1,87 @@
+import GRDB
+
+/// Ferry's SQLite schema, as numbered GRDB migrations applied at start-up.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001_initial") { db in
+            for statement in initialSchema {
+                try db.execute(sql: statement)
+            }
+        }
+        return migrator
+    }
+
+    // Times are INTEGER microseconds since the Unix epoch; ids are lowercase UUID text; maps are JSON text.
+    private static let initialSchema = [
+        """
+        CREATE TABLE organization (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)
+        """,
+        """
+        CREATE TABLE application (
+            id TEXT PRIMARY KEY, organization_id TEXT NOT NULL REFERENCES organization(id),
+            name TEXT NOT NULL, created_at INTEGER NOT NULL, deleted_at INTEGER)
+        """,
+        "CREATE INDEX application_organization ON application(organization_id)",
+        """
+        CREATE TABLE application_secret (
+            token TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES application(id),
+            name TEXT, created_at INTEGER NOT NULL, deleted_at INTEGER)
+        """,
+        "CREATE INDEX application_secret_application ON application_secret(application_id)",
+        """
+        CREATE TABLE service_token (
+            id TEXT PRIMARY KEY, organization_id TEXT NOT NULL REFERENCES organization(id),
+            name TEXT NOT NULL, token_hash BLOB NOT NULL UNIQUE, display_hint TEXT NOT NULL,
+            created_at INTEGER NOT NULL, revoked_at INTEGER)
+        """,
+        """
+        CREATE TABLE event_type (
+            application_id TEXT NOT NULL REFERENCES application(id), name TEXT NOT NULL,
+            service TEXT NOT NULL, resource_type TEXT NOT NULL, verb TEXT NOT NULL,
+            created_at INTEGER NOT NULL, deactivated_at INTEGER, PRIMARY KEY (application_id, name))
+        """,
+        """
+        CREATE TABLE subscription (
+            id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES application(id),
+            is_enabled INTEGER NOT NULL, description TEXT, secret TEXT NOT NULL,
+            metadata TEXT NOT NULL, labels TEXT NOT NULL,
+            target_method TEXT NOT NULL, target_url TEXT NOT NULL, target_headers TEXT NOT NULL,
+            created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER)
+        """,
+        "CREATE INDEX subscription_application ON subscription(application_id, created_at)",
+        """
+        CREATE TABLE subscription_event_type (
+            subscription_id TEXT NOT NULL REFERENCES subscription(id), event_type_name TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, event_type_name))
+        """,
+        "CREATE INDEX subscription_event_type_name ON subscription_event_type(event_type_name)",
+        """
+        CREATE TABLE event (
+            id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES application(id),
+            event_type TEXT NOT NULL, payload BLOB NOT NULL, payload_content_type TEXT NOT NULL, ip TEXT,
+            metadata TEXT NOT NULL, labels TEXT NOT NULL, occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL)
+        """,
+        "CREATE INDEX event_application_received ON event(application_id, received_at)",
+        """
+        CREATE TABLE response (
+            id TEXT PRIMARY KEY, application_id TEXT NOT NULL, error_name TEXT, http_code INTEGER,
+            headers TEXT, body BLOB, body_truncated INTEGER NOT NULL DEFAULT 0, elapsed_ms INTEGER)
+        """,
+        // due_at is when the attempt may next be claimed: its delay, or the end of the current lease.
+        """
+        CREATE TABLE request_attempt (
+            id TEXT PRIMARY KEY, application_id TEXT NOT NULL, event_id TEXT NOT NULL REFERENCES event(id),
+            subscription_id TEXT NOT NULL REFERENCES subscription(id),
+            created_at INTEGER NOT NULL, due_at INTEGER NOT NULL, delay_until INTEGER,
+            picked_at INTEGER, claim_token TEXT, failed_at INTEGER, succeeded_at INTEGER,
+            response_id TEXT REFERENCES response(id), retry_count INTEGER NOT NULL DEFAULT 0,
+            CHECK (failed_at IS NULL OR succeeded_at IS NULL))
+        """,
+        "CREATE INDEX request_attempt_due ON request_attempt(due_at) WHERE failed_at IS NULL AND succeeded_at IS NULL",
+        "CREATE INDEX request_attempt_listing ON request_attempt(application_id, created_at DESC, id DESC)",
+        "CREATE INDEX request_attempt_event ON request_attempt(event_id)",
+        "CREATE INDEX request_attempt_subscription ON request_attempt(subscription_id)",
+    ]
+}

@@ -1,0 +1,91 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    private static let attemptColumns = """
+        SELECT ra.*, e.event_type, s.description AS subscription_description, r.http_code
+        FROM request_attempt ra
+        JOIN event e ON e.id = ra.event_id
+        JOIN subscription s ON s.id = ra.subscription_id
+        LEFT JOIN response r ON r.id = ra.response_id
+        """
+
+    public func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt] {
+        var conditions = ["ra.application_id = ?"]
+        var arguments: StatementArguments = [query.applicationID.lowercased]
+        if let eventID = query.eventID {
+            conditions.append("ra.event_id = ?")
+            arguments += [eventID.lowercased]
+        }
+        if let subscriptionID = query.subscriptionID {
+            conditions.append("ra.subscription_id = ?")
+            arguments += [subscriptionID.lowercased]
+        }
+        if let minCreatedAt = query.minCreatedAt {
+            conditions.append("ra.created_at >= ?")
+            arguments += [SQLValues.micros(minCreatedAt)]
+        }
+        if let maxCreatedAt = query.maxCreatedAt {
+            conditions.append("ra.created_at <= ?")
+            arguments += [SQLValues.micros(maxCreatedAt)]
+        }
+        if let types = query.eventTypes, !types.isEmpty {
+            conditions.append("e.event_type IN (\(SQLValues.placeholders(types.count)))")
+            arguments += StatementArguments(types)
+        }
+        if let after = query.after {
+            conditions.append("(ra.created_at < ? OR (ra.created_at = ? AND ra.id < ?))")
+            let micros = SQLValues.micros(after.createdAt)
+            arguments += [micros, micros, after.id.lowercased]
+        }
+        arguments += [query.limit]
+        let sql = """
+            \(Self.attemptColumns)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY ra.created_at DESC, ra.id DESC LIMIT ?
+            """
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.requestAttempt)
+        }
+    }
+
+    public func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "\(Self.attemptColumns) WHERE ra.id = ? AND ra.application_id = ?",
+                arguments: [id.lowercased, applicationID.lowercased]
+            ).map(Self.requestAttempt)
+        }
+    }
+
+    public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM response WHERE id = ? AND application_id = ?",
+                    arguments: [id.lowercased, applicationID.lowercased])
+            else { return nil }
+            return AttemptResponse(
+                id: try SQLValues.uuid(row, "id"), applicationID: try SQLValues.uuid(row, "application_id"),
+                errorName: (row["error_name"] as String?).flatMap(ResponseErrorName.init(rawValue:)),
+                httpCode: row["http_code"], headers: SQLValues.optionalMap(row, "headers"),
+                body: (row["body"] as Data?).map(Array.init), bodyTruncated: row["body_truncated"],
+                elapsedMilliseconds: row["elapsed_ms"])
+        }
+    }
+
+    static func requestAttempt(_ row: Row) throws -> RequestAttempt {
+        RequestAttempt(
+            id: try SQLValues.uuid(row, "id"), applicationID: try SQLValues.uuid(row, "application_id"),
+            eventID: try SQLValues.uuid(row, "event_id"), eventType: row["event_type"],
+            subscriptionID: try SQLValues.uuid(row, "subscription_id"),
+            subscriptionDescription: row["subscription_description"], createdAt: SQLValues.date(row, "created_at"),
+            pickedAt: SQLValues.optionalDate(row, "picked_at"), failedAt: SQLValues.optionalDate(row, "failed_at"),
+            succeededAt: SQLValues.optionalDate(row, "succeeded_at"),
+            delayUntil: SQLValues.optionalDate(row, "delay_until"), responseID: try SQLValues.optionalUUID(row, "response_id"),
+            retryCount: row["retry_count"], httpResponseStatus: row["http_code"])
+    }
+}

@@ -1,0 +1,184 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
+                    """,
+                arguments: [
+                    applicationID.lowercased, eventType.name, eventType.service, eventType.resourceType,
+                    eventType.verb, SQLValues.micros(Date()),
+                ])
+        }
+        return eventType
+    }
+
+    public func eventTypes(applicationID: UUID) async throws -> [EventType] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM event_type WHERE application_id = ? AND deactivated_at IS NULL ORDER BY name",
+                arguments: [applicationID.lowercased]
+            ).map(Self.eventType)
+        }
+    }
+
+    public func eventType(applicationID: UUID, name: String) async throws -> EventType? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM event_type WHERE application_id = ? AND name = ? AND deactivated_at IS NULL",
+                arguments: [applicationID.lowercased, name]
+            ).map(Self.eventType)
+        }
+    }
+
+    public func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE event_type SET deactivated_at = ?
+                    WHERE application_id = ? AND name = ? AND deactivated_at IS NULL
+                    """,
+                arguments: [SQLValues.micros(Date()), applicationID.lowercased, name])
+            return db.changesCount > 0
+        }
+    }
+
+    public func createSubscription(_ draft: SubscriptionDraft, secret: UUID) async throws -> Subscription {
+        let now = Date()
+        let subscription = Subscription(
+            id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
+            description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
+            target: draft.target, createdAt: now, updatedAt: now)
+        try await write { db in
+            try Self.requireActiveEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
+            try db.execute(
+                sql: """
+                    INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
+                        target_method, target_url, target_headers, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    subscription.id.lowercased, draft.applicationID.lowercased, draft.isEnabled, draft.description,
+                    secret.lowercased, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
+                    draft.target.method, draft.target.url, SQLValues.json(draft.target.headers),
+                    SQLValues.micros(now), SQLValues.micros(now),
+                ])
+            try Self.replaceEventTypes(db, subscriptionID: subscription.id, names: draft.eventTypes)
+        }
+        return subscription
+    }
+
+    public func subscriptions(applicationID: UUID) async throws -> [Subscription] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM subscription WHERE application_id = ? AND deleted_at IS NULL ORDER BY created_at, id",
+                arguments: [applicationID.lowercased])
+            return try rows.map { try Self.subscription($0, db) }
+        }
+    }
+
+    public func subscription(id: UUID) async throws -> Subscription? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM subscription WHERE id = ? AND deleted_at IS NULL", arguments: [id.lowercased]
+            ).map { try Self.subscription($0, db) }
+        }
+    }
+
+    public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
+        try await write { db in
+            try Self.requireActiveEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
+            let now = SQLValues.micros(Date())
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET is_enabled = ?, description = ?, metadata = ?, labels = ?,
+                        target_method = ?, target_url = ?, target_headers = ?, updated_at = ?
+                    WHERE id = ? AND application_id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [
+                    draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
+                    draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), now,
+                    id.lowercased, draft.applicationID.lowercased,
+                ])
+            guard db.changesCount > 0 else { return nil }
+            try Self.replaceEventTypes(db, subscriptionID: id, names: draft.eventTypes)
+            if !draft.isEnabled {
+                try Self.cancelPendingAttempts(db, subscriptionID: id, at: now)
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
+                .map { try Self.subscription($0, db) }
+        }
+    }
+
+    public func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool {
+        try await write { db in
+            let now = SQLValues.micros(Date())
+            try db.execute(
+                sql: "UPDATE subscription SET deleted_at = ? WHERE id = ? AND application_id = ? AND deleted_at IS NULL",
+                arguments: [now, id.lowercased, applicationID.lowercased])
+            guard db.changesCount > 0 else { return false }
+            try Self.cancelPendingAttempts(db, subscriptionID: id, at: now)
+            return true
+        }
+    }
+
+    static func cancelPendingAttempts(_ db: Database, subscriptionID: UUID, at now: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE request_attempt SET failed_at = ?
+                WHERE subscription_id = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                """,
+            arguments: [now, subscriptionID.lowercased])
+    }
+
+    private static func requireActiveEventTypes(_ db: Database, applicationID: UUID, names: [String]) throws {
+        let unique = Array(Set(names))
+        let found =
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM event_type
+                    WHERE application_id = ? AND deactivated_at IS NULL AND name IN (\(SQLValues.placeholders(unique.count)))
+                    """,
+                arguments: StatementArguments([applicationID.lowercased] + unique)) ?? 0
+        if found != unique.count { throw DomainError.eventTypeDoesNotExist }
+    }
+
+    private static func replaceEventTypes(_ db: Database, subscriptionID: UUID, names: [String]) throws {
+        try db.execute(
+            sql: "DELETE FROM subscription_event_type WHERE subscription_id = ?", arguments: [subscriptionID.lowercased])
+        for name in Set(names) {
+            try db.execute(
+                sql: "INSERT INTO subscription_event_type (subscription_id, event_type_name) VALUES (?, ?)",
+                arguments: [subscriptionID.lowercased, name])
+        }
+    }
+
+    static func eventType(_ row: Row) -> EventType {
+        EventType(service: row["service"], resourceType: row["resource_type"], verb: row["verb"])
+    }
+
+    static func subscription(_ row: Row, _ db: Database) throws -> Subscription {
+        let id = try SQLValues.uuid(row, "id")
+        let types = try String.fetchAll(
+            db, sql: "SELECT event_type_name FROM subscription_event_type WHERE subscription_id = ? ORDER BY event_type_name",
+            arguments: [id.lowercased])
+        return Subscription(
+            id: id, applicationID: try SQLValues.uuid(row, "application_id"), isEnabled: row["is_enabled"],
+            eventTypes: types, description: row["description"], secret: try SQLValues.uuid(row, "secret"),
+            metadata: SQLValues.map(row, "metadata"), labels: SQLValues.map(row, "labels"),
+            target: HTTPTarget(
+                method: row["target_method"], url: row["target_url"], headers: SQLValues.map(row, "target_headers")),
+            createdAt: SQLValues.date(row, "created_at"), updatedAt: SQLValues.date(row, "updated_at"))
+    }
+}

@@ -1,0 +1,124 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func ingest(_ event: Event) async throws -> Event {
+        try await write(signalsWork: true) { db in
+            let exists = try Row.fetchOne(
+                db, sql: "SELECT 1 FROM event WHERE id = ?", arguments: [event.id.lowercased])
+            if exists != nil { throw DomainError.eventAlreadyIngested }
+            let typeIsActive = try Row.fetchOne(
+                db,
+                sql: "SELECT 1 FROM event_type WHERE application_id = ? AND name = ? AND deactivated_at IS NULL",
+                arguments: [event.applicationID.lowercased, event.eventType])
+            if typeIsActive == nil { throw DomainError.eventTypeDoesNotExist }
+            try db.execute(
+                sql: """
+                    INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata,
+                        labels, occurred_at, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.id.lowercased, event.applicationID.lowercased, event.eventType, Data(event.payload),
+                    event.payloadContentType.rawValue, event.ip, SQLValues.json(event.metadata),
+                    SQLValues.json(event.labels), SQLValues.micros(event.occurredAt), SQLValues.micros(event.receivedAt),
+                ])
+            try Self.fanOut(db, event: event, at: event.receivedAt)
+            return event
+        }
+    }
+
+    /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5).
+    static func fanOut(_ db: Database, event: Event, at now: Date) throws {
+        let candidates = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.id, s.labels FROM subscription s
+                JOIN subscription_event_type t ON t.subscription_id = s.id
+                WHERE s.application_id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND t.event_type_name = ?
+                """,
+            arguments: [event.applicationID.lowercased, event.eventType])
+        let createdAt = SQLValues.micros(now)
+        for row in candidates where LabelMatcher.contains(event.labels, all: SQLValues.map(row, "labels")) {
+            try db.execute(
+                sql: """
+                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                        retry_count)
+                    VALUES (?, ?, ?, ?, ?, ?, 0)
+                    """,
+                arguments: [
+                    UUIDv7.make(at: now).lowercased, event.applicationID.lowercased, event.id.lowercased,
+                    row["id"] as String, createdAt, createdAt,
+                ])
+        }
+    }
+
+    public func events(applicationID: UUID, limit: Int) async throws -> [Event] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM event WHERE application_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
+                arguments: [applicationID.lowercased, limit]
+            ).map(Self.event)
+        }
+    }
+
+    public func event(id: UUID, applicationID: UUID) async throws -> Event? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM event WHERE id = ? AND application_id = ?",
+                arguments: [id.lowercased, applicationID.lowercased]
+            ).map(Self.event)
+        }
+    }
+
+    public func replay(eventID: UUID, applicationID: UUID) async throws -> Bool {
+        try await write(signalsWork: true) { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM event WHERE id = ? AND application_id = ?",
+                    arguments: [eventID.lowercased, applicationID.lowercased])
+            else { return false }
+            try Self.fanOut(db, event: try Self.event(row), at: Date())
+            return true
+        }
+    }
+
+    public func eventsPerDay(applicationIDs: [UUID], from: Date, to: Date) async throws -> [EventsPerDay] {
+        guard !applicationIDs.isEmpty else { return [] }
+        let dayMicros: Int64 = 86_400_000_000
+        let start = SQLValues.micros(from)
+        let end = SQLValues.micros(to) + dayMicros
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT application_id, received_at / \(dayMicros) AS day, COUNT(*) AS amount FROM event
+                    WHERE application_id IN (\(SQLValues.placeholders(applicationIDs.count)))
+                      AND received_at >= ? AND received_at < ?
+                    GROUP BY application_id, day ORDER BY day, application_id
+                    """,
+                arguments: StatementArguments(applicationIDs.map(\.lowercased)) + [start, end]
+            ).map { row in
+                EventsPerDay(
+                    applicationID: try SQLValues.uuid(row, "application_id"),
+                    day: Timestamp.date(microseconds: (row["day"] as Int64) * dayMicros), amount: row["amount"])
+            }
+        }
+    }
+
+    static func event(_ row: Row) throws -> Event {
+        let contentType: String = row["payload_content_type"]
+        guard let payloadContentType = PayloadContentType(rawValue: contentType) else {
+            throw StorageCorruption(description: "unknown payload content type \(contentType)")
+        }
+        return Event(
+            id: try SQLValues.uuid(row, "id"), applicationID: try SQLValues.uuid(row, "application_id"),
+            eventType: row["event_type"], payload: SQLValues.bytes(row, "payload"),
+            payloadContentType: payloadContentType, ip: row["ip"], metadata: SQLValues.map(row, "metadata"),
+            labels: SQLValues.map(row, "labels"), occurredAt: SQLValues.date(row, "occurred_at"),
+            receivedAt: SQLValues.date(row, "received_at"))
+    }
+}

@@ -1,0 +1,132 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
+        let leaseMicros = lease.components.seconds * 1_000_000 + lease.components.attoseconds / 1_000_000_000_000
+        return try await write { db in
+            let now = SQLValues.micros(Date())
+            let claimToken = UUID()
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM request_attempt
+                    WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= ?
+                    ORDER BY due_at LIMIT ?
+                    """,
+                arguments: [now, limit])
+            guard !ids.isEmpty else { return [] }
+            try db.execute(
+                sql: """
+                    UPDATE request_attempt SET picked_at = ?, due_at = ?, claim_token = ?
+                    WHERE id IN (\(SQLValues.placeholders(ids.count)))
+                    """,
+                arguments: [now, now + leaseMicros, claimToken.lowercased] + StatementArguments(ids))
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
+                        e.event_type, e.payload, e.payload_content_type,
+                        s.secret, s.target_method, s.target_url, s.target_headers
+                    FROM request_attempt ra
+                    JOIN event e ON e.id = ra.event_id
+                    JOIN subscription s ON s.id = ra.subscription_id
+                    WHERE ra.id IN (\(SQLValues.placeholders(ids.count)))
+                    ORDER BY ra.due_at
+                    """,
+                arguments: StatementArguments(ids))
+            return try rows.map { row in
+                DeliveryJob(
+                    attemptID: try SQLValues.uuid(row, "id"), claimToken: claimToken,
+                    applicationID: try SQLValues.uuid(row, "application_id"),
+                    eventID: try SQLValues.uuid(row, "event_id"), eventType: row["event_type"],
+                    payload: SQLValues.bytes(row, "payload"), payloadContentType: row["payload_content_type"],
+                    subscriptionID: try SQLValues.uuid(row, "subscription_id"),
+                    secret: try SQLValues.uuid(row, "secret"),
+                    target: HTTPTarget(
+                        method: row["target_method"], url: row["target_url"],
+                        headers: SQLValues.map(row, "target_headers")),
+                    retryCount: row["retry_count"])
+            }
+        }
+    }
+
+    public func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws
+        -> Bool
+    {
+        try await write(signalsWork: retryAt != nil) { db in
+            let now = SQLValues.micros(Date())
+            let responseID = UUIDv7.make()
+            try db.execute(
+                sql: """
+                    INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
+                        elapsed_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    responseID.lowercased, job.applicationID.lowercased, observation.errorName?.rawValue,
+                    observation.httpStatus, observation.headers.map(SQLValues.json), observation.body.map { Data($0) },
+                    observation.bodyTruncated, observation.elapsedMilliseconds,
+                ])
+            let succeeded: Bool
+            if case .delivered = observation.outcome { succeeded = true } else { succeeded = false }
+            try db.execute(
+                sql: """
+                    UPDATE request_attempt SET \(succeeded ? "succeeded_at" : "failed_at") = ?, response_id = ?
+                    WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                    """,
+                arguments: [now, responseID.lowercased, job.attemptID.lowercased, job.claimToken.lowercased])
+            guard db.changesCount > 0 else {
+                // The lease was lost (expired and re-claimed, or the attempt was cancelled): drop this record.
+                try db.execute(sql: "DELETE FROM response WHERE id = ?", arguments: [responseID.lowercased])
+                return false
+            }
+            guard !succeeded, let retryAt else { return true }
+            let stillLive = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
+                    WHERE s.id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+                    """,
+                arguments: [job.subscriptionID.lowercased])
+            guard stillLive != nil else { return true }
+            let delayUntil = SQLValues.micros(retryAt)
+            try db.execute(
+                sql: """
+                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                        delay_until, retry_count)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    UUIDv7.make().lowercased, job.applicationID.lowercased, job.eventID.lowercased,
+                    job.subscriptionID.lowercased, now, delayUntil, delayUntil, job.retryCount + 1,
+                ])
+            return true
+        }
+    }
+
+    public func releaseLeases(of jobs: [DeliveryJob]) async throws {
+        guard !jobs.isEmpty else { return }
+        try await write(signalsWork: true) { db in
+            let now = SQLValues.micros(Date())
+            for job in jobs {
+                try db.execute(
+                    sql: """
+                        UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = ?
+                        WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                        """,
+                    arguments: [now, job.attemptID.lowercased, job.claimToken.lowercased])
+            }
+        }
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MIN(due_at) FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL"
+            ).map(Timestamp.date(microseconds:))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import GRDB
+
+/// Ferry's embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, concurrent readers,
+/// and every write going through group commit.
+public final class SQLiteStore: FerryStore {
+    let pool: DatabasePool
+    let batcher: WriteBatcher
+    public let workSignal: WorkSignal
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public static func open(path: String) async throws -> SQLiteStore {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            SQLiteSchema.migrator.asyncMigrate(pool) { result in
+                switch result {
+                case .success: continuation.resume()
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+        return SQLiteStore(pool: pool)
+    }
+
+    private init(pool: DatabasePool) {
+        self.pool = pool
+        let signal = WorkSignal()
+        self.workSignal = signal
+        self.batcher = WriteBatcher(writer: pool) { signal.signal() }
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    /// Runs a read-only query on a pooled reader connection.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Runs a write in the next group-commit transaction.
+    func write<T: Sendable>(signalsWork: Bool = false, _ body: @escaping @Sendable (Database) throws -> T)
+        async throws -> T
+    {
+        try await batcher.write(signalsWork: signalsWork, body)
+    }
+}

@@ -1,0 +1,50 @@
+import FerryCore
+import Foundation
+
+/// Reading the delivery history: request attempts and recorded responses.
+public protocol AttemptStore: Sendable {
+    /// One page of attempts matching the query, ordered `created_at DESC, id DESC`.
+    func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt]
+    /// One attempt of an application.
+    func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt?
+    /// One response of an application.
+    func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse?
+}
+
+/// Filters and position for listing request attempts.
+public struct AttemptQuery: Sendable, Equatable {
+    public var applicationID: UUID
+    public var eventID: UUID?
+    public var subscriptionID: UUID?
+    public var minCreatedAt: Date?
+    public var maxCreatedAt: Date?
+    public var eventTypes: [String]?
+    /// Continue strictly after this (created_at, id) position, in descending order.
+    public var after: AttemptCursor?
+    public var limit: Int
+
+    public init(
+        applicationID: UUID, eventID: UUID? = nil, subscriptionID: UUID? = nil, minCreatedAt: Date? = nil,
+        maxCreatedAt: Date? = nil, eventTypes: [String]? = nil, after: AttemptCursor? = nil, limit: Int = 50
+    ) {
+        self.applicationID = applicationID
+        self.eventID = eventID
+        self.subscriptionID = subscriptionID
+        self.minCreatedAt = minCreatedAt
+        self.maxCreatedAt = maxCreatedAt
+        self.eventTypes = eventTypes
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// A position in the attempts listing: the last row's creation time and id.
+public struct AttemptCursor: Sendable, Equatable {
+    public var createdAt: Date
+    public var id: UUID
+
+    public init(createdAt: Date, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}

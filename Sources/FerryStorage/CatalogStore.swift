@@ -1,0 +1,25 @@
+import FerryCore
+import Foundation
+
+/// Event types and subscriptions: what an application emits and who wants it.
+public protocol CatalogStore: Sendable {
+    /// Creates an event type, or re-activates it if it exists (Hook0's upsert).
+    func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType
+    /// Active event types of an application, by name.
+    func eventTypes(applicationID: UUID) async throws -> [EventType]
+    /// One active event type, or nil.
+    func eventType(applicationID: UUID, name: String) async throws -> EventType?
+    /// Deactivates an event type; it is then neither listed nor ingestible.
+    func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool
+
+    /// Creates a subscription; throws `DomainError.eventTypeDoesNotExist` if a type is not active.
+    func createSubscription(_ draft: SubscriptionDraft, secret: UUID) async throws -> Subscription
+    /// Live subscriptions of an application, oldest first.
+    func subscriptions(applicationID: UUID) async throws -> [Subscription]
+    /// One live subscription, or nil.
+    func subscription(id: UUID) async throws -> Subscription?
+    /// Replaces a live subscription; disabling it cancels its pending attempts.
+    func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription?
+    /// Soft-deletes a subscription of an application and cancels its pending attempts.
+    func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool
+}
