@@ -17,6 +17,7 @@ public enum Timestamp {
     }
 
     /// Parses an RFC 3339 date-time (`T` or space separator, `Z` or `±hh:mm`, optional fraction of 1–9 digits).
+    /// A date-time with no offset at all is read as UTC (some SDKs send naive timestamps).
     public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         var index = 0
@@ -64,7 +65,7 @@ public enum Timestamp {
                 offsetMinute < 60
             else { return nil }
             offsetSeconds = sign * (offsetHour * 3600 + offsetMinute * 60)
-        } else {
+        } else if index != bytes.count {
             return nil
         }
         guard index == bytes.count else { return nil }

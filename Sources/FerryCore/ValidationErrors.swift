@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON-like value used for validation parameters and free-form details.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
@@ -39,6 +41,15 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+}
+
+extension JSONValue {
+    /// Compact UTF-8 JSON text of this value (slashes unescaped).
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map(Array.init) ?? Array("null".utf8)
     }
 }
 

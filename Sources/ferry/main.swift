@@ -1,1 +1,79 @@
-print("x")
+import ArgumentParser
+import FerryCore
+import FerryServer
+import Foundation
+
+/// The `ferry` command: thin sub-commands over FerryServer.
+@main
+struct Ferry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ferry: a Hook0-compatible webhooks server.",
+        subcommands: [Serve.self, ShowConfig.self, Version.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options shared by commands that read the configuration; each overrides its `FERRY_*` variable.
+struct SettingOptions: ParsableArguments {
+    @Option(help: "Address of the HTTP API (FERRY_LISTEN).") var listen: String?
+    @Option(help: "sqlite:PATH (FERRY_DATABASE_URL).") var databaseUrl: String?
+    @Option(help: "Master API key, a UUID (FERRY_MASTER_API_KEY).") var masterApiKey: String?
+    @Option(help: "Base URL for links (FERRY_PUBLIC_URL).") var publicUrl: String?
+    @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks: String?
+    @Option(help: "Retry delays, e.g. 3s,10s,3m (FERRY_RETRY_SCHEDULE).") var retrySchedule: String?
+    @Option(help: "Retries after the first attempt (FERRY_MAX_RETRIES).") var maxRetries: String?
+    @Option(help: "Retry jitter ratio (FERRY_RETRY_JITTER).") var retryJitter: String?
+    @Option(help: "Deliveries in flight (FERRY_WORKER_CONCURRENCY).") var workerConcurrency: String?
+    @Option(help: "Connect timeout (FERRY_CONNECT_TIMEOUT).") var connectTimeout: String?
+    @Option(help: "Total delivery timeout (FERRY_DELIVERY_TIMEOUT).") var deliveryTimeout: String?
+    @Option(help: "Stored response body bytes (FERRY_RESPONSE_BODY_LIMIT).") var responseBodyLimit: String?
+    @Option(help: "Delivery lease (FERRY_LEASE).") var lease: String?
+    @Option(help: "Signature versions v0,v1 (FERRY_SIGNATURE_VERSIONS).") var signatureVersions: String?
+    @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
+
+    func resolve() throws -> FerryConfiguration {
+        let given: [(String, String?)] = [
+            ("listen", listen), ("database_url", databaseUrl), ("master_api_key", masterApiKey),
+            ("public_url", publicUrl), ("allowed_target_networks", allowedTargetNetworks),
+            ("retry_schedule", retrySchedule), ("max_retries", maxRetries), ("retry_jitter", retryJitter),
+            ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),
+            ("delivery_timeout", deliveryTimeout), ("response_body_limit", responseBodyLimit), ("lease", lease),
+            ("signature_versions", signatureVersions), ("log_level", logLevel),
+        ]
+        let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
+        let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)
+        do {
+            return try FerryConfiguration(reader: reader)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `ferry serve`: the API and the delivery worker in one process.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the delivery worker.")
+    @OptionGroup var settings: SettingOptions
+
+    func run() async throws {
+        try await FerryServer.serve(configuration: try settings.resolve())
+    }
+}
+
+/// `ferry config`: prints the effective configuration, secrets masked.
+struct ShowConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration.")
+    @OptionGroup var settings: SettingOptions
+
+    func run() throws {
+        print(EffectiveConfiguration.describe(try settings.resolve()))
+    }
+}
+
+/// `ferry version`.
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print Ferry's version.")
+
+    func run() {
+        print("ferry \(FerryVersion.current)")
+    }
+}

@@ -1,0 +1,119 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// `/applications` and `/application_secrets`.
+struct ApplicationRoutes<Store: FerryStore> {
+    let api: APIContext<Store>
+
+    func register(on router: Router<FerryRequestContext>) {
+        router.get("/api/v1/applications") { request, _ in
+            let organization = try await api.access.organization(
+                try Query.uuid(request, "organization_id"), for: try await api.principal(request))
+            let applications = try await api.store.applications(organizationID: organization.id)
+            return JSONBody.response(.array(applications.map(Representation.application)))
+        }
+        router.post("/api/v1/applications") { request, _ in
+            let principal = try await api.principal(request)
+            let body = try await JSONBody.decode(ApplicationBody.self, from: request)
+            let organization = try await api.access.organization(body.organizationID.value, for: principal)
+            try Self.validate(name: body.name)
+            let (application, _) = try await api.store.createApplication(organizationID: organization.id, name: body.name)
+            return JSONBody.response(Representation.application(application), status: .created)
+        }
+        router.get("/api/v1/applications/:application_id") { request, context in
+            let application = try await api.access.application(
+                try Query.pathUUID(context, "application_id"), for: try await api.principal(request))
+            return JSONBody.response(try await info(application))
+        }
+        router.put("/api/v1/applications/:application_id") { request, context in
+            let principal = try await api.principal(request)
+            let application = try await api.access.application(try Query.pathUUID(context, "application_id"), for: principal)
+            let body = try await JSONBody.decode(ApplicationBody.self, from: request)
+            try Self.validate(name: body.name)
+            guard let renamed = try await api.store.renameApplication(id: application.id, name: body.name) else {
+                throw ProblemCatalog.notFound
+            }
+            return JSONBody.response(Representation.application(renamed))
+        }
+        router.delete("/api/v1/applications/:application_id") { request, context in
+            let application = try await api.access.application(
+                try Query.pathUUID(context, "application_id"), for: try await api.principal(request))
+            guard try await api.store.deleteApplication(id: application.id) else { throw ProblemCatalog.notFound }
+            return JSONBody.noContent()
+        }
+        registerSecrets(on: router)
+    }
+
+    private func registerSecrets(on router: Router<FerryRequestContext>) {
+        router.get("/api/v1/application_secrets") { request, _ in
+            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let secrets = try await api.store.applicationSecrets(applicationID: application.id)
+            return JSONBody.response(.array(secrets.map(Representation.applicationSecret)))
+        }
+        router.post("/api/v1/application_secrets") { request, _ in
+            let principal = try await api.principal(request)
+            let body = try await JSONBody.decode(ApplicationSecretBody.self, from: request)
+            let application = try await api.access.application(body.applicationID.value, for: principal)
+            try Self.validate(secretName: body.name)
+            let secret = try await api.store.createApplicationSecret(applicationID: application.id, name: body.name)
+            return JSONBody.response(Representation.applicationSecret(secret), status: .created)
+        }
+        router.put("/api/v1/application_secrets/:token") { request, context in
+            let principal = try await api.principal(request)
+            let token = try Query.pathUUID(context, "token")
+            let body = try await JSONBody.decode(ApplicationSecretBody.self, from: request)
+            let application = try await api.access.application(body.applicationID.value, for: principal)
+            try Self.validate(secretName: body.name)
+            guard
+                let secret = try await api.store.renameApplicationSecret(
+                    applicationID: application.id, token: token, name: body.name)
+            else { throw ProblemCatalog.notFound }
+            return JSONBody.response(Representation.applicationSecret(secret))
+        }
+        router.delete("/api/v1/application_secrets/:token") { request, context in
+            let token = try Query.pathUUID(context, "token")
+            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            guard try await api.store.deleteApplicationSecret(applicationID: application.id, token: token) else {
+                throw ProblemCatalog.notFound
+            }
+            return JSONBody.noContent()
+        }
+    }
+
+    private static func validate(name: String) throws {
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.applicationNameMissing }
+        var errors = ValidationErrors()
+        Validator.length(name, field: "name", min: 2, max: 50, into: &errors)
+        if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
+    }
+
+    private static func validate(secretName name: String?) throws {
+        guard let name else { return }
+        var errors = ValidationErrors()
+        Validator.length(name, field: "name", min: 1, max: 50, into: &errors)
+        if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
+    }
+
+    /// ApplicationInfo: the application with quotas, today's consumption and onboarding progress.
+    private func info(_ application: FerryCore.Application) async throws -> JSONValue {
+        let today = Timestamp.parseDay(Timestamp.formatDay(Date())) ?? Date()
+        let eventsToday = try await api.store.eventsPerDay(applicationIDs: [application.id], from: today, to: today)
+            .reduce(0) { $0 + $1.amount }
+        let hasEventType = try await !api.store.eventTypes(applicationID: application.id).isEmpty
+        let hasSubscription = try await !api.store.subscriptions(applicationID: application.id).isEmpty
+        let hasEvent = try await !api.store.events(applicationID: application.id, limit: 1).isEmpty
+        let unlimited = JSONValue.number(Double(Int32.max))
+        func step(_ done: Bool) -> JSONValue { .string(done ? "Done" : "ToDo") }
+        return .object([
+            "application_id": Representation.uuid(application.id),
+            "organization_id": Representation.uuid(application.organizationID), "name": .string(application.name),
+            "quotas": .object(["events_per_day_limit": unlimited, "days_of_events_retention_limit": unlimited]),
+            "consumption": .object(["events_per_day": .number(Double(eventsToday))]),
+            "onboarding_steps": .object([
+                "event_type": step(hasEventType), "subscription": step(hasSubscription), "event": step(hasEvent),
+            ]),
+        ])
+    }
+}

@@ -1,0 +1,54 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds Ferry's HTTP router: every `/api/v1` route over `store`, with problem+json errors and paths
+/// accepted with or without a trailing slash.
+public func buildRouter<Store: FerryStore>(
+    store: Store, configuration: APIConfiguration, logger: Logger
+) -> Router<FerryRequestContext> {
+    let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: ProblemMiddleware(logger: logger))
+    router.add(middleware: RequestLogMiddleware(logger: logger))
+    let api = APIContext(store: store, configuration: configuration)
+    PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
+    OrganizationRoutes(api: api).register(on: router)
+    ApplicationRoutes(api: api).register(on: router)
+    ServiceTokenRoutes(api: api).register(on: router)
+    CatalogRoutes(api: api).register(on: router)
+    EventRoutes(api: api).register(on: router)
+    AttemptRoutes(api: api).register(on: router)
+    return router
+}
+
+/// One log line per request, with method, path, status and duration (never headers or bodies: they hold secrets).
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - started
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "elapsed_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+        return response
+    }
+}
+
+/// The OpenAPI document served at `/api/v1/swagger.json`, loaded from the module's resources.
+enum OpenAPIDocument {
+    static let bytes: ByteBuffer = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+            let data = try? Data(contentsOf: url)
+        else { return ByteBuffer(string: "{}") }
+        return ByteBuffer(bytes: data)
+    }()
+}

@@ -1,0 +1,103 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// `/organizations`: list, create (master key only), get, rename, delete.
+struct OrganizationRoutes<Store: FerryStore> {
+    let api: APIContext<Store>
+
+    func register(on router: Router<FerryRequestContext>) {
+        router.get("/api/v1/organizations") { request, _ in try await list(request) }
+        router.post("/api/v1/organizations") { request, _ in try await create(request) }
+        router.get("/api/v1/organizations/:organization_id") { request, context in
+            try await info(try await api.access.organization(try Query.pathUUID(context, "organization_id"), for: try await api.principal(request)))
+        }
+        router.put("/api/v1/organizations/:organization_id") { request, context in
+            try await rename(request, id: try Query.pathUUID(context, "organization_id"))
+        }
+        router.delete("/api/v1/organizations/:organization_id") { request, context in
+            let organization = try await api.access.organization(
+                try Query.pathUUID(context, "organization_id"), for: try await api.principal(request))
+            guard try await api.store.deleteOrganization(id: organization.id) else { throw ProblemCatalog.notFound }
+            return JSONBody.noContent()
+        }
+    }
+
+    private func list(_ request: Request) async throws -> Response {
+        let principal = try await api.principal(request)
+        let organizations: [Organization]
+        let role: String
+        switch principal {
+        case .master:
+            organizations = try await api.store.organizations(ids: nil)
+            role = "master"
+        case .organization(let id):
+            organizations = try await api.store.organizations(ids: [id])
+            role = "editor"
+        case .application:
+            throw ProblemCatalog.forbidden
+        }
+        return JSONBody.response(.array(organizations.map { Representation.organization($0, role: role) }))
+    }
+
+    private func create(_ request: Request) async throws -> Response {
+        guard try await api.principal(request) == .master else { throw ProblemCatalog.forbidden }
+        let body = try await JSONBody.decode(OrganizationBody.self, from: request)
+        try Self.validate(name: body.name)
+        let organization = try await api.store.createOrganization(name: body.name)
+        return try await info(organization)
+    }
+
+    private func rename(_ request: Request, id: UUID) async throws -> Response {
+        let organization = try await api.access.organization(id, for: try await api.principal(request))
+        let body = try await JSONBody.decode(OrganizationBody.self, from: request)
+        try Self.validate(name: body.name)
+        guard let renamed = try await api.store.renameOrganization(id: organization.id, name: body.name) else {
+            throw ProblemCatalog.notFound
+        }
+        return try await info(renamed)
+    }
+
+    private static func validate(name: String) throws {
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.organizationNameMissing }
+        var errors = ValidationErrors()
+        Validator.length(name, field: "name", min: 2, max: 50, into: &errors)
+        if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
+    }
+
+    /// OrganizationInfo: the organization with quotas, consumption and onboarding progress.
+    private func info(_ organization: Organization) async throws -> Response {
+        let applications = try await api.store.applications(organizationID: organization.id)
+        let today = Timestamp.parseDay(Timestamp.formatDay(Date())) ?? Date()
+        let eventsToday = try await api.store.eventsPerDay(
+            applicationIDs: applications.map(\.id), from: today, to: today
+        ).reduce(0) { $0 + $1.amount }
+        let unlimited = JSONValue.number(Double(Int32.max))
+        let hasApplication = !applications.isEmpty
+        var hasEventType = false
+        var hasSubscription = false
+        for application in applications where !(hasEventType && hasSubscription) {
+            if try await !api.store.eventTypes(applicationID: application.id).isEmpty { hasEventType = true }
+            if try await !api.store.subscriptions(applicationID: application.id).isEmpty { hasSubscription = true }
+        }
+        func step(_ done: Bool) -> JSONValue { .string(done ? "Done" : "ToDo") }
+        return JSONBody.response(
+            .object([
+                "organization_id": Representation.uuid(organization.id), "name": .string(organization.name),
+                "plan": .null, "users": .array([]),
+                "quotas": .object([
+                    "members_per_organization_limit": unlimited, "applications_per_organization_limit": unlimited,
+                    "events_per_day_limit": unlimited, "days_of_events_retention_limit": unlimited,
+                ]),
+                "consumption": .object([
+                    "members": .number(0), "applications": .number(Double(applications.count)),
+                    "events_per_day": .number(Double(eventsToday)),
+                ]),
+                "onboarding_steps": .object([
+                    "application": step(hasApplication), "event_type": step(hasEventType),
+                    "subscription": step(hasSubscription), "event": step(eventsToday > 0),
+                ]),
+            ]))
+    }
+}

@@ -1,0 +1,52 @@
+import FerryCore
+import FerryStorage
+import Hummingbird
+import Logging
+
+/// Turns every error into an `application/problem+json` answer: domain errors into their problem, unknown
+/// routes into `NotFound`, storage outages into 503 `ServiceUnavailable`, and anything else into a logged 500.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch let error as DomainError {
+            return try Problem(error).response(from: request, context: context)
+        } catch let error as HTTPError {
+            let problem: Problem
+            switch error.status.code {
+            case 404: problem = ProblemCatalog.notFound
+            case 413: problem = ProblemCatalog.payloadTooLarge
+            case 405: problem = ProblemCatalog.notFound.with(detail: "This route does not accept \(request.method).")
+            default:
+                problem = Problem(
+                    id: error.status.code >= 500 ? "InternalServerError" : "JsonPayload", status: error.status,
+                    title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
+            }
+            return try problem.response(from: request, context: context)
+        } catch {
+            if StorageFailure.isTransient(error) {
+                logger.warning("database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                return try ProblemCatalog.serviceUnavailable.response(from: request, context: context)
+            }
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try ProblemCatalog.internalServerError.response(from: request, context: context)
+        }
+    }
+}
+
+/// Decides whether a storage error means "try again later" (503) rather than a server bug (500).
+public enum StorageFailure {
+    /// Backends register extra recognisers here at start-up (e.g. SQLite busy, PostgreSQL connection errors).
+    public static func isTransient(_ error: any Error) -> Bool {
+        if let storageError = error as? StorageError { return storageError.isTransient }
+        let text = String(describing: error)
+        return text.contains("SQLITE_BUSY") || text.contains("SQLITE_LOCKED") || text.contains("SQLITE_FULL")
+            || text.contains("SQLITE_IOERR") || text.contains("database is locked")
+    }
+}

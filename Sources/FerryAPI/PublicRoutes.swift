@@ -1,0 +1,69 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// Unauthenticated routes: instance configuration, quotas, health, the problem list, content types and OpenAPI.
+struct PublicRoutes<Store: FerryStore> {
+    let api: APIContext<Store>
+    let openAPIDocument: ByteBuffer
+
+    func register(on router: Router<FerryRequestContext>) {
+        router.get("/api/v1/instance") { _, _ in
+            JSONBody.response(
+                .object([
+                    "biscuit_public_key": .string(""), "registration_disabled": .bool(true),
+                    "password_minimum_length": .number(12), "auto_db_migration": .bool(true),
+                    "application_secret_compatibility": .bool(true), "quota_enforcement": .bool(false),
+                    "support_email_address": .string(""),
+                ]))
+        }
+        router.get("/api/v1/quotas") { _, _ in
+            let unlimited = JSONValue.number(Double(Int32.max))
+            return JSONBody.response(
+                .object([
+                    "enabled": .bool(false),
+                    "limits": .object([
+                        "global_members_per_organization_limit": unlimited,
+                        "global_applications_per_organization_limit": unlimited,
+                        "global_events_per_day_limit": unlimited, "global_days_of_events_retention_limit": unlimited,
+                        "global_subscriptions_per_application_limit": unlimited,
+                        "global_event_types_per_application_limit": unlimited,
+                    ]),
+                ]))
+        }
+        router.get("/api/v1/health") { _, _ in try await health() }
+        router.get("/api/v1/errors") { _, _ in
+            JSONBody.response(.array(ProblemCatalog.all.map(\.body)))
+        }
+        router.get("/api/v1/payload_content_types") { _, _ in
+            JSONBody.response(.array(PayloadContentType.allCases.map { .string($0.rawValue) }))
+        }
+        for path in ["/api/v1/swagger.json", "/api/v1/openapi.json"] {
+            router.get(RouterPath(path)) { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: openAPIDocument))
+            }
+        }
+    }
+
+    /// HealthCheck: times a database round trip; 200 when it answers, 503 otherwise.
+    private func health() async throws -> Response {
+        let started = ContinuousClock.now
+        var healthy = true
+        do {
+            try await api.store.ping()
+        } catch {
+            healthy = false
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return JSONBody.response(
+            .object([
+                "database": .string(healthy ? "ok" : "error"), "database_duration_ms": .number(milliseconds),
+                "pulsar": .null, "pulsar_duration_ms": .null, "object_storage": .null,
+                "object_storage_duration_ms": .null, "total_duration_ms": .number(milliseconds),
+            ]), status: healthy ? .ok : .serviceUnavailable)
+    }
+}

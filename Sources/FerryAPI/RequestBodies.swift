@@ -1,0 +1,134 @@
+import FerryCore
+import Foundation
+
+/// `POST /organizations` and `PUT /organizations/{id}`.
+struct OrganizationBody: Decodable {
+    var name: String
+}
+
+/// `POST /applications` and `PUT /applications/{id}`.
+struct ApplicationBody: Decodable {
+    var organizationID: StrictUUID
+    var name: String
+
+    enum CodingKeys: String, CodingKey {
+        case organizationID = "organization_id"
+        case name
+    }
+}
+
+/// `POST /application_secrets` and `PUT /application_secrets/{token}`.
+struct ApplicationSecretBody: Decodable {
+    var applicationID: StrictUUID
+    var name: String?
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case name
+    }
+}
+
+/// `POST /service_token` and `PUT /service_token/{id}`.
+struct ServiceTokenBody: Decodable {
+    var organizationID: StrictUUID
+    var name: String
+
+    enum CodingKeys: String, CodingKey {
+        case organizationID = "organization_id"
+        case name
+    }
+}
+
+/// `POST /event_types`.
+struct EventTypeBody: Decodable {
+    var applicationID: StrictUUID
+    var service: String
+    var resourceType: String
+    var verb: String
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case service
+        case resourceType = "resource_type"
+        case verb
+    }
+}
+
+/// `POST /event`.
+struct EventBody: Decodable {
+    var applicationID: StrictUUID
+    var eventID: StrictUUID?
+    var eventType: String
+    var payload: String
+    var payloadContentType: String
+    var labels: [String: String]
+    var metadata: [String: String]?
+    var occurredAt: RFC3339Date
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case eventID = "event_id"
+        case eventType = "event_type"
+        case payload
+        case payloadContentType = "payload_content_type"
+        case labels
+        case metadata
+        case occurredAt = "occurred_at"
+    }
+
+    var submission: EventSubmission {
+        EventSubmission(
+            applicationID: applicationID.value, eventID: eventID?.value, eventType: eventType, payload: payload,
+            payloadContentType: payloadContentType, labels: labels, metadata: metadata, occurredAt: occurredAt.value)
+    }
+}
+
+/// `POST /events/{id}/replay`.
+struct ReplayBody: Decodable {
+    var applicationID: StrictUUID
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+    }
+}
+
+/// `POST /subscriptions` and `PUT /subscriptions/{id}` (a full replace).
+struct SubscriptionBody: Decodable {
+    struct Target: Decodable {
+        var type: String
+        var method: String
+        var url: String
+        var headers: [String: String]
+    }
+
+    var applicationID: StrictUUID
+    var isEnabled: Bool
+    var eventTypes: [String]
+    var description: String?
+    var metadata: [String: String]?
+    var labels: [String: String]?
+    var labelKey: String?
+    var labelValue: String?
+    var target: Target
+    var dedicatedWorkers: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case isEnabled = "is_enabled"
+        case eventTypes = "event_types"
+        case description
+        case metadata
+        case labels
+        case labelKey = "label_key"
+        case labelValue = "label_value"
+        case target
+        case dedicatedWorkers = "dedicated_workers"
+    }
+
+    var submission: SubscriptionSubmission {
+        SubscriptionSubmission(
+            applicationID: applicationID.value, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
+            metadata: metadata, labels: labels, labelKey: labelKey, labelValue: labelValue,
+            targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers)
+    }
+}

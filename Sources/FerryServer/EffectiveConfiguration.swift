@@ -1,0 +1,28 @@
+import FerryCore
+import FerryDelivery
+import Logging
+
+/// Text rendering of the effective configuration for `ferry config` (secrets masked).
+public enum EffectiveConfiguration {
+    public static func describe(_ configuration: FerryConfiguration) -> String {
+        let delivery = configuration.delivery
+        let rows: [(String, String)] = [
+            ("listen", "\(configuration.listenHost):\(configuration.listenPort)"),
+            ("database_url", configuration.databaseURL),
+            ("master_api_key", configuration.masterAPIKey == nil ? "(unset)" : "********"),
+            ("public_url", configuration.publicURL),
+            ("allowed_target_networks", delivery.allowedTargetNetworks.map(\.description).joined(separator: ",")),
+            ("retry_schedule", delivery.retryPolicy.schedule.map(DurationText.format).joined(separator: ",")),
+            ("max_retries", String(delivery.retryPolicy.maxRetries)),
+            ("retry_jitter", String(delivery.retryPolicy.jitterRatio)),
+            ("worker_concurrency", String(delivery.concurrency)),
+            ("connect_timeout", "\(delivery.connectTimeout)"),
+            ("delivery_timeout", "\(delivery.totalTimeout)"),
+            ("response_body_limit", String(delivery.responseBodyLimit)),
+            ("lease", "\(delivery.lease)"),
+            ("signature_versions", delivery.signatureVersions.map(\.rawValue).sorted().joined(separator: ",")),
+            ("log_level", configuration.logLevel.rawValue),
+        ]
+        return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")
+    }
+}

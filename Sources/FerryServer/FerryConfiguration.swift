@@ -1,0 +1,124 @@
+import Configuration
+import FerryAPI
+import FerryCore
+import FerryDelivery
+import Foundation
+import Logging
+
+/// Ferry's effective configuration, read once at start-up: command-line flags, then `FERRY_*` environment
+/// variables, then defaults.
+public struct FerryConfiguration: Sendable {
+    public var listenHost: String
+    public var listenPort: Int
+    public var databaseURL: String
+    public var masterAPIKey: String?
+    public var publicURL: String
+    public var delivery: DeliveryConfiguration
+    public var logLevel: Logger.Level
+
+    /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        func value(_ name: String) -> String {
+            guard let setting = FerrySetting.all.first(where: { $0.name == name }) else { return "" }
+            return reader.string(forKey: ConfigKey(stringLiteral: setting.key), isSecret: setting.isSecret)
+                ?? setting.defaultValue
+        }
+        func fail(_ name: String, _ reason: String) -> ConfigurationError {
+            ConfigurationError(setting: name, reason: reason)
+        }
+        let listen = value("listen")
+        guard let (host, port) = Self.parseListen(listen) else {
+            throw fail("listen", "`\(listen)` is not host:port")
+        }
+        listenHost = host
+        listenPort = port
+        databaseURL = value("database_url")
+        let master = value("master_api_key").trimmingCharacters(in: .whitespaces)
+        if !master.isEmpty, UUID(uuidString: master) == nil {
+            throw fail("master_api_key", "must be a UUID")
+        }
+        masterAPIKey = master.isEmpty ? nil : master.lowercased()
+        let configuredURL = value("public_url")
+        publicURL = configuredURL.isEmpty ? "http://\(listen)" : configuredURL
+        var delivery = DeliveryConfiguration()
+        let networks = value("allowed_target_networks").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        delivery.allowedTargetNetworks = try networks.map { text throws(ConfigurationError) in
+            guard let cidr = CIDR(text) else { throw fail("allowed_target_networks", "`\(text)` is not a CIDR") }
+            return cidr
+        }
+        guard let schedule = RetryPolicy.parseSchedule(value("retry_schedule")) else {
+            throw fail("retry_schedule", "expected durations like 3s,10s,3m")
+        }
+        guard let maxRetries = Int(value("max_retries")), maxRetries >= 0 else {
+            throw fail("max_retries", "expected a whole number ≥ 0")
+        }
+        guard let jitter = Double(value("retry_jitter")), (0...1).contains(jitter) else {
+            throw fail("retry_jitter", "expected a ratio between 0 and 1")
+        }
+        delivery.retryPolicy = RetryPolicy(schedule: schedule, maxRetries: maxRetries, jitterRatio: jitter)
+        guard let concurrency = Int(value("worker_concurrency")), concurrency >= 1 else {
+            throw fail("worker_concurrency", "expected a whole number ≥ 1")
+        }
+        delivery.concurrency = concurrency
+        delivery.claimBatchSize = min(concurrency, 64)
+        delivery.connectTimeout = try Self.duration(value("connect_timeout"), "connect_timeout")
+        delivery.totalTimeout = try Self.duration(value("delivery_timeout"), "delivery_timeout")
+        delivery.lease = try Self.duration(value("lease"), "lease")
+        guard delivery.lease > delivery.totalTimeout else {
+            throw fail("lease", "must be longer than delivery_timeout")
+        }
+        guard let bodyLimit = Int(value("response_body_limit")), bodyLimit >= 0 else {
+            throw fail("response_body_limit", "expected a whole number of bytes")
+        }
+        delivery.responseBodyLimit = bodyLimit
+        var versions = Set<Hook0Signature.Version>()
+        for part in value("signature_versions").split(separator: ",") {
+            guard let version = Hook0Signature.Version(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+                throw fail("signature_versions", "expected v0, v1 or both")
+            }
+            versions.insert(version)
+        }
+        guard !versions.isEmpty else { throw fail("signature_versions", "expected v0, v1 or both") }
+        delivery.signatureVersions = versions
+        self.delivery = delivery
+        guard let level = Logger.Level(rawValue: value("log_level").lowercased()) else {
+            throw fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
+        }
+        logLevel = level
+    }
+
+    /// The SQLite file path from a `sqlite:PATH` database URL.
+    public var sqlitePath: String? {
+        guard databaseURL.hasPrefix("sqlite:") else { return nil }
+        var path = String(databaseURL.dropFirst("sqlite:".count))
+        if path.hasPrefix("//") { path.removeFirst(2) }
+        return path.isEmpty ? nil : path
+    }
+
+    static func parseListen(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    private static func duration(_ text: String, _ name: String) throws(ConfigurationError) -> Duration {
+        guard let seconds = DurationText.seconds(text), seconds > 0 else {
+            throw ConfigurationError(setting: name, reason: "`\(text)` is not a duration like 5s or 250ms")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}
+
+/// A setting with a value Ferry cannot use.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var setting: String
+    public var reason: String
+
+    public var description: String {
+        "invalid FERRY_\(setting.uppercased()) / --\(setting.replacingOccurrences(of: "_", with: "-")): \(reason)"
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// One configuration setting: its key (`ferry.worker_concurrency` ↔ `FERRY_WORKER_CONCURRENCY` ↔
+/// `--worker-concurrency`), default and meaning. The README's table and `ferry config` are generated from this list.
+public struct FerrySetting: Sendable {
+    /// The dotted key after `ferry.`, e.g. `worker_concurrency`.
+    public let name: String
+    public let defaultValue: String
+    public let meaning: String
+    public let isSecret: Bool
+
+    /// The environment variable, e.g. `FERRY_WORKER_CONCURRENCY`.
+    public var environmentVariable: String { "FERRY_" + name.uppercased() }
+    /// The command-line flag, e.g. `--worker-concurrency`.
+    public var flag: String { "--" + name.replacingOccurrences(of: "_", with: "-") }
+    /// The configuration key, e.g. `ferry.worker_concurrency`.
+    public var key: String { "ferry." + name }
+
+    /// Every setting Ferry reads.
+    public static let all: [FerrySetting] = [
+        .init("listen", "127.0.0.1:8080", "Address (host:port) of the HTTP API."),
+        .init("database_url", "sqlite:ferry.sqlite", "`sqlite:PATH` for the embedded database."),
+        .init("master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.", secret: true),
+        .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
+        .init("allowed_target_networks", "", "Comma-separated CIDRs exempt from the target-address guard."),
+        .init("retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", "Delays before retry 1, 2, …; the last one repeats."),
+        .init("max_retries", "24", "Retries after the first attempt."),
+        .init("retry_jitter", "0.1", "Each retry delay is scaled by a random factor in 1 ± this ratio."),
+        .init("worker_concurrency", "64", "Deliveries in flight per process."),
+        .init("connect_timeout", "5s", "Time allowed to connect to a receiver."),
+        .init("delivery_timeout", "15s", "Total time allowed for one delivery attempt (resolve, connect, send, read)."),
+        .init("response_body_limit", "65536", "Bytes of a receiver's response body stored; the rest is dropped."),
+        .init("lease", "60s", "How long a claimed delivery stays with its worker before another may take it."),
+        .init("signature_versions", "v1", "X-Hook0-Signature versions to send: `v1`, `v0` or `v0,v1`."),
+        .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
+    ]
+
+    init(_ name: String, _ defaultValue: String, _ meaning: String, secret: Bool = false) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.meaning = meaning
+        self.isSecret = secret
+    }
+}
