@@ -96,6 +96,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/FerryTestSupport",
             swiftSettings: strictSettings
@@ -113,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "FerryDeliveryTests",
             dependencies: [
-                "FerryCore", "FerryStorage", "FerryDelivery", "FerryTestSupport",
+                "FerryCore", "FerryStorage", "FerryDelivery", "FerrySQLite", "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

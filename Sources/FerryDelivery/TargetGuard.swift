@@ -38,7 +38,7 @@ public struct TargetGuard: Sendable {
         if let literal = IPAddress(host) {
             addresses = [literal]
         } else if host.lowercased() == "localhost" || host.lowercased().hasSuffix(".localhost") {
-            addresses = [IPAddress("127.0.0.1"), IPAddress("::1")].compactMap { $0 }
+            addresses = [IPAddress.v4([127, 0, 0, 1])]
         } else {
             switch await resolve(host) {
             case .success(let resolved): addresses = resolved

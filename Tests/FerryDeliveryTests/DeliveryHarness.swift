@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import FerryCore
+import FerryDelivery
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a real delivery worker over a real store against a real loopback receiver.
+struct DeliveryHarness {
+    let store: SQLiteStore
+    let application: Application
+    let subscription: Subscription
+
+    /// Sets up a tenant, an event type and a subscription to `url`, runs the worker during `body`, then stops it.
+    static func run(
+        backend: StoreBackend, url: String, configure: (inout DeliveryConfiguration) -> Void = { _ in },
+        headers: [String: String] = [:], _ body: @Sendable (DeliveryHarness) async throws -> Void
+    ) async throws {
+        var configuration = DeliveryConfiguration()
+        configuration.allowedTargetNetworks = [CIDR("127.0.0.0/8")].compactMap { $0 }
+        configuration.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 2, jitterRatio: 0)
+        configuration.totalTimeout = .seconds(2)
+        configuration.maxIdleWait = .milliseconds(500)
+        configure(&configuration)
+        let finalConfiguration = configuration
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            let subscription = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: url, headers: headers), secret: UUID())
+            let client = HTTPDeliverer.makeClient(configuration: finalConfiguration)
+            var logger = Logger(label: "delivery-test")
+            logger.logLevel = .warning
+            let worker = DeliveryWorker(
+                queue: store,
+                deliverer: HTTPDeliverer(
+                    client: client,
+                    targetGuard: TargetGuard(allowedNetworks: finalConfiguration.allowedTargetNetworks),
+                    configuration: finalConfiguration),
+                configuration: finalConfiguration, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
+            let runner = Task { try await group.run() }
+            let harness = DeliveryHarness(store: store, application: application, subscription: subscription)
+            var failure: (any Error)?
+            do { try await body(harness) } catch { failure = error }
+            await group.triggerGracefulShutdown()
+            _ = await runner.result
+            try await client.shutdown()
+            if let failure { throw failure }
+        }
+    }
+
+    /// Ingests one matching event.
+    @discardableResult
+    func send(payload: String = #"{"amount":42}"#) async throws -> Event {
+        try await store.ingest(Fixtures.event(applicationID: application.id, payload: payload))
+    }
+
+    /// Polls the attempts until `predicate` holds or the timeout passes; returns the last listing.
+    func waitForAttempts(
+        timeout: Duration = .seconds(10), until predicate: ([RequestAttempt]) -> Bool
+    ) async throws -> [RequestAttempt] {
+        let deadline = ContinuousClock.now + timeout
+        var attempts: [RequestAttempt] = []
+        while ContinuousClock.now < deadline {
+            attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id))
+            if predicate(attempts) { return attempts }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return attempts
+    }
+}

@@ -1,0 +1,139 @@
+import FerryCore
+import FerryDelivery
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The worker against real receivers on loopback: signing, retries, errors and limits.
+@Suite struct DeliveryWorkerTests {
+    @Test(arguments: StoreBackend.available)
+    func deliversSignedRequestsThatBothSchemesVerify(backend: StoreBackend) async throws {
+        try await TestReceiver.with { receiver in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url(), headers: ["x-custom": "abc"]) { harness in
+                let event = try await harness.send()
+                let request = try #require(await receiver.waitForRequests(1).first)
+                #expect(request.method == "POST" && request.path == "/hook")
+                #expect(request.body == Array(#"{"amount":42}"#.utf8))
+                #expect(request.headers["content-type"] == "application/json")
+                #expect(request.headers["x-event-id"] == event.id.lowercased)
+                #expect(request.headers["x-event-type"] == "billing.invoice.paid")
+                #expect(request.headers["x-custom"] == "abc")
+                #expect(request.headers["user-agent"] == "Ferry/\(FerryVersion.current)")
+                let secret = harness.subscription.secret.lowercased
+                let signature = try #require(request.headers["x-hook0-signature"])
+                let parts = Dictionary(
+                    signature.split(separator: ",").map { part -> (String, String) in
+                        let pieces = part.split(separator: "=", maxSplits: 1)
+                        return (String(pieces[0]), pieces.count > 1 ? String(pieces[1]) : "")
+                    }, uniquingKeysWith: { first, _ in first })
+                #expect(parts["h"] == "content-type x-custom x-event-id x-event-type")
+                let timestampText = try #require(parts["t"])
+                let timestamp = try #require(Int64(timestampText))
+                let covered = ["content-type", "x-custom", "x-event-id", "x-event-type"].map {
+                    (name: $0, value: request.headers[$0] ?? "")
+                }
+                #expect(parts["v1"] == Hook0Signature(secret: secret).v1(timestamp: timestamp, sortedHeaders: covered, body: request.body))
+                let verifier = try #require(StandardWebhookSignature(whsecSecret: harness.subscription.standardWebhooksSecret))
+                #expect(request.headers["webhook-id"] == event.id.lowercased)
+                #expect(
+                    verifier.verify(
+                        header: request.headers["webhook-signature"] ?? "", messageID: event.id.lowercased,
+                        timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0, body: request.body))
+                #expect(!verifier.verify(
+                    header: request.headers["webhook-signature"] ?? "", messageID: event.id.lowercased,
+                    timestamp: timestamp, body: Array("tampered".utf8)))
+                let attempts = try await harness.waitForAttempts { $0.first?.succeededAt != nil }
+                #expect(attempts.count == 1 && attempts.first?.httpResponseStatus == 200)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func failingReceiverIsRetriedOnScheduleAndThenGivenUp(backend: StoreBackend) async throws {
+        try await TestReceiver.with(reply: { _, _ in .init(status: 500, body: Array("boom".utf8)) }) { receiver in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url()) { harness in
+                try await harness.send()
+                let attempts = try await harness.waitForAttempts { attempts in
+                    attempts.count == 3 && attempts.allSatisfy { $0.failedAt != nil }
+                }
+                #expect(attempts.map(\.retryCount).sorted() == [0, 1, 2])
+                #expect(attempts.allSatisfy { $0.httpResponseStatus == 500 })
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(receiver.requests.count == 3)
+                let arrivals = receiver.requests.map(\.receivedAt)
+                #expect(zip(arrivals, arrivals.dropFirst()).allSatisfy { $1.timeIntervalSince($0) >= 0.15 })
+                let last = try #require(attempts.first { $0.retryCount == 2 })
+                let responseID = try #require(last.responseID)
+                let response = try #require(try await harness.store.response(id: responseID, applicationID: harness.application.id))
+                #expect(response.errorName == .http && response.body == Array("boom".utf8))
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func retryAfterOn429PostponesTheRetry(backend: StoreBackend) async throws {
+        try await TestReceiver.with(reply: { _, number in
+            number == 1 ? .init(status: 429, headers: ["retry-after": "1"]) : .init(status: 204, body: [])
+        }) { receiver in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url()) { harness in
+                try await harness.send()
+                let requests = await receiver.waitForRequests(2)
+                #expect(requests.count == 2)
+                if requests.count == 2 {
+                    #expect(requests[1].receivedAt.timeIntervalSince(requests[0].receivedAt) >= 0.9)
+                }
+                let attempts = try await harness.waitForAttempts { $0.contains { $0.succeededAt != nil } }
+                #expect(attempts.first { $0.retryCount == 1 }?.httpResponseStatus == 204)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func loopbackTargetIsRefusedWhenNotAllowed(backend: StoreBackend) async throws {
+        try await TestReceiver.with { receiver in
+            try await DeliveryHarness.run(
+                backend: backend, url: receiver.url(), configure: { $0.allowedTargetNetworks = [] }
+            ) { harness in
+                try await harness.send()
+                let attempts = try await harness.waitForAttempts { $0.first?.failedAt != nil }
+                let first = try #require(attempts.first { $0.retryCount == 0 })
+                let responseID = try #require(first.responseID)
+                let response = try await harness.store.response(id: responseID, applicationID: harness.application.id)
+                #expect(response?.errorName == .invalidTarget)
+                #expect(receiver.requests.isEmpty)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func slowReceiverTimesOutAndLargeBodiesAreTruncated(backend: StoreBackend) async throws {
+        let big = Array(repeating: UInt8(ascii: "x"), count: 10_000)
+        try await TestReceiver.with(reply: { request, _ in
+            request.path == "/slow" ? .init(status: 200, delay: .seconds(3)) : .init(status: 200, body: big)
+        }) { receiver in
+            try await DeliveryHarness.run(
+                backend: backend, url: receiver.url("/slow"),
+                configure: { $0.totalTimeout = .seconds(1); $0.responseBodyLimit = 1000; $0.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 0) }
+            ) { harness in
+                try await harness.send()
+                let attempts = try await harness.waitForAttempts { $0.first?.failedAt != nil }
+                let responseID = try #require(attempts.first?.responseID)
+                let response = try await harness.store.response(id: responseID, applicationID: harness.application.id)
+                #expect(response?.errorName == .timeout)
+                #expect((response?.elapsedMilliseconds ?? 0) >= 900 && (response?.elapsedMilliseconds ?? 99_999) < 2500)
+
+                var draft = Fixtures.draft(applicationID: harness.application.id, url: receiver.url("/big"))
+                draft.labels = ["tenant": "t1"]
+                _ = try await harness.store.replaceSubscription(id: harness.subscription.id, with: draft)
+                try await harness.send()
+                let done = try await harness.waitForAttempts { $0.contains { $0.succeededAt != nil } }
+                let success = try #require(done.first { $0.succeededAt != nil })
+                let bigID = try #require(success.responseID)
+                let bigResponse = try await harness.store.response(id: bigID, applicationID: harness.application.id)
+                #expect(bigResponse?.body?.count == 1000 && bigResponse?.bodyTruncated == true)
+            }
+        }
+    }
+}

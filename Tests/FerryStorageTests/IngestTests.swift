@@ -1,0 +1,126 @@
+import FerryCore
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Durable ingestion and fan-out, run against every backend.
+@Suite struct IngestTests {
+    @Test(arguments: StoreBackend.available)
+    func fansOutOnlyToEnabledSubscriptionsWhoseTypesAndLabelsMatch(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            try await Fixtures.eventType(in: store, applicationID: application.id, name: ("billing", "invoice", "voided"))
+            let matching = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook", labels: ["tenant": "t1"]),
+                secret: UUID())
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://b.test/hook", labels: ["tenant": "t2"]),
+                secret: UUID())
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://c.test/hook", eventTypes: ["billing.invoice.voided"]),
+                secret: UUID())
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://d.test/hook", enabled: false), secret: UUID())
+            let event = Fixtures.event(applicationID: application.id, labels: ["tenant": "t1", "region": "eu"])
+            _ = try await store.ingest(event)
+            let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id))
+            #expect(attempts.map(\.subscriptionID) == [matching.id])
+            #expect(attempts.first?.retryCount == 0)
+            #expect(attempts.first?.eventID == event.id)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func laterSubscriptionsDoNotReceiveOlderEvents(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            #expect(try await store.requestAttempts(AttemptQuery(applicationID: application.id)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func duplicateEventIDIsRejectedAndWritesNothing(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            let event = Fixtures.event(applicationID: application.id)
+            _ = try await store.ingest(event)
+            await #expect(throws: DomainError.eventAlreadyIngested) {
+                _ = try await store.ingest(Fixtures.event(applicationID: application.id, payload: "{}", id: event.id))
+            }
+            #expect(try await store.requestAttempts(AttemptQuery(applicationID: application.id)).count == 1)
+            #expect(try await store.event(id: event.id, applicationID: application.id)?.payload == event.payload)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func deactivatedEventTypeIsNotIngestibleUntilRecreated(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            let type = try await Fixtures.eventType(in: store, applicationID: application.id)
+            #expect(try await store.deactivateEventType(applicationID: application.id, name: type.name))
+            let event = Fixtures.event(applicationID: application.id)
+            await #expect(throws: DomainError.eventTypeDoesNotExist) { _ = try await store.ingest(event) }
+            #expect(try await store.event(id: event.id, applicationID: application.id) == nil)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.ingest(event)
+            #expect(try await store.event(id: event.id, applicationID: application.id) != nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func concurrentIngestsAllCommitAndOneFailureDoesNotSpoilTheBatch(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        let type = index % 50 == 0 ? "billing.invoice.unknown" : "billing.invoice.paid"
+                        return (try? await store.ingest(Fixtures.event(applicationID: application.id, type: type))) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 294)
+            #expect(try await store.events(applicationID: application.id, limit: 1000).count == 294)
+            var attempts = 0
+            var cursor: AttemptCursor?
+            repeat {
+                let page = try await store.requestAttempts(AttemptQuery(applicationID: application.id, after: cursor))
+                attempts += page.count
+                cursor = page.last.map { AttemptCursor(createdAt: $0.createdAt, id: $0.id) }
+            } while cursor != nil
+            #expect(attempts == 294)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func replayCreatesFreshAttemptsForCurrentlyMatchingSubscriptions(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            let event = try await store.ingest(Fixtures.event(applicationID: application.id))
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://b.test/hook"), secret: UUID())
+            #expect(try await store.replay(eventID: event.id, applicationID: application.id))
+            let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id, eventID: event.id))
+            #expect(attempts.count == 3)
+            #expect(attempts.allSatisfy { $0.retryCount == 0 })
+            #expect(try await !store.replay(eventID: UUID(), applicationID: application.id))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import FerryCore
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Claiming under a lease, recording outcomes and scheduling retries, run against every backend.
+@Suite struct QueueTests {
+    private func prepare(_ store: SQLiteStore, events: Int = 1) async throws -> (Application, Subscription) {
+        let (_, application) = try await Fixtures.tenant(in: store)
+        try await Fixtures.eventType(in: store, applicationID: application.id)
+        let subscription = try await store.createSubscription(
+            Fixtures.draft(applicationID: application.id, url: "http://a.test/hook", headers: ["x-custom": "1"]),
+            secret: UUID())
+        for _ in 0..<events { _ = try await store.ingest(Fixtures.event(applicationID: application.id)) }
+        return (application, subscription)
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func claimLeasesJobsSoNoOtherClaimTakesThemUntilTheLeaseExpires(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, subscription) = try await prepare(store, events: 3)
+            let first = try await store.claimDueJobs(limit: 10, leaseFor: .milliseconds(300))
+            #expect(first.count == 3)
+            #expect(first.allSatisfy { $0.secret == subscription.secret && $0.target.headers == ["x-custom": "1"] })
+            #expect(first.first?.payload == Array(#"{"amount":42}"#.utf8))
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30)).isEmpty)
+            try await Task.sleep(for: .milliseconds(400))
+            let reclaimed = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30))
+            #expect(Set(reclaimed.map(\.attemptID)) == Set(first.map(\.attemptID)))
+            let stale = try await store.recordOutcome(
+                .answered(status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil),
+                for: first[0], retryAt: nil)
+            #expect(stale == false)
+            let current = try await store.recordOutcome(
+                .answered(status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil),
+                for: try #require(reclaimed.first { $0.attemptID == first[0].attemptID }), retryAt: nil)
+            #expect(current == true)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func failureSchedulesARetryAttemptThatIsNotDueBeforeItsDelay(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, _) = try await prepare(store)
+            let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
+            let retryAt = Date().addingTimeInterval(0.5)
+            let observation = AttemptObservation.answered(
+                status: 503, headers: ["retry-after": "1"], body: Array("busy".utf8), truncated: false,
+                elapsedMilliseconds: 7, retryAfterSeconds: 1)
+            #expect(try await store.recordOutcome(observation, for: job, retryAt: retryAt))
+            let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id))
+            #expect(attempts.count == 2)
+            let retry = try #require(attempts.first { $0.retryCount == 1 })
+            let failed = try #require(attempts.first { $0.retryCount == 0 })
+            #expect(failed.failedAt != nil && failed.succeededAt == nil && failed.httpResponseStatus == 503)
+            #expect(abs((retry.delayUntil ?? .distantPast).timeIntervalSince(retryAt)) < 0.001)
+            if case .waiting = retry.status(at: Date()) {} else { Issue.record("retry should be waiting") }
+            let responseID = try #require(failed.responseID)
+            let response = try #require(try await store.response(id: responseID, applicationID: application.id))
+            #expect(response.errorName == .http && response.httpCode == 503 && response.body == Array("busy".utf8))
+            #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30)).isEmpty)
+            let next = try #require(try await store.nextDueDate())
+            #expect(abs(next.timeIntervalSince(retryAt)) < 0.001)
+            try await Task.sleep(for: .milliseconds(600))
+            let due = try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30))
+            #expect(due.map(\.retryCount) == [1])
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func disablingASubscriptionCancelsPendingAttemptsAndStopsRetries(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, subscription) = try await prepare(store, events: 2)
+            let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
+            var draft = Fixtures.draft(applicationID: application.id, url: "http://a.test/hook")
+            draft.isEnabled = false
+            _ = try await store.replaceSubscription(id: subscription.id, with: draft)
+            let recorded = try await store.recordOutcome(
+                .failed(.connection, elapsedMilliseconds: 3), for: job, retryAt: Date())
+            #expect(recorded == false)
+            let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id))
+            #expect(attempts.count == 2)
+            #expect(attempts.allSatisfy { $0.failedAt != nil })
+            #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func releasedLeasesAreClaimableAtOnce(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            _ = try await prepare(store, events: 2)
+            let jobs = try await store.claimDueJobs(limit: 5, leaseFor: .seconds(60))
+            #expect(jobs.count == 2)
+            try await store.releaseLeases(of: jobs)
+            #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(60)).count == 2)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func attemptsPaginateNewestFirstWithoutGapsOrRepeats(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, _) = try await prepare(store, events: 120)
+            var seen: [RequestAttempt] = []
+            var cursor: AttemptCursor?
+            var pages: [Int] = []
+            repeat {
+                let page = try await store.requestAttempts(AttemptQuery(applicationID: application.id, after: cursor))
+                pages.append(page.count)
+                seen += page
+                cursor = page.last.map { AttemptCursor(createdAt: $0.createdAt, id: $0.id) }
+            } while cursor != nil
+            #expect(pages == [50, 50, 20, 0])
+            #expect(Set(seen.map(\.id)).count == 120)
+            let keys = seen.map { ($0.createdAt, $0.id.uuidString.lowercased()) }
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) })
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import FerryCore
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Organizations, applications and credentials, run against every backend.
+@Suite struct TenancyTests {
+    @Test(arguments: StoreBackend.available)
+    func serviceTokensAreFoundByHashUntilRevoked(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (organization, _) = try await Fixtures.tenant(in: store)
+            let hash = Array(repeating: UInt8(7), count: 32)
+            let token = try await store.createServiceToken(
+                organizationID: organization.id, name: "ci", tokenHash: hash, displayHint: "fst_abc…")
+            #expect(try await store.liveServiceToken(tokenHash: hash)?.id == token.id)
+            #expect(try await store.liveServiceToken(tokenHash: Array(repeating: 8, count: 32)) == nil)
+            #expect(try await store.revokeServiceToken(id: token.id, organizationID: organization.id))
+            #expect(try await store.liveServiceToken(tokenHash: hash) == nil)
+            #expect(try await store.serviceTokens(organizationID: organization.id).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func applicationSecretsAuthenticateOnlyWhileTheyAndTheirApplicationLive(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (organization, application) = try await Fixtures.tenant(in: store)
+            let defaultSecret = try #require(try await store.applicationSecrets(applicationID: application.id).first)
+            #expect(defaultSecret.name == "Default")
+            let extra = try await store.createApplicationSecret(applicationID: application.id, name: "extra")
+            #expect(try await store.liveApplicationSecret(token: extra.token)?.1.organizationID == organization.id)
+            #expect(try await store.deleteApplicationSecret(applicationID: application.id, token: extra.token))
+            #expect(try await store.liveApplicationSecret(token: extra.token) == nil)
+            #expect(try await store.deleteApplication(id: application.id))
+            #expect(try await store.liveApplicationSecret(token: defaultSecret.token) == nil)
+            #expect(try await store.application(id: application.id) == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func organizationWithLiveApplicationsCannotBeDeleted(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (organization, application) = try await Fixtures.tenant(in: store)
+            await #expect(throws: DomainError.organizationIsNotEmpty) {
+                _ = try await store.deleteOrganization(id: organization.id)
+            }
+            _ = try await store.deleteApplication(id: application.id)
+            #expect(try await store.deleteOrganization(id: organization.id))
+            #expect(try await store.organization(id: organization.id) == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func deletingAnApplicationCancelsItsPendingAttempts(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+            _ = try await store.deleteApplication(id: application.id)
+            #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func eventTypeUpsertReactivatesAndSubscriptionsNeedActiveTypes(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            await #expect(throws: DomainError.eventTypeDoesNotExist) {
+                _ = try await store.createSubscription(
+                    Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            }
+            let type = try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.deactivateEventType(applicationID: application.id, name: type.name)
+            #expect(try await store.eventTypes(applicationID: application.id).isEmpty)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            #expect(try await store.eventTypes(applicationID: application.id).map(\.name) == ["billing.invoice.paid"])
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import FerryCore
+import FerrySQLite
+import FerryStorage
+import Foundation
+
+/// The storage backends every storage and integration suite runs against (one source, parametrized).
+public enum StoreBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite
+
+    public var description: String { rawValue }
+
+    /// Every backend available in this run.
+    public static var available: [StoreBackend] { allCases }
+
+    /// Runs `body` with a fresh, migrated, empty store of this backend, then removes it.
+    public func withStore<T: Sendable>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
+        let directory = try TemporaryDirectory()
+        let store = try await SQLiteStore.open(path: directory.path + "/ferry.sqlite")
+        do {
+            let result = try await body(store)
+            try await store.close()
+            directory.remove()
+            return result
+        } catch {
+            try? await store.close()
+            directory.remove()
+            throw error
+        }
+    }
+}
+
+/// A fresh directory under the system temporary directory.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init() throws {
+        path = NSTemporaryDirectory() + "ferry-test-" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Builders for test fixtures: each test makes its own organization and application.
+public enum Fixtures {
+    /// A new organization and application in `store`.
+    public static func tenant(in store: some FerryStore) async throws -> (Organization, Application) {
+        let organization = try await store.createOrganization(name: "org \(UUID().uuidString.prefix(8))")
+        let (application, _) = try await store.createApplication(organizationID: organization.id, name: "app")
+        return (organization, application)
+    }
+
+    /// A subscription draft for `url` on `eventTypes` with `labels`.
+    public static func draft(
+        applicationID: UUID, url: String, eventTypes: [String] = ["billing.invoice.paid"],
+        labels: [String: String] = ["tenant": "t1"], headers: [String: String] = [:], enabled: Bool = true
+    ) -> SubscriptionDraft {
+        SubscriptionDraft(
+            applicationID: applicationID, isEnabled: enabled, eventTypes: eventTypes, description: "test",
+            metadata: [:], labels: labels, target: HTTPTarget(method: "POST", url: url, headers: headers))
+    }
+
+    /// An event ready to ingest.
+    public static func event(
+        applicationID: UUID, type: String = "billing.invoice.paid", labels: [String: String] = ["tenant": "t1"],
+        payload: String = #"{"amount":42}"#, id: UUID = UUIDv7.make()
+    ) -> Event {
+        Event(
+            id: id, applicationID: applicationID, eventType: type, payload: Array(payload.utf8),
+            payloadContentType: .json, ip: "127.0.0.1", metadata: [:], labels: labels, occurredAt: Date(),
+            receivedAt: Date())
+    }
+
+    /// Declares the event type `billing.invoice.paid` (or another) for an application.
+    @discardableResult
+    public static func eventType(
+        in store: some FerryStore, applicationID: UUID, name: (String, String, String) = ("billing", "invoice", "paid")
+    ) async throws -> EventType {
+        try await store.upsertEventType(
+            applicationID: applicationID, EventType(service: name.0, resourceType: name.1, verb: name.2))
+    }
+}
