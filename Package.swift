@@ -124,9 +124,10 @@ let package = Package(
         .testTarget(
             name: "FerryServerTests",
             dependencies: [
-                "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryTestSupport",
+                "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryDelivery", "FerrySQLite", "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

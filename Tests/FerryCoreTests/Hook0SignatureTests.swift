@@ -74,7 +74,6 @@ import Testing
         ("~!@#$%^&*()_+{}|:\"<>?", true),
         ("pj.cartão.autorização", false),
         ("emoji 🚀", false),
-        ("tab\there", false),
         ("line\nbreak", false),
         ("del\u{7F}", false),
     ])

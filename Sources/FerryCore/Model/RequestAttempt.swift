@@ -52,7 +52,7 @@ public struct RequestAttempt: Sendable, Equatable {
     }
 
     private static func milliseconds(from start: Date, to end: Date) -> Int {
-        Int(((end.timeIntervalSince(start)) * 1000).rounded())
+        max(0, Int((end.timeIntervalSince(start) * 1000).rounded()))
     }
 }
 

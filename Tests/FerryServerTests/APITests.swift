@@ -1,0 +1,177 @@
+import FerryCore
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// The HTTP API through the real router: status codes, problem bodies, authorization and pagination.
+@Suite struct APITests {
+    @Test(arguments: StoreBackend.available)
+    func ingestAnswers201ThenRejectsTheSameIDWith409(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            let created = try await api.call(
+                .post, "/api/v1/event_types/", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "service": "billing", "resource_type": "invoice",
+                    "verb": "paid",
+                ]))
+            #expect(created.status == 201 && created.string("event_type_name") == "billing.invoice.paid")
+            let id = UUIDv7.make().lowercased
+            let first = try await api.call(.post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application, id: id))
+            #expect(first.status == 201)
+            #expect(first.string("event_id") == id && first.string("application_id") == tenant.application)
+            #expect(first.string("received_at")?.hasSuffix("Z") == true)
+            let again = try await api.call(.post, "/api/v1/event/", token: tenant.token, body: APIClient.eventBody(application: tenant.application, id: id))
+            #expect(again.status == 409 && again.string("id") == "EventAlreadyIngested")
+            #expect(again.headers[.contentType] == "application/problem+json")
+            let event = try await api.call(.get, "/api/v1/events/\(id)?application_id=\(tenant.application)", token: tenant.token)
+            #expect(event.status == 200)
+            #expect(event.string("payload") == Data(#"{"amount":42}"#.utf8).base64EncodedString())
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func badInputGetsTheContractsProblems(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            let noAuth = try await api.call(.get, "/api/v1/organizations")
+            #expect(noAuth.status == 401 && noAuth.string("id") == "AuthNoAuthorizationHeader")
+            let badToken = try await api.call(.get, "/api/v1/organizations", token: "fst_nope")
+            #expect(badToken.status == 403 && badToken.string("id") == "AuthInvalidBiscuit")
+            let malformed = try await api.call(.post, "/api/v1/event", token: tenant.token, rawBody: "{not json")
+            #expect(malformed.status == 400 && malformed.string("id") == "JsonPayload")
+            #expect(malformed["validation"] == .null)
+            let noLabels = try await api.call(
+                .post, "/api/v1/event", token: tenant.token,
+                body: APIClient.eventBody(application: tenant.application, labels: [:]))
+            #expect(noLabels.status == 422 && noLabels.string("id") == "Validation")
+            if case .object(let validation)? = noLabels["validation"] {
+                #expect(validation["labels"] != nil)
+            } else {
+                Issue.record("422 must carry a validation object")
+            }
+            let unknownType = try await api.call(
+                .post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application))
+            #expect(unknownType.status == 400 && unknownType.string("id") == "EventTypeDoesNotExist")
+            let missing = try await api.call(.get, "/api/v1/no/such/route", token: tenant.token)
+            #expect(missing.status == 404 && missing.string("id") == "NotFound")
+            let ambiguous = try await api.call(
+                .post, "/api/v1/subscriptions", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "is_enabled": true, "event_types": .array(["a.b.c"]),
+                    "target": .object(["type": "http", "method": "POST", "url": "https://example.com", "headers": .object([:])]),
+                ]))
+            #expect(ambiguous.status == 400 && ambiguous.string("id") == "LabelsAmbiguity")
+            let lowercaseMethod = try await api.call(
+                .post, "/api/v1/subscriptions", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "is_enabled": true, "event_types": .array(["a.b.c"]),
+                    "labels": .object(["k": "v"]),
+                    "target": .object(["type": "http", "method": "post", "url": "https://example.com", "headers": .object([:])]),
+                ]))
+            #expect(lowercaseMethod.status == 422)
+            if case .object(let validation)? = lowercaseMethod["validation"], case .object(let target)? = validation["target"] {
+                #expect(target["method"] != nil)
+            } else {
+                Issue.record("method error must nest under target")
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func tenantsCannotReachEachOthersResources(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, store in
+            let alice = try await api.tenant(name: "alice")
+            let bob = try await api.tenant(name: "bob")
+            let crossApplication = try await api.call(.get, "/api/v1/applications/\(bob.application)", token: alice.token)
+            #expect(crossApplication.status == 403 && crossApplication.string("id") == "Forbidden")
+            #expect(!crossApplication.text.contains("bob"))
+            let crossOrganization = try await api.call(.get, "/api/v1/applications?organization_id=\(bob.organization)", token: alice.token)
+            #expect(crossOrganization.status == 403)
+            let listed = try await api.call(.get, "/api/v1/organizations", token: alice.token)
+            #expect(listed.array.count == 1 && listed.text.contains(alice.organization) && !listed.text.contains(bob.organization))
+            let secrets = try await store.applicationSecrets(applicationID: try #require(UUID(uuidString: alice.application)))
+            let secret = try #require(secrets.first).token.lowercased
+            let ownWithSecret = try await api.call(.get, "/api/v1/event_types?application_id=\(alice.application)", token: secret)
+            #expect(ownWithSecret.status == 200)
+            let otherWithSecret = try await api.call(.get, "/api/v1/event_types?application_id=\(bob.application)", token: secret)
+            #expect(otherWithSecret.status == 403)
+            let organizationWideWithSecret = try await api.call(.get, "/api/v1/applications?organization_id=\(alice.organization)", token: secret)
+            #expect(organizationWideWithSecret.status == 403)
+            let createOrganization = try await api.call(.post, "/api/v1/organizations", token: alice.token, body: .object(["name": "evil"]))
+            #expect(createOrganization.status == 403)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func requestAttemptsPaginateWithLinkHeaders(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            _ = try await api.call(
+                .post, "/api/v1/event_types", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "service": "billing", "resource_type": "invoice",
+                    "verb": "paid",
+                ]))
+            let subscription = try await api.call(
+                .post, "/api/v1/subscriptions", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "is_enabled": true,
+                    "event_types": .array(["billing.invoice.paid"]), "labels": .object(["tenant": "t1"]),
+                    "target": .object([
+                        "type": "http", "method": "POST", "url": "https://example.com/hook",
+                        "headers": .object(["X-Token": "abc"]),
+                    ]),
+                ]))
+            #expect(subscription.status == 201)
+            #expect(subscription.string("standard_webhooks_secret")?.hasPrefix("whsec_") == true)
+            if case .object(let target)? = subscription["target"], case .object(let headers)? = target["headers"] {
+                #expect(headers == ["x-token": "abc"])
+            }
+            for _ in 0..<60 {
+                let answer = try await api.call(.post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application))
+                #expect(answer.status == 201)
+            }
+            var path = "/api/v1/request_attempts?application_id=\(tenant.application)"
+            var counts: [Int] = []
+            var ids = Set<String>()
+            while counts.count < 5 {
+                let page = try await api.call(.get, path, token: tenant.token)
+                #expect(page.status == 200)
+                counts.append(page.array.count)
+                for item in page.array {
+                    if case .object(let object) = item, case .string(let id)? = object["request_attempt_id"] { ids.insert(id) }
+                }
+                let linkName = try #require(HTTPField.Name("link"))
+                guard let link = page.headers[linkName], page.array.count > 0 else { break }
+                #expect(link.hasPrefix("<http://ferry.test/api/v1/request_attempts?") && link.hasSuffix(">; rel=\"next\""))
+                let url = String(link.dropFirst().prefix { $0 != ">" })
+                path = String(url.dropFirst("http://ferry.test".count))
+            }
+            #expect(counts == [50, 10, 0])
+            #expect(ids.count == 60)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func publicEndpointsAnswerWithoutCredentials(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let errors = try await api.call(.get, "/api/v1/errors")
+            #expect(errors.status == 200 && errors.array.count >= 20)
+            let types = try await api.call(.get, "/api/v1/payload_content_types")
+            #expect(types.json == .array(["text/plain", "application/json", "application/octet-stream+base64"]))
+            let health = try await api.call(.get, "/api/v1/health")
+            #expect(health.status == 200 && health.string("database") == "ok")
+            let document = try await api.call(.get, "/api/v1/swagger.json")
+            #expect(document.status == 200 && document.string("openapi")?.hasPrefix("3.") == true)
+            if case .object(let paths)? = document["paths"] {
+                #expect(paths["/api/v1/event"] != nil && paths["/api/v1/request_attempts"] != nil)
+            } else {
+                Issue.record("OpenAPI document has no paths")
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Configuration
+import FerryCore
+import FerryDelivery
+import FerryServer
+import Testing
+
+/// Reading settings: flags over `FERRY_*` environment variables over defaults, and clear errors for bad values.
+@Suite struct ConfigurationTests {
+    private func configuration(_ overrides: [String: String] = [:], _ environment: [String: String] = [:]) throws
+        -> FerryConfiguration
+    {
+        try FerryConfiguration(reader: ConfigurationSources.reader(overrides: overrides, environment: environment))
+    }
+
+    @Test func defaultsMatchTheDocumentedTable() throws {
+        let configuration = try configuration()
+        #expect(configuration.listenHost == "127.0.0.1" && configuration.listenPort == 8080)
+        #expect(configuration.sqlitePath == "ferry.sqlite")
+        #expect(configuration.masterAPIKey == nil)
+        #expect(configuration.delivery.retryPolicy.schedule == RetryPolicy.defaultSchedule)
+        #expect(configuration.delivery.retryPolicy.maxRetries == 24)
+        #expect(configuration.delivery.concurrency == 64)
+        #expect(configuration.delivery.allowedTargetNetworks.isEmpty)
+        #expect(configuration.delivery.connectTimeout == .seconds(5) && configuration.delivery.totalTimeout == .seconds(15))
+        #expect(configuration.publicURL == "http://127.0.0.1:8080")
+    }
+
+    @Test func environmentOverridesDefaultsAndFlagsOverrideEnvironment() throws {
+        let environment = [
+            "FERRY_LISTEN": "127.0.0.1:9999", "FERRY_MAX_RETRIES": "3", "FERRY_RETRY_SCHEDULE": "1s,2m",
+            "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8, 10.0.0.0/8", "FERRY_WORKER_CONCURRENCY": "8",
+            "FERRY_DATABASE_URL": "sqlite:/tmp/x.sqlite",
+        ]
+        let fromEnvironment = try configuration([:], environment)
+        #expect(fromEnvironment.listenPort == 9999)
+        #expect(fromEnvironment.delivery.retryPolicy.maxRetries == 3)
+        #expect(fromEnvironment.delivery.retryPolicy.schedule == [1, 120])
+        #expect(fromEnvironment.delivery.allowedTargetNetworks.map(\.prefixLength) == [8, 8])
+        #expect(fromEnvironment.delivery.allowedTargetNetworks.first?.contains(IPAddress.v4([127, 0, 0, 1])) == true)
+        #expect(fromEnvironment.delivery.concurrency == 8)
+        #expect(fromEnvironment.sqlitePath == "/tmp/x.sqlite")
+        let flagged = try configuration(["listen": "127.0.0.1:7000", "max_retries": "5"], environment)
+        #expect(flagged.listenPort == 7000)
+        #expect(flagged.delivery.retryPolicy.maxRetries == 5)
+        #expect(flagged.delivery.retryPolicy.schedule == [1, 120])
+    }
+
+    @Test(arguments: [
+        ("FERRY_LISTEN", "nowhere"), ("FERRY_MAX_RETRIES", "-1"), ("FERRY_RETRY_SCHEDULE", "soon"),
+        ("FERRY_ALLOWED_TARGET_NETWORKS", "10.0.0.0/33"), ("FERRY_MASTER_API_KEY", "not-a-uuid"),
+        ("FERRY_WORKER_CONCURRENCY", "0"), ("FERRY_DELIVERY_TIMEOUT", "fast"), ("FERRY_LOG_LEVEL", "loud"),
+    ])
+    func rejectsBadValuesNamingTheSetting(variable: String, value: String) {
+        #expect {
+            _ = try configuration([:], [variable: value])
+        } throws: { error in
+            (error as? ConfigurationError).map { "FERRY_" + $0.setting.uppercased() == variable } ?? false
+        }
+    }
+
+    @Test func everySettingHasADocumentedDefaultAndEnvironmentName() {
+        let names = FerrySetting.all.map(\.environmentVariable)
+        for required in [
+            "FERRY_LISTEN", "FERRY_DATABASE_URL", "FERRY_MASTER_API_KEY", "FERRY_ALLOWED_TARGET_NETWORKS",
+            "FERRY_RETRY_SCHEDULE", "FERRY_MAX_RETRIES", "FERRY_WORKER_CONCURRENCY",
+        ] {
+            #expect(names.contains(required))
+        }
+    }
+}
