@@ -223,7 +223,7 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def ferry(tmp_path_factory: pytest.TempPathFactory) -> Iterable[FerryServer]:
     global _RUNNING
-    ferry_bin = os.environ["FERRY_BIN"]
+    ferry_bin = os.path.abspath(os.environ["FERRY_BIN"])
     workdir = tmp_path_factory.mktemp("ferry")
     port = free_port()
     master_key = str(uuid.uuid4())

@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import FerryCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The real `ferry` binary run as a child process on a free loopback port, for crash and lifecycle tests.
+final class FerryProcess: @unchecked Sendable {
+    // @unchecked: `process` and the output pipe are only touched from the test that owns this object.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["FERRY_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/ferry").path
+    }
+
+    let port: Int
+    let environment: [String: String]
+    private var process: Process?
+    private(set) var output = ""
+    private let outputFile: String
+
+    init(databasePath: String, extraEnvironment: [String: String] = [:]) {
+        port = Self.freePort()
+        outputFile = databasePath + ".out"
+        var environment = ProcessInfo.processInfo.environment
+        environment["FERRY_LISTEN"] = "127.0.0.1:\(port)"
+        environment["FERRY_DATABASE_URL"] = "sqlite:\(databasePath)"
+        environment["FERRY_LOG_LEVEL"] = "warning"
+        for (key, value) in extraEnvironment { environment[key] = value }
+        self.environment = environment
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits until it answers `GET /api/v1/instance`.
+    func start(client: HTTPClient) async throws {
+        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve"]
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let answer = try? await request(client, .GET, "/api/v1/instance"), answer.status == 200 { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw FerryProcessError(message: "ferry did not start: \(readOutput())")
+    }
+
+    /// Everything the process printed so far.
+    func readOutput() -> String {
+        (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up).
+    func killHard() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    func terminate() -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// A JSON request to the server.
+    func request(
+        _ client: HTTPClient, _ method: HTTPMethod, _ path: String, token: String? = nil, body: JSONValue? = nil
+    ) async throws -> (status: Int, json: JSONValue) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body.encoded()))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))) ?? .null
+        return (Int(response.status.code), json)
+    }
+
+    private static func freePort() -> Int {
+        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socketDescriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The child process misbehaved.
+struct FerryProcessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+extension JSONValue {
+    /// The string at `key` of an object, if any.
+    func string(_ key: String) -> String? {
+        if case .object(let object) = self, case .string(let value)? = object[key] { return value }
+        return nil
+    }
+}

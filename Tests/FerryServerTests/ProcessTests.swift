@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import FerryCore
+import FerryTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The real binary: first-start bootstrap, durability across `kill -9`, and clean exit on SIGTERM.
+@Suite(.serialized) struct ProcessTests {
+    static let masterKey = "0b5c7b2e-58a4-4a8e-9a55-2f7f6c3e9d10"
+
+    @Test func firstStartPrintsWorkingCredentialsOnce() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let ferry = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
+        try await ferry.start(client: client)
+        let output = ferry.readOutput()
+        let token = try #require(output.split(separator: " ").first { $0.hasPrefix("fst_") }.map { String($0.prefix { !$0.isNewline }) })
+        let listed = try await ferry.request(client, .GET, "/api/v1/organizations", token: token)
+        #expect(listed.status == 200)
+        #expect(output.contains("curl"))
+        #expect(ferry.terminate() == 0)
+        let again = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
+        try await again.start(client: client)
+        #expect(!again.readOutput().contains("fst_"))
+        #expect(again.terminate() == 0)
+        try await client.shutdown()
+    }
+
+    @Test func everyAcknowledgedEventIsDeliveredAfterKill9() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The receiver is slow at first, so deliveries are in flight when the server is killed.
+        try await TestReceiver.with(reply: { _, number in .init(status: 200, delay: number <= 20 ? .milliseconds(800) : .zero) }) {
+            receiver in
+            let environment = [
+                "FERRY_MASTER_API_KEY": Self.masterKey, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
+                "FERRY_LEASE": "3s", "FERRY_DELIVERY_TIMEOUT": "2s", "FERRY_RETRY_SCHEDULE": "200ms",
+            ]
+            let first = FerryProcess(databasePath: directory.path + "/ferry.sqlite", extraEnvironment: environment)
+            try await first.start(client: client)
+            let application = try await setUp(first, client: client, receiverURL: receiver.url())
+            let accepted = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        let answer = try await first.request(
+                            client, .POST, "/api/v1/event", token: Self.masterKey,
+                            body: [
+                                "application_id": .string(application), "event_type": "billing.invoice.paid",
+                                "payload": #"{"n":1}"#, "payload_content_type": "application/json",
+                                "labels": ["tenant": "t1"], "occurred_at": "2026-01-01T00:00:00Z",
+                            ])
+                        return answer.status == 201 ? answer.json.string("event_id") : nil
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { set, id in if let id { set.insert(id) } }
+            }
+            first.killHard()
+            #expect(accepted.count == 40)
+            let second = FerryProcess(databasePath: directory.path + "/ferry.sqlite", extraEnvironment: environment)
+            try await second.start(client: client)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var delivered = Set<String>()
+            while ContinuousClock.now < deadline {
+                delivered = Set(receiver.requests.compactMap { $0.headers["x-event-id"] })
+                if accepted.isSubset(of: delivered) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let lost = accepted.subtracting(delivered)
+            let duplicates = receiver.requests.count - delivered.count
+            print("kill -9 durability: accepted \(accepted.count), lost \(lost.count), duplicates \(duplicates)")
+            #expect(lost.isEmpty)
+            #expect(second.terminate() == 0)
+        }
+        try await client.shutdown()
+    }
+
+    /// Creates an organization, application, event type and subscription through the API; returns the app id.
+    private func setUp(_ ferry: FerryProcess, client: HTTPClient, receiverURL: String) async throws -> String {
+        let organization = try await ferry.request(
+            client, .POST, "/api/v1/organizations", token: Self.masterKey, body: ["name": "crash test"])
+        let organizationID = try #require(organization.json.string("organization_id"))
+        let application = try await ferry.request(
+            client, .POST, "/api/v1/applications", token: Self.masterKey,
+            body: ["organization_id": .string(organizationID), "name": "crash app"])
+        let applicationID = try #require(application.json.string("application_id"))
+        let type = try await ferry.request(
+            client, .POST, "/api/v1/event_types", token: Self.masterKey,
+            body: ["application_id": .string(applicationID), "service": "billing", "resource_type": "invoice", "verb": "paid"])
+        #expect(type.status == 201)
+        let subscription = try await ferry.request(
+            client, .POST, "/api/v1/subscriptions", token: Self.masterKey,
+            body: [
+                "application_id": .string(applicationID), "is_enabled": true, "event_types": ["billing.invoice.paid"],
+                "labels": ["tenant": "t1"],
+                "target": ["type": "http", "method": "POST", "url": .string(receiverURL), "headers": [:]],
+            ])
+        #expect(subscription.status == 201)
+        return applicationID
+    }
+}
