@@ -19,7 +19,8 @@ struct ApplicationRoutes<Store: FerryStore> {
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
             let organization = try await api.access.organization(body.organizationID.value, for: principal)
             try Self.validate(name: body.name)
-            let (application, _) = try await api.store.createApplication(organizationID: organization.id, name: body.name)
+            let (application, _) = try await api.store.createApplication(
+                organizationID: organization.id, name: body.name)
             return JSONBody.response(Representation.application(application), status: .created)
         }
         router.get("/api/v1/applications/:application_id") { request, context in
@@ -29,7 +30,8 @@ struct ApplicationRoutes<Store: FerryStore> {
         }
         router.put("/api/v1/applications/:application_id") { request, context in
             let principal = try await api.principal(request)
-            let application = try await api.access.application(try Query.pathUUID(context, "application_id"), for: principal)
+            let application = try await api.access.application(
+                try Query.pathUUID(context, "application_id"), for: principal)
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
             try Self.validate(name: body.name)
             guard let renamed = try await api.store.renameApplication(id: application.id, name: body.name) else {

@@ -39,7 +39,8 @@ struct AttemptRoutes<Store: FerryStore> {
         let query = AttemptQuery(
             applicationID: application.id, eventID: try Query.optionalUUID(request, "event_id"),
             subscriptionID: try Query.optionalUUID(request, "subscription_id"),
-            minCreatedAt: try Query.date(request, "min_created_at"), maxCreatedAt: try Query.date(request, "max_created_at"),
+            minCreatedAt: try Query.date(request, "min_created_at"),
+            maxCreatedAt: try Query.date(request, "max_created_at"),
             eventTypes: eventTypes, after: cursor, limit: Self.pageSize)
         let attempts = try await api.store.requestAttempts(query)
         let now = Date()
@@ -56,12 +57,14 @@ struct AttemptRoutes<Store: FerryStore> {
     /// The same listing URL on the public base, with `pagination_cursor` replaced.
     private func nextURL(_ request: Request, cursor: String) -> String {
         var components = URLComponents()
-        components.queryItems = request.uri.queryParameters
+        components.queryItems =
+            request.uri.queryParameters
             .filter { $0.key != "pagination_cursor" }
             .map { URLQueryItem(name: String($0.key), value: String($0.value)) }
             + [URLQueryItem(name: "pagination_cursor", value: cursor)]
         let query = components.percentEncodedQuery ?? ""
-        let base = api.configuration.publicURL.hasSuffix("/")
+        let base =
+            api.configuration.publicURL.hasSuffix("/")
             ? String(api.configuration.publicURL.dropLast()) : api.configuration.publicURL
         return "\(base)/api/v1/request_attempts?\(query)"
     }
@@ -74,7 +77,8 @@ enum PaginationCursor {
             "date": .string(Timestamp.format(cursor.createdAt)), "id": .string(cursor.id.lowercased),
         ])
         let data = Data(json.encoded())
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_")
     }
 
     static func decode(_ text: String) throws -> AttemptCursor {

@@ -80,7 +80,8 @@ struct CatalogRoutes<Store: FerryStore> {
         let body = try await JSONBody.decode(SubscriptionBody.self, from: request)
         let submission = body.submission
         _ = try Self.domain { try submission.resolvedLabels() }
-        let application = try await api.access.application(body.applicationID.value, for: try await api.principal(request))
+        let application = try await api.access.application(
+            body.applicationID.value, for: try await api.principal(request))
         guard body.target.type == "http" else {
             throw ProblemCatalog.jsonPayload.with(detail: "target.type must be \"http\"")
         }

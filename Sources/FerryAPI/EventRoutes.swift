@@ -39,7 +39,8 @@ struct EventRoutes<Store: FerryStore> {
         router.get("/api/v1/events_per_day/organization") { request, _ in
             let organization = try await api.access.organization(
                 try Query.uuid(request, "organization_id"), for: try await api.principal(request))
-            return try await eventsPerDay(request, applications: try await api.store.applications(organizationID: organization.id))
+            return try await eventsPerDay(
+                request, applications: try await api.store.applications(organizationID: organization.id))
         }
     }
 
@@ -74,7 +75,8 @@ struct EventRoutes<Store: FerryStore> {
         return JSONBody.response(
             .array(
                 entries.map { entry in
-                    Representation.eventsPerDay(entry, applicationName: names[entry.applicationID] ?? "", today: todayText)
+                    Representation.eventsPerDay(
+                        entry, applicationName: names[entry.applicationID] ?? "", today: todayText)
                 }))
     }
 

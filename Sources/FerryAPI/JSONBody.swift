@@ -78,7 +78,8 @@ struct RFC3339Date: Decodable, Sendable {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = Timestamp.parse(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "`\(text)` is not an RFC 3339 date-time")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "`\(text)` is not an RFC 3339 date-time")
         }
         self.value = value
     }

@@ -11,7 +11,9 @@ struct OrganizationRoutes<Store: FerryStore> {
         router.get("/api/v1/organizations") { request, _ in try await list(request) }
         router.post("/api/v1/organizations") { request, _ in try await create(request) }
         router.get("/api/v1/organizations/:organization_id") { request, context in
-            try await info(try await api.access.organization(try Query.pathUUID(context, "organization_id"), for: try await api.principal(request)))
+            try await info(
+                try await api.access.organization(
+                    try Query.pathUUID(context, "organization_id"), for: try await api.principal(request)))
         }
         router.put("/api/v1/organizations/:organization_id") { request, context in
             try await rename(request, id: try Query.pathUUID(context, "organization_id"))

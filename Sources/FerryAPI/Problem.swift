@@ -50,7 +50,8 @@ extension Problem {
     public init(_ error: DomainError) {
         switch error {
         case .validation(let errors):
-            self = ProblemCatalog.validation.with(detail: "The request has invalid fields.", validation: errors.jsonValue)
+            self = ProblemCatalog.validation.with(
+                detail: "The request has invalid fields.", validation: errors.jsonValue)
         case .notFound: self = ProblemCatalog.notFound
         case .forbidden: self = ProblemCatalog.forbidden
         case .eventTypeDoesNotExist: self = ProblemCatalog.eventTypeDoesNotExist

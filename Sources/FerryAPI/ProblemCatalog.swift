@@ -71,7 +71,8 @@ public enum ProblemCatalog {
     /// Every problem, in a stable order.
     public static let all: [Problem] = [
         organizationNameMissing, organizationIsNotEmpty, applicationNameMissing, eventTypeAlreadyExist,
-        eventTypeDoesNotExist, unauthorizedWorkers, eventAlreadyIngested, eventInvalidPayloadContentType, eventInvalidBase64Payload,
+        eventTypeDoesNotExist, unauthorizedWorkers, eventAlreadyIngested, eventInvalidPayloadContentType,
+        eventInvalidBase64Payload,
         eventInvalidJsonPayload, labelsAmbiguity, invalidDateRange, authNoAuthorizationHeader,
         authInvalidAuthorizationHeader, authInvalidApplicationSecret, authInvalidBiscuit, jsonPayload, validation,
         notFound, forbidden, internalServerError, serviceUnavailable, rateLimited,

@@ -58,7 +58,8 @@ struct PublicRoutes<Store: FerryStore> {
             healthy = false
         }
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Double(
+            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         return JSONBody.response(
             .object([
                 "database": .string(healthy ? "ok" : "error"), "database_duration_ms": .number(milliseconds),

@@ -49,7 +49,8 @@ enum Representation {
         let firstLabel = subscription.labels.sorted { $0.key < $1.key }.first
         return .object([
             "subscription_id": uuid(subscription.id), "application_id": uuid(subscription.applicationID),
-            "is_enabled": .bool(subscription.isEnabled), "event_types": .array(subscription.eventTypes.map(JSONValue.string)),
+            "is_enabled": .bool(subscription.isEnabled),
+            "event_types": .array(subscription.eventTypes.map(JSONValue.string)),
             "description": string(subscription.description), "secret": uuid(subscription.secret),
             "standard_webhooks_secret": .string(subscription.standardWebhooksSecret),
             "metadata": map(subscription.metadata), "labels": map(subscription.labels),

@@ -40,7 +40,9 @@ struct ServiceTokenRoutes<Store: FerryStore> {
             let body = try await JSONBody.decode(ServiceTokenBody.self, from: request)
             let organization = try await api.access.organization(body.organizationID.value, for: principal)
             try Self.validate(name: body.name)
-            guard let token = try await api.store.renameServiceToken(id: id, organizationID: organization.id, name: body.name)
+            guard
+                let token = try await api.store.renameServiceToken(
+                    id: id, organizationID: organization.id, name: body.name)
             else { throw ProblemCatalog.notFound }
             return JSONBody.response(Representation.serviceToken(token, bearer: nil))
         }

@@ -47,7 +47,9 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             errors.add("event_types", .length(min: 1, max: 100))
         }
         if eventTypes.contains(where: { $0.utf8.isEmpty || $0.utf8.count > 200 }) {
-            errors.add("event_types", ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 bytes"))
+            errors.add(
+                "event_types",
+                ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 bytes"))
         }
         if let description {
             Validator.length(description, field: "description", min: 1, max: 100, into: &errors)
@@ -82,7 +84,8 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             {
                 targetErrors.add(
                     "headers",
-                    ValidationIssue(code: "header", message: "invalid header name or value", params: ["value": .string(name)]))
+                    ValidationIssue(
+                        code: "header", message: "invalid header name or value", params: ["value": .string(name)]))
                 continue
             }
             normalizedHeaders[name.lowercased()] = value

@@ -9,7 +9,8 @@ public enum Validator {
             errors.add(field, .length(min: min, max: max))
         }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            errors.add(field, ValidationIssue(code: "control_character", message: "must not contain control characters"))
+            errors.add(
+                field, ValidationIssue(code: "control_character", message: "must not contain control characters"))
         }
     }
 

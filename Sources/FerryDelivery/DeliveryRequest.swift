@@ -12,7 +12,8 @@ public struct DeliveryRequest: Sendable, Equatable {
 
     public static func == (lhs: DeliveryRequest, rhs: DeliveryRequest) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
-            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
 
     /// Builds and signs the request for `job`, or fails with `E_INVALID_HEADER` when a covered header
@@ -41,6 +42,7 @@ public struct DeliveryRequest: Sendable, Equatable {
         headers.append((name: "webhook-id", value: messageID))
         headers.append((name: "webhook-timestamp", value: String(timestamp)))
         headers.append((name: "webhook-signature", value: standard))
-        return .success(DeliveryRequest(method: job.target.method, url: job.target.url, headers: headers, body: job.payload))
+        return .success(
+            DeliveryRequest(method: job.target.method, url: job.target.url, headers: headers, body: job.payload))
     }
 }

@@ -74,7 +74,8 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     func process(_ job: DeliveryJob) async {
         let timestamp = Int64(Date().timeIntervalSince1970)
         let observation: AttemptObservation
-        switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions) {
+        switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
+        {
         case .success(let request): observation = await deliverer.deliver(request)
         case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
         }
@@ -94,18 +95,21 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
                 "attempt_id": "\(job.attemptID.lowercased)", "event_id": "\(job.eventID.lowercased)",
                 "subscription_id": "\(job.subscriptionID.lowercased)", "retry_count": "\(job.retryCount)",
                 "status": "\(observation.httpStatus.map(String.init) ?? "-")",
-                "error": "\(observation.errorName?.rawValue ?? "-")", "elapsed_ms": "\(observation.elapsedMilliseconds)",
+                "error": "\(observation.errorName?.rawValue ?? "-")",
+                "elapsed_ms": "\(observation.elapsedMilliseconds)",
                 "retry_at": "\(retryAt.map(Timestamp.format) ?? "-")",
             ])
         for attempt in 1...5 {
             do {
                 if try await !queue.recordOutcome(observation, for: job, retryAt: retryAt) {
-                    logger.notice("attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
+                    logger.notice(
+                        "attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
                 }
                 return
             } catch {
                 logger.warning(
-                    "recording outcome failed", metadata: ["attempt_id": "\(job.attemptID.lowercased)", "error": "\(error)"])
+                    "recording outcome failed",
+                    metadata: ["attempt_id": "\(job.attemptID.lowercased)", "error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }

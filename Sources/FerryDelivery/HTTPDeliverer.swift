@@ -67,7 +67,8 @@ public struct HTTPDeliverer: Sendable {
         }
         httpRequest.body = .bytes(ByteBuffer(bytes: request.body))
         do {
-            let response = try await client.execute(httpRequest, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
+            let response = try await client.execute(
+                httpRequest, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
             var body: [UInt8] = []
             var truncated = false
             for try await chunk in response.body {
@@ -83,7 +84,8 @@ public struct HTTPDeliverer: Sendable {
             for header in response.headers { headers[header.name.lowercased()] = header.value }
             return .answered(
                 status: Int(response.status.code), headers: headers, body: body, truncated: truncated,
-                elapsedMilliseconds: elapsed(), retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "retry-after")))
+                elapsedMilliseconds: elapsed(),
+                retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "retry-after")))
         } catch {
             if Task.isCancelled { return nil }
             return .failed(Self.classify(error), elapsedMilliseconds: elapsed())

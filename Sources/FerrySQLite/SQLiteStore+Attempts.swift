@@ -85,7 +85,8 @@ extension SQLiteStore {
             subscriptionDescription: row["subscription_description"], createdAt: SQLValues.date(row, "created_at"),
             pickedAt: SQLValues.optionalDate(row, "picked_at"), failedAt: SQLValues.optionalDate(row, "failed_at"),
             succeededAt: SQLValues.optionalDate(row, "succeeded_at"),
-            delayUntil: SQLValues.optionalDate(row, "delay_until"), responseID: try SQLValues.optionalUUID(row, "response_id"),
+            delayUntil: SQLValues.optionalDate(row, "delay_until"),
+            responseID: try SQLValues.optionalUUID(row, "response_id"),
             retryCount: row["retry_count"], httpResponseStatus: row["http_code"])
     }
 }

@@ -81,7 +81,8 @@ extension SQLiteStore {
         try await read { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM subscription WHERE application_id = ? AND deleted_at IS NULL ORDER BY created_at, id",
+                sql:
+                    "SELECT * FROM subscription WHERE application_id = ? AND deleted_at IS NULL ORDER BY created_at, id",
                 arguments: [applicationID.lowercased])
             return try rows.map { try Self.subscription($0, db) }
         }
@@ -124,7 +125,8 @@ extension SQLiteStore {
         try await write { db in
             let now = SQLValues.micros(Date())
             try db.execute(
-                sql: "UPDATE subscription SET deleted_at = ? WHERE id = ? AND application_id = ? AND deleted_at IS NULL",
+                sql:
+                    "UPDATE subscription SET deleted_at = ? WHERE id = ? AND application_id = ? AND deleted_at IS NULL",
                 arguments: [now, id.lowercased, applicationID.lowercased])
             guard db.changesCount > 0 else { return false }
             try Self.cancelPendingAttempts(db, subscriptionID: id, at: now)
@@ -156,7 +158,8 @@ extension SQLiteStore {
 
     private static func replaceEventTypes(_ db: Database, subscriptionID: UUID, names: [String]) throws {
         try db.execute(
-            sql: "DELETE FROM subscription_event_type WHERE subscription_id = ?", arguments: [subscriptionID.lowercased])
+            sql: "DELETE FROM subscription_event_type WHERE subscription_id = ?", arguments: [subscriptionID.lowercased]
+        )
         for name in Set(names) {
             try db.execute(
                 sql: "INSERT INTO subscription_event_type (subscription_id, event_type_name) VALUES (?, ?)",
@@ -171,7 +174,9 @@ extension SQLiteStore {
     static func subscription(_ row: Row, _ db: Database) throws -> Subscription {
         let id = try SQLValues.uuid(row, "id")
         let types = try String.fetchAll(
-            db, sql: "SELECT event_type_name FROM subscription_event_type WHERE subscription_id = ? ORDER BY event_type_name",
+            db,
+            sql:
+                "SELECT event_type_name FROM subscription_event_type WHERE subscription_id = ? ORDER BY event_type_name",
             arguments: [id.lowercased])
         return Subscription(
             id: id, applicationID: try SQLValues.uuid(row, "application_id"), isEnabled: row["is_enabled"],

@@ -8,7 +8,8 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM application_secret WHERE application_id = ? AND deleted_at IS NULL ORDER BY created_at",
+                sql:
+                    "SELECT * FROM application_secret WHERE application_id = ? AND deleted_at IS NULL ORDER BY created_at",
                 arguments: [applicationID.lowercased]
             ).map(Self.applicationSecret)
         }
@@ -19,7 +20,9 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 sql: "INSERT INTO application_secret (token, application_id, name, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [secret.token.lowercased, applicationID.lowercased, name, SQLValues.micros(secret.createdAt)])
+                arguments: [
+                    secret.token.lowercased, applicationID.lowercased, name, SQLValues.micros(secret.createdAt),
+                ])
         }
         return secret
     }
@@ -29,7 +32,8 @@ extension SQLiteStore {
     {
         try await write { db in
             try db.execute(
-                sql: "UPDATE application_secret SET name = ? WHERE token = ? AND application_id = ? AND deleted_at IS NULL",
+                sql:
+                    "UPDATE application_secret SET name = ? WHERE token = ? AND application_id = ? AND deleted_at IS NULL",
                 arguments: [name, token.lowercased, applicationID.lowercased])
             guard db.changesCount > 0 else { return nil }
             return try Row.fetchOne(
@@ -123,7 +127,8 @@ extension SQLiteStore {
     public func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool {
         try await write { db in
             try db.execute(
-                sql: "UPDATE service_token SET revoked_at = ? WHERE id = ? AND organization_id = ? AND revoked_at IS NULL",
+                sql:
+                    "UPDATE service_token SET revoked_at = ? WHERE id = ? AND organization_id = ? AND revoked_at IS NULL",
                 arguments: [SQLValues.micros(Date()), id.lowercased, organizationID.lowercased])
             return db.changesCount > 0
         }

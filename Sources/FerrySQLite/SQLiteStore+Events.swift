@@ -23,7 +23,8 @@ extension SQLiteStore {
                 arguments: [
                     event.id.lowercased, event.applicationID.lowercased, event.eventType, Data(event.payload),
                     event.payloadContentType.rawValue, event.ip, SQLValues.json(event.metadata),
-                    SQLValues.json(event.labels), SQLValues.micros(event.occurredAt), SQLValues.micros(event.receivedAt),
+                    SQLValues.json(event.labels), SQLValues.micros(event.occurredAt),
+                    SQLValues.micros(event.receivedAt),
                 ])
             try Self.fanOut(db, event: event, at: event.receivedAt)
             return event

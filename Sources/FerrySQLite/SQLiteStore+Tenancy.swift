@@ -20,7 +20,8 @@ extension SQLiteStore {
             if let ids {
                 rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT * FROM organization WHERE id IN (\(SQLValues.placeholders(ids.count))) ORDER BY created_at",
+                    sql:
+                        "SELECT * FROM organization WHERE id IN (\(SQLValues.placeholders(ids.count))) ORDER BY created_at",
                     arguments: StatementArguments(ids.map(\.lowercased)))
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM organization ORDER BY created_at")
@@ -49,9 +50,10 @@ extension SQLiteStore {
             let organization = id.lowercased
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM organization WHERE id = ?", arguments: [organization]) != nil
             else { return false }
-            let live = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM application WHERE organization_id = ? AND deleted_at IS NULL",
-                arguments: [organization]) ?? 0
+            let live =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM application WHERE organization_id = ? AND deleted_at IS NULL",
+                    arguments: [organization]) ?? 0
             if live > 0 { throw DomainError.organizationIsNotEmpty }
             // Only soft-deleted applications remain: remove them and everything they own, children first.
             let applications = "SELECT id FROM application WHERE organization_id = ?"
@@ -113,7 +115,8 @@ extension SQLiteStore {
     public func renameApplication(id: UUID, name: String) async throws -> Application? {
         try await write { db in
             try db.execute(
-                sql: "UPDATE application SET name = ? WHERE id = ? AND deleted_at IS NULL", arguments: [name, id.lowercased])
+                sql: "UPDATE application SET name = ? WHERE id = ? AND deleted_at IS NULL",
+                arguments: [name, id.lowercased])
             return try Row.fetchOne(
                 db, sql: "SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", arguments: [id.lowercased]
             ).map(Self.application)
@@ -124,7 +127,8 @@ extension SQLiteStore {
         try await write { db in
             let now = SQLValues.micros(Date())
             try db.execute(
-                sql: "UPDATE application SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [now, id.lowercased])
+                sql: "UPDATE application SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                arguments: [now, id.lowercased])
             guard db.changesCount > 0 else { return false }
             try db.execute(
                 sql: """

@@ -41,8 +41,10 @@ public struct FerryConfiguration: Sendable {
         let configuredURL = value("public_url")
         publicURL = configuredURL.isEmpty ? "http://\(listen)" : configuredURL
         var delivery = DeliveryConfiguration()
-        let networks = value("allowed_target_networks").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let networks = value("allowed_target_networks").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        .filter { !$0.isEmpty }
         delivery.allowedTargetNetworks = try networks.map { text throws(ConfigurationError) in
             guard let cidr = CIDR(text) else { throw fail("allowed_target_networks", "`\(text)` is not a CIDR") }
             return cidr

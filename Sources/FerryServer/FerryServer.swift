@@ -27,7 +27,8 @@ public enum FerryServer {
     ) -> some ApplicationProtocol {
         let router = buildRouter(
             store: store,
-            configuration: APIConfiguration(publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey),
+            configuration: APIConfiguration(
+                publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey),
             logger: logger)
         let deliverer = HTTPDeliverer(
             client: httpClient,

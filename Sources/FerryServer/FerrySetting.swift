@@ -20,7 +20,9 @@ public struct FerrySetting: Sendable {
     public static let all: [FerrySetting] = [
         .init("listen", "127.0.0.1:8080", "Address (host:port) of the HTTP API."),
         .init("database_url", "sqlite:ferry.sqlite", "`sqlite:PATH` for the embedded database."),
-        .init("master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.", secret: true),
+        .init(
+            "master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.",
+            secret: true),
         .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
         .init("allowed_target_networks", "", "Comma-separated CIDRs exempt from the target-address guard."),
         .init("retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", "Delays before retry 1, 2, …; the last one repeats."),

@@ -10,7 +10,8 @@ public enum FirstStart {
     public static func bootstrapIfEmpty(store: some FerryStore, publicURL: String) async throws -> String? {
         guard try await store.organizationCount() == 0 else { return nil }
         let organization = try await store.createOrganization(name: "My organization")
-        let (application, _) = try await store.createApplication(organizationID: organization.id, name: "My application")
+        let (application, _) = try await store.createApplication(
+            organizationID: organization.id, name: "My application")
         let bearer = ServiceTokenFormat.generate()
         _ = try await store.createServiceToken(
             organizationID: organization.id, name: "first-start token", tokenHash: ServiceTokenFormat.hash(bearer),

@@ -18,7 +18,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "sqlite:PATH (FERRY_DATABASE_URL).") var databaseUrl: String?
     @Option(help: "Master API key, a UUID (FERRY_MASTER_API_KEY).") var masterApiKey: String?
     @Option(help: "Base URL for links (FERRY_PUBLIC_URL).") var publicUrl: String?
-    @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks: String?
+    @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks:
+        String?
     @Option(help: "Retry delays, e.g. 3s,10s,3m (FERRY_RETRY_SCHEDULE).") var retrySchedule: String?
     @Option(help: "Retries after the first attempt (FERRY_MAX_RETRIES).") var maxRetries: String?
     @Option(help: "Retry jitter ratio (FERRY_RETRY_JITTER).") var retryJitter: String?
@@ -61,7 +62,8 @@ struct Serve: AsyncParsableCommand {
 
 /// `ferry config`: prints the effective configuration, secrets masked.
 struct ShowConfig: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration.")
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Print the effective configuration.")
     @OptionGroup var settings: SettingOptions
 
     func run() throws {

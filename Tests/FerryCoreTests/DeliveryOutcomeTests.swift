@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FerryCore
 
 @Suite struct DeliveryOutcomeTests {
@@ -65,7 +66,9 @@ import Testing
     @Test func errorNameOverridesSuccessfulStatus() {
         let observation = AttemptObservation(errorName: .invalidHeader, httpStatus: 200, elapsedMilliseconds: 1)
         #expect(observation.outcome == .permanent(.invalidHeader))
-        #expect(AttemptObservation(errorName: .timeout, httpStatus: 200, elapsedMilliseconds: 1).outcome == .retryable(.timeout))
+        #expect(
+            AttemptObservation(errorName: .timeout, httpStatus: 200, elapsedMilliseconds: 1).outcome
+                == .retryable(.timeout))
     }
 
     @Test(arguments: [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FerryCore
 
 @Suite struct EventSubmissionTests {
@@ -68,7 +69,8 @@ import Testing
 
     @Test(arguments: [#"{"a":[1,2,{"b":null}]}"#, "42", #""text""#, "null", "[]", " { } "])
     func jsonPayloadIsStoredVerbatim(payload: String) throws {
-        #expect(try validate(submission(payload: payload, contentType: "application/json")).payload == Array(payload.utf8))
+        #expect(
+            try validate(submission(payload: payload, contentType: "application/json")).payload == Array(payload.utf8))
     }
 
     @Test(arguments: ["{not json", "", #"{"a":}"#, "[1,2", "undefined"])
@@ -78,11 +80,12 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("aGVsbG8gIQ==", Array("hello !".utf8)),
-        ("AAEC/w==", [0, 1, 2, 255]),
-        ("", []),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("aGVsbG8gIQ==", Array("hello !".utf8)),
+            ("AAEC/w==", [0, 1, 2, 255]),
+            ("", []),
+        ] as [(String, [UInt8])])
     func base64PayloadIsStoredDecoded(payload: String, bytes: [UInt8]) throws {
         let event = try validate(submission(payload: payload, contentType: "application/octet-stream+base64"))
         #expect(event.payload == bytes)

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import FerryCore
 
 /// Shared, fixed values so test expectations stay exact.
@@ -8,7 +9,8 @@ enum Fixture {
     static let instant = Date(timeIntervalSince1970: 1_636_936_200)
 
     static func subscription(
-        isEnabled: Bool = true, eventTypes: [String] = ["billing.invoice.paid"], labels: [String: String] = ["env": "prod"]
+        isEnabled: Bool = true, eventTypes: [String] = ["billing.invoice.paid"],
+        labels: [String: String] = ["env": "prod"]
     ) -> Subscription {
         Subscription(
             id: UUID(uuidString: "0190a0b1-0000-7000-8000-0000000000aa")!, applicationID: applicationID,

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FerryCore
 
 @Suite struct IPAddressTests {
@@ -27,10 +28,14 @@ import Testing
     @Test func parsesBytes() {
         #expect(IPAddress("8.8.4.4") == .v4([8, 8, 4, 4]))
         #expect(IPAddress("[::1]") == .v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))
-        #expect(IPAddress("2001:db8::ff00:42:8329") == .v6([0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0xFF, 0, 0, 0x42, 0x83, 0x29]))
+        #expect(
+            IPAddress("2001:db8::ff00:42:8329")
+                == .v6([0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0xFF, 0, 0, 0x42, 0x83, 0x29]))
     }
 
-    @Test(arguments: ["", "example.com", "999.1.1.1", "1.2.3", "1.2.3.4.5", "::g", "1:2:3:4:5:6:7:8:9", "[1.2.3.4", "10.0.0.1/8"])
+    @Test(arguments: [
+        "", "example.com", "999.1.1.1", "1.2.3", "1.2.3.4.5", "::g", "1:2:3:4:5:6:7:8:9", "[1.2.3.4", "10.0.0.1/8",
+    ])
     func rejectsNonAddresses(text: String) {
         #expect(IPAddress(text) == nil)
     }
@@ -40,13 +45,14 @@ import Testing
         #expect(try #require(IPAddress("2001:db8::1")).description == "2001:db8:0:0:0:0:0:1")
     }
 
-    @Test(arguments: [
-        ("::ffff:10.0.0.1", IPAddress.v4([10, 0, 0, 1])),
-        ("::10.0.0.1", .v4([10, 0, 0, 1])),
-        ("64:ff9b::7f00:1", .v4([127, 0, 0, 1])),
-        ("2002:7f00:1::", .v4([127, 0, 0, 1])),
-        ("2002:0808:0808::1", .v4([8, 8, 8, 8])),
-    ] as [(String, IPAddress)])
+    @Test(
+        arguments: [
+            ("::ffff:10.0.0.1", IPAddress.v4([10, 0, 0, 1])),
+            ("::10.0.0.1", .v4([10, 0, 0, 1])),
+            ("64:ff9b::7f00:1", .v4([127, 0, 0, 1])),
+            ("2002:7f00:1::", .v4([127, 0, 0, 1])),
+            ("2002:0808:0808::1", .v4([8, 8, 8, 8])),
+        ] as [(String, IPAddress)])
     func extractsEmbeddedIPv4(text: String, embedded: IPAddress) throws {
         #expect(try #require(IPAddress(text)).embeddedIPv4 == embedded)
     }
@@ -58,15 +64,16 @@ import Testing
 }
 
 @Suite struct CIDRTests {
-    @Test(arguments: [
-        ("10.0.0.0/8", IPAddress.v4([10, 0, 0, 0]), 8),
-        ("192.168.1.7", .v4([192, 168, 1, 7]), 32),
-        (" 172.16.0.0/12 ", .v4([172, 16, 0, 0]), 12),
-        ("0.0.0.0/0", .v4([0, 0, 0, 0]), 0),
-        ("fc00::/7", .v6([0xFC, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 7),
-        ("::1", .v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 128),
-        ("::/128", .v6([UInt8](repeating: 0, count: 16)), 128),
-    ] as [(String, IPAddress, Int)])
+    @Test(
+        arguments: [
+            ("10.0.0.0/8", IPAddress.v4([10, 0, 0, 0]), 8),
+            ("192.168.1.7", .v4([192, 168, 1, 7]), 32),
+            (" 172.16.0.0/12 ", .v4([172, 16, 0, 0]), 12),
+            ("0.0.0.0/0", .v4([0, 0, 0, 0]), 0),
+            ("fc00::/7", .v6([0xFC, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 7),
+            ("::1", .v6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 128),
+            ("::/128", .v6([UInt8](repeating: 0, count: 16)), 128),
+        ] as [(String, IPAddress, Int)])
     func parsesBlocks(text: String, address: IPAddress, prefixLength: Int) throws {
         let block = try #require(CIDR(text))
         #expect(block.address == address)

@@ -1,20 +1,22 @@
 import Testing
+
 @testable import FerryCore
 
 @Suite struct LabelMatcherTests {
-    @Test(arguments: [
-        (["env": "prod"], ["env": "prod"], true),
-        (["env": "prod", "tenant": "acme"], ["env": "prod"], true),
-        (["env": "prod", "tenant": "acme"], ["env": "prod", "tenant": "acme"], true),
-        (["env": "prod"], [:], true),
-        ([:], [:], true),
-        (["env": "prod"], ["env": "staging"], false),
-        (["env": "prod"], ["env": "Prod"], false),
-        (["env": "prod"], ["tenant": "acme"], false),
-        (["env": "prod"], ["env": "prod", "tenant": "acme"], false),
-        ([:], ["env": "prod"], false),
-        (["Env": "prod"], ["env": "prod"], false),
-    ] as [([String: String], [String: String], Bool)])
+    @Test(
+        arguments: [
+            (["env": "prod"], ["env": "prod"], true),
+            (["env": "prod", "tenant": "acme"], ["env": "prod"], true),
+            (["env": "prod", "tenant": "acme"], ["env": "prod", "tenant": "acme"], true),
+            (["env": "prod"], [:], true),
+            ([:], [:], true),
+            (["env": "prod"], ["env": "staging"], false),
+            (["env": "prod"], ["env": "Prod"], false),
+            (["env": "prod"], ["tenant": "acme"], false),
+            (["env": "prod"], ["env": "prod", "tenant": "acme"], false),
+            ([:], ["env": "prod"], false),
+            (["Env": "prod"], ["env": "prod"], false),
+        ] as [([String: String], [String: String], Bool)])
     func containsAllRequiredLabels(event: [String: String], required: [String: String], matches: Bool) {
         #expect(LabelMatcher.contains(event, all: required) == matches)
     }
@@ -31,7 +33,9 @@ import Testing
         #expect(!subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod"]))
     }
 
-    @Test(arguments: ["billing.invoice.created", "billing.invoice", "billing.invoice.paid.extra", "Billing.invoice.paid", ""])
+    @Test(arguments: [
+        "billing.invoice.created", "billing.invoice", "billing.invoice.paid.extra", "Billing.invoice.paid", "",
+    ])
     func otherEventTypeDoesNotMatch(eventType: String) {
         #expect(!Fixture.subscription().matches(eventType: eventType, eventLabels: ["env": "prod"]))
     }
@@ -39,7 +43,9 @@ import Testing
     @Test func missingOrDifferentLabelDoesNotMatch() {
         let subscription = Fixture.subscription(labels: ["env": "prod", "tenant": "acme"])
         #expect(!subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod"]))
-        #expect(!subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod", "tenant": "other"]))
-        #expect(subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod", "tenant": "acme"]))
+        #expect(
+            !subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod", "tenant": "other"]))
+        #expect(
+            subscription.matches(eventType: "billing.invoice.paid", eventLabels: ["env": "prod", "tenant": "acme"]))
     }
 }

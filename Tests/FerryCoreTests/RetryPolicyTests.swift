@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FerryCore
 
 @Suite struct RetryPolicyTests {
@@ -95,14 +96,15 @@ import Testing
         #expect(RetryPolicy.parseSchedule("3s,10s,3m,30m,1h,3h,5h,10h") == RetryPolicy.defaultSchedule)
     }
 
-    @Test(arguments: [
-        ("250ms", [0.25]),
-        ("5", [5]),
-        ("1.5m", [90]),
-        ("2d", [172_800]),
-        (" 3s , 10s ", [3, 10]),
-        ("0s,1h", [0, 3600]),
-    ] as [(String, [Double])])
+    @Test(
+        arguments: [
+            ("250ms", [0.25]),
+            ("5", [5]),
+            ("1.5m", [90]),
+            ("2d", [172_800]),
+            (" 3s , 10s ", [3, 10]),
+            ("0s,1h", [0, 3600]),
+        ] as [(String, [Double])])
     func parsesScheduleUnits(text: String, expected: [Double]) {
         #expect(RetryPolicy.parseSchedule(text) == expected)
     }

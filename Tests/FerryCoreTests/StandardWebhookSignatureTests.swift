@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FerryCore
 
 @Suite struct StandardWebhookSignatureTests {
@@ -12,12 +13,14 @@ import Testing
 
     @Test func signsSpecificationExample() throws {
         let signer = try #require(StandardWebhookSignature(whsecSecret: Self.specSecret))
-        #expect(signer.headerValue(messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body) == Self.signature)
+        #expect(
+            signer.headerValue(messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body) == Self.signature)
     }
 
     @Test func acceptsSecretWithoutPrefix() throws {
         let signer = try #require(StandardWebhookSignature(whsecSecret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
-        #expect(signer.headerValue(messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body) == Self.signature)
+        #expect(
+            signer.headerValue(messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body) == Self.signature)
     }
 
     @Test(arguments: ["whsec_not base64!", "whsec_abc", "%%%"])
@@ -39,20 +42,24 @@ import Testing
     @Test func verifyRejectsTamperedBody() throws {
         let signer = try #require(StandardWebhookSignature(whsecSecret: Self.specSecret))
         let tampered = Array(#"{"test": 2432232315}"#.utf8)
-        #expect(!signer.verify(header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp, body: tampered))
+        #expect(
+            !signer.verify(header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp, body: tampered)
+        )
     }
 
     @Test func verifyRejectsTamperedTimestamp() throws {
         let signer = try #require(StandardWebhookSignature(whsecSecret: Self.specSecret))
         #expect(
-            !signer.verify(header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp + 1, body: Self.body))
+            !signer.verify(
+                header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp + 1, body: Self.body))
     }
 
     @Test func verifyRejectsTamperedMessageID() throws {
         let signer = try #require(StandardWebhookSignature(whsecSecret: Self.specSecret))
         #expect(
             !signer.verify(
-                header: Self.signature, messageID: "msg_p5jXN8AQM9LWM0D4loKWxJel", timestamp: Self.timestamp, body: Self.body))
+                header: Self.signature, messageID: "msg_p5jXN8AQM9LWM0D4loKWxJel", timestamp: Self.timestamp,
+                body: Self.body))
     }
 
     @Test(arguments: [
@@ -68,8 +75,11 @@ import Testing
     }
 
     @Test func verifyRejectsOtherSecret() throws {
-        let signer = try #require(StandardWebhookSignature(whsecSecret: "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()))
-        #expect(!signer.verify(header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body))
+        let signer = try #require(
+            StandardWebhookSignature(whsecSecret: "whsec_" + Data(repeating: 7, count: 24).base64EncodedString()))
+        #expect(
+            !signer.verify(
+                header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body))
     }
 
     @Test func subscriptionSecretInStandardWebhooksForm() {

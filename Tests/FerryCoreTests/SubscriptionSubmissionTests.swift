@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FerryCore
 
 @Suite struct SubscriptionSubmissionTests {
@@ -172,8 +173,10 @@ import Testing
     // MARK: target.headers
 
     @Test func headerNamesAreLowerCasedAndValuesKept() throws {
-        let draft = try submission(headers: ["X-Custom-Token": "AbC 123", "Authorization": "Bearer Xyz", "accept": "*/*"])
-            .validated()
+        let draft = try submission(headers: [
+            "X-Custom-Token": "AbC 123", "Authorization": "Bearer Xyz", "accept": "*/*",
+        ])
+        .validated()
         #expect(draft.target.headers == ["x-custom-token": "AbC 123", "authorization": "Bearer Xyz", "accept": "*/*"])
     }
 
@@ -218,7 +221,9 @@ import Testing
         #expect(try submission(url: url).validated().target.url == url)
     }
 
-    @Test(arguments: ["ftp://example.com/x", "https://", "not a url", "/relative/path", "example.com/hook", "mailto:a@b.c", ""])
+    @Test(arguments: [
+        "ftp://example.com/x", "https://", "not a url", "/relative/path", "example.com/hook", "mailto:a@b.c", "",
+    ])
     func rejectsNonHTTPURLAsMalformedBody(url: String) {
         #expect(throws: Self.malformedURL) { try submission(url: url).validated() }
     }

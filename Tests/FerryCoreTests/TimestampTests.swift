@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FerryCore
 
 @Suite struct TimestampTests {
@@ -74,8 +75,10 @@ import Testing
         #expect(try #require(Timestamp.parseDay(text)).timeIntervalSince1970 == seconds)
     }
 
-    @Test(arguments: ["", "2024-2-29", "2024-02-9", "24-02-29", "2024-13-01", "2024-00-10", "2024-02-00", "2024-02-32",
-                      "20240229", "2024-02-29T00:00:00Z", "yyyy-mm-dd"])
+    @Test(arguments: [
+        "", "2024-2-29", "2024-02-9", "24-02-29", "2024-13-01", "2024-00-10", "2024-02-00", "2024-02-32",
+        "20240229", "2024-02-29T00:00:00Z", "yyyy-mm-dd",
+    ])
     func rejectsBadDay(text: String) {
         #expect(Timestamp.parseDay(text) == nil)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FerryCore
 
 @Suite struct ValidationErrorsTests {
@@ -18,8 +19,13 @@ import Testing
             errors.jsonValue
                 == .object([
                     "name": .array([
-                        .object(["code": .string("length"), "message": .null, "params": .object(["min": .number(1), "max": .number(5)])]),
-                        .object(["code": .string("x"), "message": .string("m"), "params": .object(["value": .string("v")])]),
+                        .object([
+                            "code": .string("length"), "message": .null,
+                            "params": .object(["min": .number(1), "max": .number(5)]),
+                        ]),
+                        .object([
+                            "code": .string("x"), "message": .string("m"), "params": .object(["value": .string("v")]),
+                        ]),
                     ])
                 ]))
         #expect(throws: errors) { try errors.throwIfAny() }

@@ -11,7 +11,8 @@ import Testing
     @Test(arguments: StoreBackend.available)
     func deliversSignedRequestsThatBothSchemesVerify(backend: StoreBackend) async throws {
         try await TestReceiver.with { receiver in
-            try await DeliveryHarness.run(backend: backend, url: receiver.url(), headers: ["x-custom": "abc"]) { harness in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url(), headers: ["x-custom": "abc"]) {
+                harness in
                 let event = try await harness.send()
                 let request = try #require(await receiver.waitForRequests(1).first)
                 #expect(request.method == "POST" && request.path == "/hook")
@@ -34,16 +35,21 @@ import Testing
                 let covered = ["content-type", "x-custom", "x-event-id", "x-event-type"].map {
                     (name: $0, value: request.headers[$0] ?? "")
                 }
-                #expect(parts["v1"] == Hook0Signature(secret: secret).v1(timestamp: timestamp, sortedHeaders: covered, body: request.body))
-                let verifier = try #require(StandardWebhookSignature(whsecSecret: harness.subscription.standardWebhooksSecret))
+                #expect(
+                    parts["v1"]
+                        == Hook0Signature(secret: secret).v1(
+                            timestamp: timestamp, sortedHeaders: covered, body: request.body))
+                let verifier = try #require(
+                    StandardWebhookSignature(whsecSecret: harness.subscription.standardWebhooksSecret))
                 #expect(request.headers["webhook-id"] == event.id.lowercased)
                 #expect(
                     verifier.verify(
                         header: request.headers["webhook-signature"] ?? "", messageID: event.id.lowercased,
                         timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0, body: request.body))
-                #expect(!verifier.verify(
-                    header: request.headers["webhook-signature"] ?? "", messageID: event.id.lowercased,
-                    timestamp: timestamp, body: Array("tampered".utf8)))
+                #expect(
+                    !verifier.verify(
+                        header: request.headers["webhook-signature"] ?? "", messageID: event.id.lowercased,
+                        timestamp: timestamp, body: Array("tampered".utf8)))
                 let attempts = try await harness.waitForAttempts { $0.first?.succeededAt != nil }
                 #expect(attempts.count == 1 && attempts.first?.httpResponseStatus == 200)
             }
@@ -66,7 +72,8 @@ import Testing
                 #expect(zip(arrivals, arrivals.dropFirst()).allSatisfy { $1.timeIntervalSince($0) >= 0.15 })
                 let last = try #require(attempts.first { $0.retryCount == 2 })
                 let responseID = try #require(last.responseID)
-                let response = try #require(try await harness.store.response(id: responseID, applicationID: harness.application.id))
+                let response = try #require(
+                    try await harness.store.response(id: responseID, applicationID: harness.application.id))
                 #expect(response.errorName == .http && response.body == Array("boom".utf8))
             }
         }
@@ -115,7 +122,10 @@ import Testing
         }) { receiver in
             try await DeliveryHarness.run(
                 backend: backend, url: receiver.url("/slow"),
-                configure: { $0.totalTimeout = .seconds(1); $0.responseBodyLimit = 1000; $0.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 0) }
+                configure: {
+                    $0.totalTimeout = .seconds(1); $0.responseBodyLimit = 1000;
+                    $0.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 0)
+                }
             ) { harness in
                 try await harness.send()
                 let attempts = try await harness.waitForAttempts { $0.first?.failedAt != nil }

@@ -5,7 +5,8 @@ import Testing
 /// The target guard: refusal of non-global addresses, exemptions, and pinning of the vetted address.
 @Suite struct TargetGuardTests {
     @Test(arguments: [
-        "http://127.0.0.1/hook", "http://localhost:8080/x", "http://10.0.0.5/", "http://[::1]/", "http://169.254.169.254/latest",
+        "http://127.0.0.1/hook", "http://localhost:8080/x", "http://10.0.0.5/", "http://[::1]/",
+        "http://169.254.169.254/latest",
         "http://[::ffff:192.168.0.1]/", "http://0.0.0.0/", "ftp://example.com/",
     ])
     func refusesNonGlobalTargets(url: String) async {

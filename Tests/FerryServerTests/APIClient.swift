@@ -38,7 +38,9 @@ struct APIClient {
     let client: any TestClientProtocol
 
     /// Runs `body` against a fresh SQLite-backed router.
-    static func with(backend: StoreBackend, _ body: @Sendable (APIClient, SQLiteStore) async throws -> Void) async throws {
+    static func with(backend: StoreBackend, _ body: @Sendable (APIClient, SQLiteStore) async throws -> Void)
+        async throws
+    {
         try await backend.withStore { store in
             var logger = Logger(label: "api-test")
             logger.logLevel = .critical
@@ -72,7 +74,8 @@ struct APIClient {
 
     /// Creates an organization (master key), an application and a service token; returns ids and the token.
     func tenant(name: String = "acme") async throws -> (organization: String, application: String, token: String) {
-        let organization = try await call(.post, "/api/v1/organizations", token: Self.masterKey, body: .object(["name": .string(name)]))
+        let organization = try await call(
+            .post, "/api/v1/organizations", token: Self.masterKey, body: .object(["name": .string(name)]))
         let organizationID = organization.string("organization_id") ?? ""
         let application = try await call(
             .post, "/api/v1/applications", token: Self.masterKey,
@@ -84,11 +87,14 @@ struct APIClient {
     }
 
     /// A valid event body for `application`.
-    static func eventBody(application: String, id: String? = nil, labels: [String: String] = ["tenant": "t1"]) -> JSONValue {
+    static func eventBody(application: String, id: String? = nil, labels: [String: String] = ["tenant": "t1"])
+        -> JSONValue
+    {
         var object: [String: JSONValue] = [
             "application_id": .string(application), "event_type": .string("billing.invoice.paid"),
             "payload": .string(#"{"amount":42}"#), "payload_content_type": .string("application/json"),
-            "labels": .object(labels.mapValues(JSONValue.string)), "occurred_at": .string("2026-01-02T03:04:05.123456789Z"),
+            "labels": .object(labels.mapValues(JSONValue.string)),
+            "occurred_at": .string("2026-01-02T03:04:05.123456789Z"),
             "metadata": .null,
         ]
         if let id { object["event_id"] = .string(id) }

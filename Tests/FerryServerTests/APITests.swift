@@ -20,14 +20,19 @@ import Testing
                 ]))
             #expect(created.status == 201 && created.string("event_type_name") == "billing.invoice.paid")
             let id = UUIDv7.make().lowercased
-            let first = try await api.call(.post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application, id: id))
+            let first = try await api.call(
+                .post, "/api/v1/event", token: tenant.token,
+                body: APIClient.eventBody(application: tenant.application, id: id))
             #expect(first.status == 201)
             #expect(first.string("event_id") == id && first.string("application_id") == tenant.application)
             #expect(first.string("received_at")?.hasSuffix("Z") == true)
-            let again = try await api.call(.post, "/api/v1/event/", token: tenant.token, body: APIClient.eventBody(application: tenant.application, id: id))
+            let again = try await api.call(
+                .post, "/api/v1/event/", token: tenant.token,
+                body: APIClient.eventBody(application: tenant.application, id: id))
             #expect(again.status == 409 && again.string("id") == "EventAlreadyIngested")
             #expect(again.headers[.contentType] == "application/problem+json")
-            let event = try await api.call(.get, "/api/v1/events/\(id)?application_id=\(tenant.application)", token: tenant.token)
+            let event = try await api.call(
+                .get, "/api/v1/events/\(id)?application_id=\(tenant.application)", token: tenant.token)
             #expect(event.status == 200)
             #expect(event.string("payload") == Data(#"{"amount":42}"#.utf8).base64EncodedString())
         }
@@ -62,7 +67,9 @@ import Testing
                 .post, "/api/v1/subscriptions", token: tenant.token,
                 body: .object([
                     "application_id": .string(tenant.application), "is_enabled": true, "event_types": .array(["a.b.c"]),
-                    "target": .object(["type": "http", "method": "POST", "url": "https://example.com", "headers": .object([:])]),
+                    "target": .object([
+                        "type": "http", "method": "POST", "url": "https://example.com", "headers": .object([:]),
+                    ]),
                 ]))
             #expect(ambiguous.status == 400 && ambiguous.string("id") == "LabelsAmbiguity")
             let lowercaseMethod = try await api.call(
@@ -70,10 +77,14 @@ import Testing
                 body: .object([
                     "application_id": .string(tenant.application), "is_enabled": true, "event_types": .array(["a.b.c"]),
                     "labels": .object(["k": "v"]),
-                    "target": .object(["type": "http", "method": "post", "url": "https://example.com", "headers": .object([:])]),
+                    "target": .object([
+                        "type": "http", "method": "post", "url": "https://example.com", "headers": .object([:]),
+                    ]),
                 ]))
             #expect(lowercaseMethod.status == 422)
-            if case .object(let validation)? = lowercaseMethod["validation"], case .object(let target)? = validation["target"] {
+            if case .object(let validation)? = lowercaseMethod["validation"],
+                case .object(let target)? = validation["target"]
+            {
                 #expect(target["method"] != nil)
             } else {
                 Issue.record("method error must nest under target")
@@ -86,22 +97,31 @@ import Testing
         try await APIClient.with(backend: backend) { api, store in
             let alice = try await api.tenant(name: "alice")
             let bob = try await api.tenant(name: "bob")
-            let crossApplication = try await api.call(.get, "/api/v1/applications/\(bob.application)", token: alice.token)
+            let crossApplication = try await api.call(
+                .get, "/api/v1/applications/\(bob.application)", token: alice.token)
             #expect(crossApplication.status == 403 && crossApplication.string("id") == "Forbidden")
             #expect(!crossApplication.text.contains("bob"))
-            let crossOrganization = try await api.call(.get, "/api/v1/applications?organization_id=\(bob.organization)", token: alice.token)
+            let crossOrganization = try await api.call(
+                .get, "/api/v1/applications?organization_id=\(bob.organization)", token: alice.token)
             #expect(crossOrganization.status == 403)
             let listed = try await api.call(.get, "/api/v1/organizations", token: alice.token)
-            #expect(listed.array.count == 1 && listed.text.contains(alice.organization) && !listed.text.contains(bob.organization))
-            let secrets = try await store.applicationSecrets(applicationID: try #require(UUID(uuidString: alice.application)))
+            #expect(
+                listed.array.count == 1 && listed.text.contains(alice.organization)
+                    && !listed.text.contains(bob.organization))
+            let secrets = try await store.applicationSecrets(
+                applicationID: try #require(UUID(uuidString: alice.application)))
             let secret = try #require(secrets.first).token.lowercased
-            let ownWithSecret = try await api.call(.get, "/api/v1/event_types?application_id=\(alice.application)", token: secret)
+            let ownWithSecret = try await api.call(
+                .get, "/api/v1/event_types?application_id=\(alice.application)", token: secret)
             #expect(ownWithSecret.status == 200)
-            let otherWithSecret = try await api.call(.get, "/api/v1/event_types?application_id=\(bob.application)", token: secret)
+            let otherWithSecret = try await api.call(
+                .get, "/api/v1/event_types?application_id=\(bob.application)", token: secret)
             #expect(otherWithSecret.status == 403)
-            let organizationWideWithSecret = try await api.call(.get, "/api/v1/applications?organization_id=\(alice.organization)", token: secret)
+            let organizationWideWithSecret = try await api.call(
+                .get, "/api/v1/applications?organization_id=\(alice.organization)", token: secret)
             #expect(organizationWideWithSecret.status == 403)
-            let createOrganization = try await api.call(.post, "/api/v1/organizations", token: alice.token, body: .object(["name": "evil"]))
+            let createOrganization = try await api.call(
+                .post, "/api/v1/organizations", token: alice.token, body: .object(["name": "evil"]))
             #expect(createOrganization.status == 403)
         }
     }
@@ -132,7 +152,9 @@ import Testing
                 #expect(headers == ["x-token": "abc"])
             }
             for _ in 0..<60 {
-                let answer = try await api.call(.post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application))
+                let answer = try await api.call(
+                    .post, "/api/v1/event", token: tenant.token,
+                    body: APIClient.eventBody(application: tenant.application))
                 #expect(answer.status == 201)
             }
             var path = "/api/v1/request_attempts?application_id=\(tenant.application)"
@@ -143,11 +165,14 @@ import Testing
                 #expect(page.status == 200)
                 counts.append(page.array.count)
                 for item in page.array {
-                    if case .object(let object) = item, case .string(let id)? = object["request_attempt_id"] { ids.insert(id) }
+                    if case .object(let object) = item, case .string(let id)? = object["request_attempt_id"] {
+                        ids.insert(id)
+                    }
                 }
                 let linkName = try #require(HTTPField.Name("link"))
                 guard let link = page.headers[linkName], page.array.count > 0 else { break }
-                #expect(link.hasPrefix("<http://ferry.test/api/v1/request_attempts?") && link.hasSuffix(">; rel=\"next\""))
+                #expect(
+                    link.hasPrefix("<http://ferry.test/api/v1/request_attempts?") && link.hasSuffix(">; rel=\"next\""))
                 let url = String(link.dropFirst().prefix { $0 != ">" })
                 path = String(url.dropFirst("http://ferry.test".count))
             }

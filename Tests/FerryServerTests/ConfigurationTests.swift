@@ -2,6 +2,7 @@ import Configuration
 import FerryCore
 import FerryDelivery
 import FerryServer
+import Foundation
 import Testing
 
 /// Reading settings: flags over `FERRY_*` environment variables over defaults, and clear errors for bad values.
@@ -21,7 +22,8 @@ import Testing
         #expect(configuration.delivery.retryPolicy.maxRetries == 24)
         #expect(configuration.delivery.concurrency == 64)
         #expect(configuration.delivery.allowedTargetNetworks.isEmpty)
-        #expect(configuration.delivery.connectTimeout == .seconds(5) && configuration.delivery.totalTimeout == .seconds(15))
+        #expect(
+            configuration.delivery.connectTimeout == .seconds(5) && configuration.delivery.totalTimeout == .seconds(15))
         #expect(configuration.publicURL == "http://127.0.0.1:8080")
     }
 
@@ -65,6 +67,20 @@ import Testing
             "FERRY_RETRY_SCHEDULE", "FERRY_MAX_RETRIES", "FERRY_WORKER_CONCURRENCY",
         ] {
             #expect(names.contains(required))
+        }
+    }
+}
+
+/// The README's configuration table must list every setting with its real default, so docs cannot drift.
+@Suite struct ConfigurationDocumentationTests {
+    @Test func readmeTableListsEverySettingWithItsDefault() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for setting in FerrySetting.all {
+            let defaultText = setting.defaultValue.isEmpty ? "(unset)" : "`\(setting.defaultValue)`"
+            let row = "| `\(setting.environmentVariable)` | `\(setting.flag)` | \(defaultText) |"
+            #expect(readme.contains(row), "README lacks the row for \(setting.environmentVariable)")
         }
     }
 }

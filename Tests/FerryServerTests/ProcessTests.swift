@@ -16,7 +16,8 @@ import Testing
         let ferry = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await ferry.start(client: client)
         let output = ferry.readOutput()
-        let token = try #require(output.split(separator: " ").first { $0.hasPrefix("fst_") }.map { String($0.prefix { !$0.isNewline }) })
+        let token = try #require(
+            output.split(separator: " ").first { $0.hasPrefix("fst_") }.map { String($0.prefix { !$0.isNewline }) })
         let listed = try await ferry.request(client, .GET, "/api/v1/organizations", token: token)
         #expect(listed.status == 200)
         #expect(output.contains("curl"))
@@ -33,7 +34,9 @@ import Testing
         defer { directory.remove() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         // The receiver is slow at first, so deliveries are in flight when the server is killed.
-        try await TestReceiver.with(reply: { _, number in .init(status: 200, delay: number <= 20 ? .milliseconds(800) : .zero) }) {
+        try await TestReceiver.with(reply: { _, number in
+            .init(status: 200, delay: number <= 20 ? .milliseconds(800) : .zero)
+        }) {
             receiver in
             let environment = [
                 "FERRY_MASTER_API_KEY": Self.masterKey, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
@@ -88,7 +91,10 @@ import Testing
         let applicationID = try #require(application.json.string("application_id"))
         let type = try await ferry.request(
             client, .POST, "/api/v1/event_types", token: Self.masterKey,
-            body: ["application_id": .string(applicationID), "service": "billing", "resource_type": "invoice", "verb": "paid"])
+            body: [
+                "application_id": .string(applicationID), "service": "billing", "resource_type": "invoice",
+                "verb": "paid",
+            ])
         #expect(type.status == 201)
         let subscription = try await ferry.request(
             client, .POST, "/api/v1/subscriptions", token: Self.masterKey,

@@ -12,7 +12,8 @@ import Testing
         try await backend.withStore { store in
             let (_, application) = try await Fixtures.tenant(in: store)
             try await Fixtures.eventType(in: store, applicationID: application.id)
-            try await Fixtures.eventType(in: store, applicationID: application.id, name: ("billing", "invoice", "voided"))
+            try await Fixtures.eventType(
+                in: store, applicationID: application.id, name: ("billing", "invoice", "voided"))
             let matching = try await store.createSubscription(
                 Fixtures.draft(applicationID: application.id, url: "http://a.test/hook", labels: ["tenant": "t1"]),
                 secret: UUID())
@@ -20,10 +21,12 @@ import Testing
                 Fixtures.draft(applicationID: application.id, url: "http://b.test/hook", labels: ["tenant": "t2"]),
                 secret: UUID())
             _ = try await store.createSubscription(
-                Fixtures.draft(applicationID: application.id, url: "http://c.test/hook", eventTypes: ["billing.invoice.voided"]),
+                Fixtures.draft(
+                    applicationID: application.id, url: "http://c.test/hook", eventTypes: ["billing.invoice.voided"]),
                 secret: UUID())
             _ = try await store.createSubscription(
-                Fixtures.draft(applicationID: application.id, url: "http://d.test/hook", enabled: false), secret: UUID())
+                Fixtures.draft(applicationID: application.id, url: "http://d.test/hook", enabled: false), secret: UUID()
+            )
             let event = Fixtures.event(applicationID: application.id, labels: ["tenant": "t1", "region": "eu"])
             _ = try await store.ingest(event)
             let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id))
@@ -88,7 +91,8 @@ import Testing
                 for index in 0..<300 {
                     group.addTask {
                         let type = index % 50 == 0 ? "billing.invoice.unknown" : "billing.invoice.paid"
-                        return (try? await store.ingest(Fixtures.event(applicationID: application.id, type: type))) != nil
+                        return (try? await store.ingest(Fixtures.event(applicationID: application.id, type: type)))
+                            != nil
                     }
                 }
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
@@ -117,7 +121,8 @@ import Testing
             _ = try await store.createSubscription(
                 Fixtures.draft(applicationID: application.id, url: "http://b.test/hook"), secret: UUID())
             #expect(try await store.replay(eventID: event.id, applicationID: application.id))
-            let attempts = try await store.requestAttempts(AttemptQuery(applicationID: application.id, eventID: event.id))
+            let attempts = try await store.requestAttempts(
+                AttemptQuery(applicationID: application.id, eventID: event.id))
             #expect(attempts.count == 3)
             #expect(attempts.allSatisfy { $0.retryCount == 0 })
             #expect(try await !store.replay(eventID: UUID(), applicationID: application.id))

@@ -30,11 +30,15 @@ import Testing
             let reclaimed = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30))
             #expect(Set(reclaimed.map(\.attemptID)) == Set(first.map(\.attemptID)))
             let stale = try await store.recordOutcome(
-                .answered(status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil),
+                .answered(
+                    status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1,
+                    retryAfterSeconds: nil),
                 for: first[0], retryAt: nil)
             #expect(stale == false)
             let current = try await store.recordOutcome(
-                .answered(status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil),
+                .answered(
+                    status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1,
+                    retryAfterSeconds: nil),
                 for: try #require(reclaimed.first { $0.attemptID == first[0].attemptID }), retryAt: nil)
             #expect(current == true)
         }

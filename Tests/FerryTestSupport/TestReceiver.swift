@@ -24,7 +24,10 @@ public final class TestReceiver: Sendable {
         public var body: [UInt8]
         public var delay: Duration
 
-        public init(status: Int = 200, headers: [String: String] = [:], body: [UInt8] = Array("ok".utf8), delay: Duration = .zero) {
+        public init(
+            status: Int = 200, headers: [String: String] = [:], body: [UInt8] = Array("ok".utf8),
+            delay: Duration = .zero
+        ) {
             self.status = status
             self.headers = headers
             self.body = body

@@ -44,7 +44,9 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Parses a schedule like `3s,10s,3m,30m,1h` (units `ms`, `s`, `m`, `h`, `d`; a bare number means seconds).
     public static func parseSchedule(_ text: String) -> [Double]? {
-        let steps = text.split(separator: ",", omittingEmptySubsequences: false).map { DurationText.seconds(String($0)) }
+        let steps = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            DurationText.seconds(String($0))
+        }
         guard !steps.isEmpty, steps.allSatisfy({ $0 != nil }) else { return nil }
         return steps.compactMap { $0 }
     }

@@ -41,10 +41,15 @@ public struct RequestAttempt: Sendable, Equatable {
     /// The attempt's state at `now`, by Hook0's first-match rules (with `in_progress` spelled as decision D9).
     public func status(at now: Date) -> AttemptStatus {
         if let failedAt {
-            return .failed(at: failedAt, processingMilliseconds: Self.milliseconds(from: max(createdAt, delayUntil ?? createdAt), to: failedAt))
+            return .failed(
+                at: failedAt,
+                processingMilliseconds: Self.milliseconds(from: max(createdAt, delayUntil ?? createdAt), to: failedAt))
         }
         if let succeededAt {
-            return .successful(at: succeededAt, processingMilliseconds: Self.milliseconds(from: max(createdAt, delayUntil ?? createdAt), to: succeededAt))
+            return .successful(
+                at: succeededAt,
+                processingMilliseconds: Self.milliseconds(
+                    from: max(createdAt, delayUntil ?? createdAt), to: succeededAt))
         }
         if let pickedAt { return .inProgress(since: pickedAt) }
         if let delayUntil, delayUntil > now { return .waiting(since: createdAt, until: delayUntil) }
