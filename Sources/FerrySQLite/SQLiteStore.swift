@@ -11,7 +11,9 @@ public final class SQLiteStore: FerryStore {
     public let workSignal: WorkSignal
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public static func open(path: String) async throws -> SQLiteStore {
+    /// - Parameter groupCommit: commit concurrent writes together (one fsync for many); `false` commits each
+    ///   write in its own transaction, which is only useful to measure what group commit buys.
+    public static func open(path: String, groupCommit: Bool = true) async throws -> SQLiteStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -27,14 +29,14 @@ public final class SQLiteStore: FerryStore {
                 }
             }
         }
-        return SQLiteStore(pool: pool)
+        return SQLiteStore(pool: pool, maxBatchSize: groupCommit ? 512 : 1)
     }
 
-    private init(pool: DatabasePool) {
+    private init(pool: DatabasePool, maxBatchSize: Int) {
         self.pool = pool
         let signal = WorkSignal()
         self.workSignal = signal
-        self.batcher = WriteBatcher(writer: pool) { signal.signal() }
+        self.batcher = WriteBatcher(writer: pool, maxBatchSize: maxBatchSize) { signal.signal() }
     }
 
     public func ping() async throws {

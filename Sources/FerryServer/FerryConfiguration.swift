@@ -15,6 +15,8 @@ public struct FerryConfiguration: Sendable {
     public var publicURL: String
     public var delivery: DeliveryConfiguration
     public var logLevel: Logger.Level
+    /// Whether SQLite writes share commits (group commit).
+    public var sqliteGroupCommit: Bool
 
     /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -88,6 +90,11 @@ public struct FerryConfiguration: Sendable {
             throw fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
+        switch value("sqlite_group_commit").lowercased() {
+        case "true", "1", "yes": sqliteGroupCommit = true
+        case "false", "0", "no": sqliteGroupCommit = false
+        default: throw fail("sqlite_group_commit", "expected true or false")
+        }
     }
 
     /// The SQLite file path from a `sqlite:PATH` database URL.

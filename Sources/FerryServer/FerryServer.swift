@@ -17,7 +17,7 @@ public enum FerryServer {
             throw ConfigurationError(
                 setting: "database_url", reason: "`\(configuration.databaseURL)` is not supported; use sqlite:PATH")
         }
-        return try await SQLiteStore.open(path: path)
+        return try await SQLiteStore.open(path: path, groupCommit: configuration.sqliteGroupCommit)
     }
 
     /// Builds the Hummingbird application serving the API over `store`, with the delivery worker as a service.

@@ -34,6 +34,9 @@ public struct FerrySetting: Sendable {
         .init("response_body_limit", "65536", "Bytes of a receiver's response body stored; the rest is dropped."),
         .init("lease", "60s", "How long a claimed delivery stays with its worker before another may take it."),
         .init("signature_versions", "v1", "X-Hook0-Signature versions to send: `v1`, `v0` or `v0,v1`."),
+        .init(
+            "sqlite_group_commit", "true",
+            "Commit concurrent SQLite writes together (one fsync for many requests); `false` only to measure it."),
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
     ]
 
