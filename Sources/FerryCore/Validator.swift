@@ -4,7 +4,7 @@ public enum Validator {
     public static func text(
         _ value: String, field: String, min: Int, max: Int, into errors: inout ValidationErrors
     ) {
-        let count = value.count
+        let count = value.unicodeScalars.count
         if count < min || count > max {
             errors.add(field, .length(min: min, max: max))
         }
@@ -18,7 +18,7 @@ public enum Validator {
     public static func length(
         _ value: String, field: String, min: Int, max: Int, into errors: inout ValidationErrors
     ) {
-        let count = value.count
+        let count = value.unicodeScalars.count
         if count < min || count > max {
             errors.add(field, .length(min: min, max: max))
         }

@@ -44,7 +44,7 @@ import Testing
             ]
             let first = FerryProcess(databasePath: directory.path + "/ferry.sqlite", extraEnvironment: environment)
             try await first.start(client: client)
-            let application = try await setUp(first, client: client, receiverURL: receiver.url())
+            let application = try await Self.setUp(first, client: client, receiverURL: receiver.url())
             let accepted = try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
@@ -81,7 +81,7 @@ import Testing
     }
 
     /// Creates an organization, application, event type and subscription through the API; returns the app id.
-    private func setUp(_ ferry: FerryProcess, client: HTTPClient, receiverURL: String) async throws -> String {
+    static func setUp(_ ferry: FerryProcess, client: HTTPClient, receiverURL: String) async throws -> String {
         let organization = try await ferry.request(
             client, .POST, "/api/v1/organizations", token: Self.masterKey, body: ["name": "crash test"])
         let organizationID = try #require(organization.json.string("organization_id"))
@@ -105,5 +105,47 @@ import Testing
             ])
         #expect(subscription.status == 201)
         return applicationID
+    }
+}
+
+/// SIGTERM while a delivery is in flight: the delivery finishes and is recorded, and the process exits 0.
+@Suite(.serialized) struct GracefulShutdownTests {
+    @Test func sigtermLetsInFlightDeliveriesFinishAndExitsZero() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        try await TestReceiver.with(reply: { _, _ in .init(status: 200, delay: .milliseconds(1500)) }) { receiver in
+            let environment = [
+                "FERRY_MASTER_API_KEY": ProcessTests.masterKey, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
+            ]
+            let databasePath = directory.path + "/ferry.sqlite"
+            let ferry = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
+            try await ferry.start(client: client)
+            let application = try await ProcessTests.setUp(ferry, client: client, receiverURL: receiver.url())
+            let answer = try await ferry.request(
+                client, .POST, "/api/v1/event", token: ProcessTests.masterKey,
+                body: [
+                    "application_id": .string(application), "event_type": "billing.invoice.paid", "payload": "hi",
+                    "payload_content_type": "text/plain", "labels": ["tenant": "t1"],
+                    "occurred_at": "2026-01-01T00:00:00Z",
+                ])
+            #expect(answer.status == 201)
+            #expect(await receiver.waitForRequests(1).count == 1)
+            #expect(ferry.terminate() == 0)
+            let restarted = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
+            try await restarted.start(client: client)
+            let attempts = try await restarted.request(
+                client, .GET, "/api/v1/request_attempts?application_id=\(application)", token: ProcessTests.masterKey)
+            guard case .array(let items) = attempts.json, case .object(let attempt)? = items.first,
+                case .object(let status)? = attempt["status"]
+            else {
+                Issue.record("no attempt listed: \(attempts.json)")
+                return
+            }
+            #expect(items.count == 1)
+            #expect(status["type"] == "successful")
+            #expect(restarted.terminate() == 0)
+        }
+        try await client.shutdown()
     }
 }

@@ -57,9 +57,10 @@ public struct Hook0Signature: Sendable {
         return Self.hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
-    /// Whether every covered header value is visible ASCII, which the signature format requires.
+    /// Whether every covered header value is visible ASCII (tab allowed, as Hook0's HTTP library allows it),
+    /// which the signature format requires.
     public static func canCover(_ headers: [(name: String, value: String)]) -> Bool {
-        headers.allSatisfy { header in header.value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        headers.allSatisfy { header in header.value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) } }
     }
 
     private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
