@@ -10,7 +10,7 @@ import ServiceLifecycle
 
 /// Runs a real delivery worker over a real store against a real loopback receiver.
 struct DeliveryHarness {
-    let store: SQLiteStore
+    let store: any FerryStore
     let application: Application
     let subscription: Subscription
 
@@ -34,7 +34,7 @@ struct DeliveryHarness {
             let client = HTTPDeliverer.makeClient(configuration: finalConfiguration)
             var logger = Logger(label: "delivery-test")
             logger.logLevel = .warning
-            let worker = DeliveryWorker(
+            let worker = makeWorker(
                 queue: store,
                 deliverer: HTTPDeliverer(
                     client: client,
@@ -51,6 +51,13 @@ struct DeliveryHarness {
             try await client.shutdown()
             if let failure { throw failure }
         }
+    }
+
+    /// A worker over `queue` (a generic function, so an existential store is opened).
+    static func makeWorker<Queue: DeliveryQueue>(
+        queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger
+    ) -> any Service {
+        DeliveryWorker(queue: queue, deliverer: deliverer, configuration: configuration, logger: logger)
     }
 
     /// Ingests one matching event.

@@ -1,6 +1,7 @@
 import FerryAPI
 import FerryCore
 import FerrySQLite
+import FerryStorage
 import FerryTestSupport
 import Foundation
 import HTTPTypes
@@ -38,7 +39,7 @@ struct APIClient {
     let client: any TestClientProtocol
 
     /// Runs `body` against a fresh SQLite-backed router.
-    static func with(backend: StoreBackend, _ body: @Sendable (APIClient, SQLiteStore) async throws -> Void)
+    static func with(backend: StoreBackend, _ body: @Sendable (APIClient, any FerryStore) async throws -> Void)
         async throws
     {
         try await backend.withStore { store in

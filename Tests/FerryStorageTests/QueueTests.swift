@@ -7,7 +7,7 @@ import Testing
 
 /// Claiming under a lease, recording outcomes and scheduling retries, run against every backend.
 @Suite struct QueueTests {
-    private func prepare(_ store: SQLiteStore, events: Int = 1) async throws -> (Application, Subscription) {
+    private func prepare(_ store: any FerryStore, events: Int = 1) async throws -> (Application, Subscription) {
         let (_, application) = try await Fixtures.tenant(in: store)
         try await Fixtures.eventType(in: store, applicationID: application.id)
         let subscription = try await store.createSubscription(
@@ -49,7 +49,7 @@ import Testing
         try await backend.withStore { store in
             let (application, _) = try await prepare(store)
             let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
-            let retryAt = Date().addingTimeInterval(0.5)
+            let retryAt = Date().addingTimeInterval(3)
             let observation = AttemptObservation.answered(
                 status: 503, headers: ["retry-after": "1"], body: Array("busy".utf8), truncated: false,
                 elapsedMilliseconds: 7, retryAfterSeconds: 1)
@@ -67,7 +67,7 @@ import Testing
             #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30)).isEmpty)
             let next = try #require(try await store.nextDueDate())
             #expect(abs(next.timeIntervalSince(retryAt)) < 0.001)
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(until: .now + .seconds(max(0, retryAt.timeIntervalSinceNow) + 0.1))
             let due = try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30))
             #expect(due.map(\.retryCount) == [1])
         }

@@ -1,0 +1,117 @@
+import Logging
+import PostgresNIO
+
+/// Ferry's PostgreSQL schema as numbered migrations, applied under an advisory lock so several processes
+/// starting at once migrate safely (the first applies, the others wait and find nothing to do).
+enum PostgresSchema {
+    /// Arbitrary constant identifying Ferry's migration lock.
+    static let advisoryLockKey: Int64 = 0x6665_7272_795f_6d67
+
+    static let migrations: [(version: Int, statements: [String])] = [
+        (1, initial)
+    ]
+
+    /// Applies every migration not yet recorded in `ferry_schema_migrations`.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(advisoryLockKey))", logger: logger)
+            do {
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS ferry_schema_migrations (
+                        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: logger)
+                var applied = Set<Int>()
+                for try await version in try await connection.query(
+                    "SELECT version FROM ferry_schema_migrations", logger: logger
+                ).decode(Int.self) {
+                    applied.insert(version)
+                }
+                for migration in migrations where !applied.contains(migration.version) {
+                    try await connection.withTransaction(logger: logger) { transaction in
+                        for statement in migration.statements {
+                            try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await transaction.query(
+                            "INSERT INTO ferry_schema_migrations (version) VALUES (\(migration.version))", logger: logger)
+                    }
+                    logger.info("applied migration", metadata: ["version": "\(migration.version)"])
+                }
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: logger)
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: logger)
+        }
+    }
+
+    // Maps (labels, metadata, headers) are JSON text, as in the SQLite backend; matching happens in Swift.
+    private static let initial = [
+        "CREATE TABLE organization (id uuid PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL)",
+        """
+        CREATE TABLE application (
+            id uuid PRIMARY KEY, organization_id uuid NOT NULL REFERENCES organization(id),
+            name text NOT NULL, created_at timestamptz NOT NULL, deleted_at timestamptz)
+        """,
+        "CREATE INDEX application_organization ON application(organization_id)",
+        """
+        CREATE TABLE application_secret (
+            token uuid PRIMARY KEY, application_id uuid NOT NULL REFERENCES application(id),
+            name text, created_at timestamptz NOT NULL, deleted_at timestamptz)
+        """,
+        "CREATE INDEX application_secret_application ON application_secret(application_id)",
+        """
+        CREATE TABLE service_token (
+            id uuid PRIMARY KEY, organization_id uuid NOT NULL REFERENCES organization(id),
+            name text NOT NULL, token_hash bytea NOT NULL UNIQUE, display_hint text NOT NULL,
+            created_at timestamptz NOT NULL, revoked_at timestamptz)
+        """,
+        """
+        CREATE TABLE event_type (
+            application_id uuid NOT NULL REFERENCES application(id), name text NOT NULL,
+            service text NOT NULL, resource_type text NOT NULL, verb text NOT NULL,
+            created_at timestamptz NOT NULL, deactivated_at timestamptz, PRIMARY KEY (application_id, name))
+        """,
+        """
+        CREATE TABLE subscription (
+            id uuid PRIMARY KEY, application_id uuid NOT NULL REFERENCES application(id),
+            is_enabled boolean NOT NULL, description text, secret uuid NOT NULL,
+            metadata text NOT NULL, labels text NOT NULL,
+            target_method text NOT NULL, target_url text NOT NULL, target_headers text NOT NULL,
+            created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, deleted_at timestamptz)
+        """,
+        "CREATE INDEX subscription_application ON subscription(application_id, created_at)",
+        """
+        CREATE TABLE subscription_event_type (
+            subscription_id uuid NOT NULL REFERENCES subscription(id), event_type_name text NOT NULL,
+            PRIMARY KEY (subscription_id, event_type_name))
+        """,
+        "CREATE INDEX subscription_event_type_name ON subscription_event_type(event_type_name)",
+        """
+        CREATE TABLE event (
+            id uuid PRIMARY KEY, application_id uuid NOT NULL REFERENCES application(id),
+            event_type text NOT NULL, payload bytea NOT NULL, payload_content_type text NOT NULL, ip text,
+            metadata text NOT NULL, labels text NOT NULL, occurred_at timestamptz NOT NULL,
+            received_at timestamptz NOT NULL)
+        """,
+        "CREATE INDEX event_application_received ON event(application_id, received_at)",
+        """
+        CREATE TABLE response (
+            id uuid PRIMARY KEY, application_id uuid NOT NULL, error_name text, http_code integer,
+            headers text, body bytea, body_truncated boolean NOT NULL DEFAULT false, elapsed_ms integer)
+        """,
+        """
+        CREATE TABLE request_attempt (
+            id uuid PRIMARY KEY, application_id uuid NOT NULL, event_id uuid NOT NULL REFERENCES event(id),
+            subscription_id uuid NOT NULL REFERENCES subscription(id),
+            created_at timestamptz NOT NULL, due_at timestamptz NOT NULL, delay_until timestamptz,
+            picked_at timestamptz, claim_token uuid, failed_at timestamptz, succeeded_at timestamptz,
+            response_id uuid REFERENCES response(id), retry_count integer NOT NULL DEFAULT 0,
+            CHECK (failed_at IS NULL OR succeeded_at IS NULL))
+        """,
+        "CREATE INDEX request_attempt_due ON request_attempt(due_at) WHERE failed_at IS NULL AND succeeded_at IS NULL",
+        "CREATE INDEX request_attempt_listing ON request_attempt(application_id, created_at DESC, id DESC)",
+        "CREATE INDEX request_attempt_event ON request_attempt(event_id)",
+        "CREATE INDEX request_attempt_subscription ON request_attempt(subscription_id)",
+    ]
+}

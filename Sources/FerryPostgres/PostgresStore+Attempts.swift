@@ -1,0 +1,78 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    private static let attemptColumns = """
+        SELECT ra.*, e.event_type, s.description AS subscription_description, r.http_code
+        FROM request_attempt ra
+        JOIN event e ON e.id = ra.event_id
+        JOIN subscription s ON s.id = ra.subscription_id
+        LEFT JOIN response r ON r.id = ra.response_id
+        """
+
+    public func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt] {
+        var bindings = PostgresBindings()
+        var conditions: [String] = []
+        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            bindings.append(value)
+            return "$\(bindings.count)"
+        }
+        conditions.append("ra.application_id = \(bind(query.applicationID))")
+        if let eventID = query.eventID { conditions.append("ra.event_id = \(bind(eventID))") }
+        if let subscriptionID = query.subscriptionID { conditions.append("ra.subscription_id = \(bind(subscriptionID))") }
+        if let minCreatedAt = query.minCreatedAt { conditions.append("ra.created_at >= \(bind(minCreatedAt))") }
+        if let maxCreatedAt = query.maxCreatedAt { conditions.append("ra.created_at <= \(bind(maxCreatedAt))") }
+        if let types = query.eventTypes, !types.isEmpty { conditions.append("e.event_type = ANY(\(bind(types)))") }
+        if let after = query.after {
+            conditions.append("(ra.created_at, ra.id) < (\(bind(after.createdAt)), \(bind(after.id)))")
+        }
+        let sql = """
+            \(Self.attemptColumns)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY ra.created_at DESC, ra.id DESC LIMIT \(bind(query.limit))
+            """
+        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+            .map { try Self.requestAttempt(Columns($0)) }
+    }
+
+    public func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt? {
+        var bindings = PostgresBindings()
+        bindings.append(id)
+        bindings.append(applicationID)
+        return try await client.query(
+            PostgresQuery(unsafeSQL: "\(Self.attemptColumns) WHERE ra.id = $1 AND ra.application_id = $2", binds: bindings),
+            logger: logger
+        ).collect().first.map { try Self.requestAttempt(Columns($0)) }
+    }
+
+    public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
+        guard
+            let row = try await client.query(
+                "SELECT * FROM response WHERE id = \(id) AND application_id = \(applicationID)", logger: logger
+            ).collect().first
+        else { return nil }
+        let columns = Columns(row)
+        let body: [UInt8]? = try columns.get("body", as: ByteBuffer?.self).map { Array($0.readableBytesView) }
+        return AttemptResponse(
+            id: try columns.get("id"), applicationID: try columns.get("application_id"),
+            errorName: try columns.get("error_name", as: String?.self).flatMap(ResponseErrorName.init(rawValue:)),
+            httpCode: try columns.get("http_code", as: Int?.self), headers: try columns.optionalMap("headers"),
+            body: body, bodyTruncated: try columns.get("body_truncated"),
+            elapsedMilliseconds: try columns.get("elapsed_ms", as: Int?.self))
+    }
+
+    static func requestAttempt(_ columns: Columns) throws -> RequestAttempt {
+        RequestAttempt(
+            id: try columns.get("id"), applicationID: try columns.get("application_id"),
+            eventID: try columns.get("event_id"), eventType: try columns.get("event_type"),
+            subscriptionID: try columns.get("subscription_id"),
+            subscriptionDescription: try columns.get("subscription_description"),
+            createdAt: try columns.get("created_at"), pickedAt: try columns.get("picked_at"),
+            failedAt: try columns.get("failed_at"), succeededAt: try columns.get("succeeded_at"),
+            delayUntil: try columns.get("delay_until"), responseID: try columns.get("response_id"),
+            retryCount: try columns.get("retry_count", as: Int.self),
+            httpResponseStatus: try columns.get("http_code", as: Int?.self))
+    }
+}

@@ -1,0 +1,171 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    public func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType {
+        try await client.query(
+            """
+            INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at)
+            VALUES (\(applicationID), \(eventType.name), \(eventType.service), \(eventType.resourceType),
+                \(eventType.verb), \(Date()))
+            ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
+            """, logger: logger)
+        return eventType
+    }
+
+    public func eventTypes(applicationID: UUID) async throws -> [EventType] {
+        try await client.query(
+            """
+            SELECT * FROM event_type WHERE application_id = \(applicationID) AND deactivated_at IS NULL ORDER BY name
+            """, logger: logger
+        ).collect().map { try Self.eventType(Columns($0)) }
+    }
+
+    public func eventType(applicationID: UUID, name: String) async throws -> EventType? {
+        try await client.query(
+            """
+            SELECT * FROM event_type
+            WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL
+            """, logger: logger
+        ).collect().first.map { try Self.eventType(Columns($0)) }
+    }
+
+    public func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool {
+        try await !client.query(
+            """
+            UPDATE event_type SET deactivated_at = \(Date())
+            WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL RETURNING name
+            """, logger: logger
+        ).collect().isEmpty
+    }
+
+    public func createSubscription(_ draft: SubscriptionDraft, secret: UUID) async throws -> Subscription {
+        let now = Date()
+        let subscription = Subscription(
+            id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
+            description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
+            target: draft.target, createdAt: now, updatedAt: now)
+        try await transaction { connection in
+            try await requireActiveEventTypes(connection, applicationID: draft.applicationID, names: draft.eventTypes)
+            try await connection.query(
+                """
+                INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
+                    target_method, target_url, target_headers, created_at, updated_at)
+                VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
+                    \(secret), \(jsonText(draft.metadata)), \(jsonText(draft.labels)), \(draft.target.method),
+                    \(draft.target.url), \(jsonText(draft.target.headers)), \(now), \(now))
+                """, logger: logger)
+            try await replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
+        }
+        return subscription
+    }
+
+    public func subscriptions(applicationID: UUID) async throws -> [Subscription] {
+        try await client.query(
+            """
+            SELECT s.*, ARRAY(SELECT event_type_name FROM subscription_event_type t WHERE t.subscription_id = s.id
+                ORDER BY event_type_name) AS event_types
+            FROM subscription s WHERE s.application_id = \(applicationID) AND s.deleted_at IS NULL
+            ORDER BY s.created_at, s.id
+            """, logger: logger
+        ).collect().map { try Self.subscription(Columns($0)) }
+    }
+
+    public func subscription(id: UUID) async throws -> Subscription? {
+        try await client.query(
+            """
+            SELECT s.*, ARRAY(SELECT event_type_name FROM subscription_event_type t WHERE t.subscription_id = s.id
+                ORDER BY event_type_name) AS event_types
+            FROM subscription s WHERE s.id = \(id) AND s.deleted_at IS NULL
+            """, logger: logger
+        ).collect().first.map { try Self.subscription(Columns($0)) }
+    }
+
+    public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
+        let updated = try await transaction { connection -> Bool in
+            try await requireActiveEventTypes(connection, applicationID: draft.applicationID, names: draft.eventTypes)
+            let now = Date()
+            let rows = try await connection.query(
+                """
+                UPDATE subscription SET is_enabled = \(draft.isEnabled), description = \(draft.description),
+                    metadata = \(jsonText(draft.metadata)), labels = \(jsonText(draft.labels)),
+                    target_method = \(draft.target.method), target_url = \(draft.target.url),
+                    target_headers = \(jsonText(draft.target.headers)), updated_at = \(now)
+                WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
+                """, logger: logger
+            ).collect()
+            guard !rows.isEmpty else { return false }
+            try await replaceEventTypes(connection, subscriptionID: id, names: draft.eventTypes)
+            if !draft.isEnabled { try await cancelPendingAttempts(connection, subscriptionID: id, at: now) }
+            return true
+        }
+        return updated ? try await subscription(id: id) : nil
+    }
+
+    public func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool {
+        try await transaction { connection in
+            let now = Date()
+            let rows = try await connection.query(
+                """
+                UPDATE subscription SET deleted_at = \(now)
+                WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
+                """, logger: logger
+            ).collect()
+            guard !rows.isEmpty else { return false }
+            try await cancelPendingAttempts(connection, subscriptionID: id, at: now)
+            return true
+        }
+    }
+
+    func cancelPendingAttempts(_ connection: PostgresConnection, subscriptionID: UUID, at now: Date) async throws {
+        try await connection.query(
+            """
+            UPDATE request_attempt SET failed_at = \(now)
+            WHERE subscription_id = \(subscriptionID) AND failed_at IS NULL AND succeeded_at IS NULL
+            """, logger: logger)
+    }
+
+    private func requireActiveEventTypes(_ connection: PostgresConnection, applicationID: UUID, names: [String])
+        async throws
+    {
+        let unique = Array(Set(names))
+        let found = try await connection.query(
+            """
+            SELECT count(*) FROM event_type
+            WHERE application_id = \(applicationID) AND deactivated_at IS NULL AND name = ANY(\(unique))
+            """, logger: logger
+        ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
+        if found != unique.count { throw DomainError.eventTypeDoesNotExist }
+    }
+
+    private func replaceEventTypes(_ connection: PostgresConnection, subscriptionID: UUID, names: [String]) async throws
+    {
+        try await connection.query(
+            "DELETE FROM subscription_event_type WHERE subscription_id = \(subscriptionID)", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO subscription_event_type (subscription_id, event_type_name)
+            SELECT \(subscriptionID), unnest(\(Array(Set(names))))
+            """, logger: logger)
+    }
+
+    static func eventType(_ columns: Columns) throws -> EventType {
+        EventType(
+            service: try columns.get("service"), resourceType: try columns.get("resource_type"),
+            verb: try columns.get("verb"))
+    }
+
+    static func subscription(_ columns: Columns) throws -> Subscription {
+        Subscription(
+            id: try columns.get("id"), applicationID: try columns.get("application_id"),
+            isEnabled: try columns.get("is_enabled"), eventTypes: try columns.get("event_types"),
+            description: try columns.get("description"), secret: try columns.get("secret"),
+            metadata: try columns.map("metadata"), labels: try columns.map("labels"),
+            target: HTTPTarget(
+                method: try columns.get("target_method"), url: try columns.get("target_url"),
+                headers: try columns.map("target_headers")),
+            createdAt: try columns.get("created_at"), updatedAt: try columns.get("updated_at"))
+    }
+}

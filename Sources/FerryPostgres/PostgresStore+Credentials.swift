@@ -1,0 +1,134 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    public func applicationSecrets(applicationID: UUID) async throws -> [ApplicationSecret] {
+        try await client.query(
+            """
+            SELECT * FROM application_secret WHERE application_id = \(applicationID) AND deleted_at IS NULL
+            ORDER BY created_at
+            """, logger: logger
+        ).collect().map { try Self.applicationSecret(Columns($0)) }
+    }
+
+    public func createApplicationSecret(applicationID: UUID, name: String?) async throws -> ApplicationSecret {
+        let secret = ApplicationSecret(token: UUID(), applicationID: applicationID, name: name, createdAt: Date())
+        try await client.query(
+            """
+            INSERT INTO application_secret (token, application_id, name, created_at)
+            VALUES (\(secret.token), \(applicationID), \(name), \(secret.createdAt))
+            """, logger: logger)
+        return secret
+    }
+
+    public func renameApplicationSecret(applicationID: UUID, token: UUID, name: String?) async throws
+        -> ApplicationSecret?
+    {
+        try await client.query(
+            """
+            UPDATE application_secret SET name = \(name)
+            WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING *
+            """, logger: logger
+        ).collect().first.map { try Self.applicationSecret(Columns($0)) }
+    }
+
+    public func deleteApplicationSecret(applicationID: UUID, token: UUID) async throws -> Bool {
+        try await !client.query(
+            """
+            UPDATE application_secret SET deleted_at = \(Date())
+            WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING token
+            """, logger: logger
+        ).collect().isEmpty
+    }
+
+    public func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)? {
+        guard
+            let row = try await client.query(
+                """
+                SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
+                FROM application_secret s JOIN application a ON a.id = s.application_id
+                WHERE s.token = \(token) AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+                """, logger: logger
+            ).collect().first
+        else { return nil }
+        let columns = Columns(row)
+        let secret = try Self.applicationSecret(columns)
+        let application = Application(
+            id: secret.applicationID, organizationID: try columns.get("organization_id"),
+            name: try columns.get("application_name"), createdAt: try columns.get("application_created_at"))
+        return (secret, application)
+    }
+
+    public func createServiceToken(organizationID: UUID, name: String, tokenHash: [UInt8], displayHint: String)
+        async throws -> ServiceToken
+    {
+        let token = ServiceToken(
+            id: UUID(), organizationID: organizationID, name: name, displayHint: displayHint, createdAt: Date())
+        try await client.query(
+            """
+            INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
+            VALUES (\(token.id), \(organizationID), \(name), \(ByteBuffer(bytes: tokenHash)), \(displayHint),
+                \(token.createdAt))
+            """, logger: logger)
+        return token
+    }
+
+    public func serviceTokens(organizationID: UUID) async throws -> [ServiceToken] {
+        try await client.query(
+            """
+            SELECT * FROM service_token WHERE organization_id = \(organizationID) AND revoked_at IS NULL
+            ORDER BY created_at
+            """, logger: logger
+        ).collect().map { try Self.serviceToken(Columns($0)) }
+    }
+
+    public func serviceToken(id: UUID, organizationID: UUID) async throws -> ServiceToken? {
+        try await client.query(
+            """
+            SELECT * FROM service_token WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL
+            """, logger: logger
+        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+    }
+
+    public func renameServiceToken(id: UUID, organizationID: UUID, name: String) async throws -> ServiceToken? {
+        try await client.query(
+            """
+            UPDATE service_token SET name = \(name)
+            WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING *
+            """, logger: logger
+        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+    }
+
+    public func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool {
+        try await !client.query(
+            """
+            UPDATE service_token SET revoked_at = \(Date())
+            WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING id
+            """, logger: logger
+        ).collect().isEmpty
+    }
+
+    public func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken? {
+        try await client.query(
+            """
+            SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
+            WHERE t.token_hash = \(ByteBuffer(bytes: tokenHash)) AND t.revoked_at IS NULL
+            """, logger: logger
+        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+    }
+
+    static func applicationSecret(_ columns: Columns) throws -> ApplicationSecret {
+        ApplicationSecret(
+            token: try columns.get("token"), applicationID: try columns.get("application_id"),
+            name: try columns.get("name"), createdAt: try columns.get("created_at"),
+            deletedAt: try columns.get("deleted_at"))
+    }
+
+    static func serviceToken(_ columns: Columns) throws -> ServiceToken {
+        ServiceToken(
+            id: try columns.get("id"), organizationID: try columns.get("organization_id"), name: try columns.get("name"),
+            displayHint: try columns.get("display_hint"), createdAt: try columns.get("created_at"))
+    }
+}

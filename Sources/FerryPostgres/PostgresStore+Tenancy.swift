@@ -1,0 +1,137 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    public func createOrganization(name: String) async throws -> Organization {
+        let organization = Organization(id: UUID(), name: name, createdAt: Date())
+        try await client.query(
+            "INSERT INTO organization (id, name, created_at) VALUES (\(organization.id), \(name), \(organization.createdAt))",
+            logger: logger)
+        return organization
+    }
+
+    public func organizations(ids: [UUID]?) async throws -> [Organization] {
+        let rows: PostgresRowSequence
+        if let ids {
+            rows = try await client.query(
+                "SELECT * FROM organization WHERE id = ANY(\(ids)) ORDER BY created_at", logger: logger)
+        } else {
+            rows = try await client.query("SELECT * FROM organization ORDER BY created_at", logger: logger)
+        }
+        return try await rows.collect().map { try Self.organization(Columns($0)) }
+    }
+
+    public func organization(id: UUID) async throws -> Organization? {
+        try await client.query("SELECT * FROM organization WHERE id = \(id)", logger: logger).collect().first
+            .map { try Self.organization(Columns($0)) }
+    }
+
+    public func renameOrganization(id: UUID, name: String) async throws -> Organization? {
+        try await client.query("UPDATE organization SET name = \(name) WHERE id = \(id) RETURNING *", logger: logger)
+            .collect().first.map { try Self.organization(Columns($0)) }
+    }
+
+    public func deleteOrganization(id: UUID) async throws -> Bool {
+        try await transaction { connection in
+            guard
+                try await !connection.query("SELECT 1 FROM organization WHERE id = \(id) FOR UPDATE", logger: logger)
+                    .collect().isEmpty
+            else { return false }
+            let live = try await connection.query(
+                "SELECT count(*) FROM application WHERE organization_id = \(id) AND deleted_at IS NULL", logger: logger
+            ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
+            if live > 0 { throw DomainError.organizationIsNotEmpty }
+            let applications = "SELECT id FROM application WHERE organization_id = $1"
+            for statement in [
+                "DELETE FROM request_attempt WHERE application_id IN (\(applications))",
+                "DELETE FROM response WHERE application_id IN (\(applications))",
+                "DELETE FROM event WHERE application_id IN (\(applications))",
+                "DELETE FROM subscription_event_type WHERE subscription_id IN (SELECT id FROM subscription WHERE application_id IN (\(applications)))",
+                "DELETE FROM subscription WHERE application_id IN (\(applications))",
+                "DELETE FROM event_type WHERE application_id IN (\(applications))",
+                "DELETE FROM application_secret WHERE application_id IN (\(applications))",
+                "DELETE FROM application WHERE organization_id = $1",
+                "DELETE FROM service_token WHERE organization_id = $1",
+                "DELETE FROM organization WHERE id = $1",
+            ] {
+                var bindings = PostgresBindings()
+                bindings.append(id)
+                try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
+            }
+            return true
+        }
+    }
+
+    public func organizationCount() async throws -> Int {
+        try await client.query("SELECT count(*) FROM organization", logger: logger).collect().first
+            .map { try Columns($0).get("count", as: Int.self) } ?? 0
+    }
+
+    public func createApplication(organizationID: UUID, name: String) async throws -> (Application, ApplicationSecret) {
+        let now = Date()
+        let application = Application(id: UUID(), organizationID: organizationID, name: name, createdAt: now)
+        let secret = ApplicationSecret(token: UUID(), applicationID: application.id, name: "Default", createdAt: now)
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO application (id, organization_id, name, created_at)
+                VALUES (\(application.id), \(organizationID), \(name), \(now))
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO application_secret (token, application_id, name, created_at)
+                VALUES (\(secret.token), \(application.id), \(secret.name), \(now))
+                """, logger: logger)
+        }
+        return (application, secret)
+    }
+
+    public func applications(organizationID: UUID) async throws -> [Application] {
+        try await client.query(
+            """
+            SELECT * FROM application WHERE organization_id = \(organizationID) AND deleted_at IS NULL
+            ORDER BY created_at
+            """, logger: logger
+        ).collect().map { try Self.application(Columns($0)) }
+    }
+
+    public func application(id: UUID) async throws -> Application? {
+        try await client.query("SELECT * FROM application WHERE id = \(id) AND deleted_at IS NULL", logger: logger)
+            .collect().first.map { try Self.application(Columns($0)) }
+    }
+
+    public func renameApplication(id: UUID, name: String) async throws -> Application? {
+        try await client.query(
+            "UPDATE application SET name = \(name) WHERE id = \(id) AND deleted_at IS NULL RETURNING *", logger: logger
+        ).collect().first.map { try Self.application(Columns($0)) }
+    }
+
+    public func deleteApplication(id: UUID) async throws -> Bool {
+        try await transaction { connection in
+            let now = Date()
+            let deleted = try await connection.query(
+                "UPDATE application SET deleted_at = \(now) WHERE id = \(id) AND deleted_at IS NULL RETURNING id",
+                logger: logger
+            ).collect()
+            guard !deleted.isEmpty else { return false }
+            try await connection.query(
+                """
+                UPDATE request_attempt SET failed_at = \(now)
+                WHERE application_id = \(id) AND failed_at IS NULL AND succeeded_at IS NULL
+                """, logger: logger)
+            return true
+        }
+    }
+
+    static func organization(_ columns: Columns) throws -> Organization {
+        Organization(id: try columns.get("id"), name: try columns.get("name"), createdAt: try columns.get("created_at"))
+    }
+
+    static func application(_ columns: Columns) throws -> Application {
+        Application(
+            id: try columns.get("id"), organizationID: try columns.get("organization_id"), name: try columns.get("name"),
+            createdAt: try columns.get("created_at"))
+    }
+}

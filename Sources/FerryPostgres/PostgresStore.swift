@@ -1,0 +1,162 @@
+import FerryCore
+import FerryStorage
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Ferry's scale-out backend: any number of API and worker processes share one PostgreSQL database.
+/// Workers claim with `FOR UPDATE SKIP LOCKED` under a lease, and `LISTEN/NOTIFY` wakes idle workers.
+public final class PostgresStore: FerryStore {
+    /// The channel on which committed work is announced.
+    static let workChannel = "ferry_work"
+
+    let client: PostgresClient
+    let logger: Logger
+    public let workSignal: WorkSignal
+    private let tasks: Task<Void, Never>
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`), starts the pool and the work
+    /// listener, and applies migrations unless `migrate` is false.
+    public static func open(url: String, maximumConnections: Int = 20, migrate: Bool = true, logger: Logger)
+        async throws -> PostgresStore
+    {
+        var configuration = try PostgresURL.configuration(url)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        if migrate {
+            do {
+                try await PostgresSchema.migrate(store.client, logger: logger)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        }
+        return store
+    }
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        let signal = WorkSignal()
+        self.workSignal = signal
+        tasks = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await Self.listenForWork(client: client, signal: signal, logger: logger) }
+            }
+        }
+    }
+
+    /// Applies migrations (for `ferry migrate`).
+    public func migrate() async throws {
+        try await PostgresSchema.migrate(client, logger: logger)
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    public func close() async throws {
+        tasks.cancel()
+        await tasks.value
+    }
+
+    /// Runs `body` in a transaction; `NOTIFY` sent inside it reaches listeners at commit.
+    /// A domain error thrown by `body` is rethrown as itself (not wrapped), so callers can match on it.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let domainError = error.closureError as? DomainError { throw domainError }
+            throw error
+        }
+    }
+
+    /// Announces new work to every process (delivered when the surrounding transaction commits).
+    static func notifyWork(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("NOTIFY ferry_work", logger: logger)
+    }
+
+    /// Keeps a `LISTEN ferry_work` open, reconnecting after failures; every notification wakes local workers.
+    private static func listenForWork(client: PostgresClient, signal: WorkSignal, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: workChannel) { notifications in
+                        // A fresh listener may have missed notifications while it was down: look once.
+                        signal.signal()
+                        for try await _ in notifications { signal.signal() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("work listener lost its connection", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// Reads `postgres://` URLs into postgres-nio configuration.
+enum PostgresURL {
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url),
+            ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
+            let username = components.user
+        else { throw StorageError(isTransient: false, description: "not a postgres://user@host/database URL") }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let query = Dictionary(
+            (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            let port = components.port ?? 5432
+            return PostgresClient.Configuration(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username,
+                password: components.password, database: database.isEmpty ? nil : database)
+        }
+        let tls: PostgresClient.Configuration.TLS
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": tls = .disable
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(
+            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: username,
+            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
+    }
+}
+
+/// Column access by name on a result row.
+struct Columns {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = PostgresRandomAccessRow(row)
+    }
+
+    func get<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        try row[name].decode(T.self)
+    }
+
+    func map(_ name: String) throws -> [String: String] {
+        let text = try get(name, as: String.self)
+        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+
+    func optionalMap(_ name: String) throws -> [String: String]? {
+        guard let text = try get(name, as: String?.self) else { return nil }
+        return try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+
+    func bytes(_ name: String) throws -> [UInt8] {
+        guard var buffer = try get(name, as: ByteBuffer?.self) else { return [] }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}
+
+/// JSON text of a string map, keys sorted (the stored form of labels, metadata and headers).
+func jsonText(_ map: [String: String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return (try? encoder.encode(map)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
