@@ -5,8 +5,15 @@ public struct APIConfiguration: Sendable {
     /// A UUID bearer with rights on every organization, or nil.
     public var masterAPIKey: String?
 
-    public init(publicURL: String, masterAPIKey: String? = nil) {
+    /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
+    public var isTransientStorageFailure: @Sendable (any Error) -> Bool
+
+    public init(
+        publicURL: String, masterAPIKey: String? = nil,
+        isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
+    ) {
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
+        self.isTransientStorageFailure = isTransientStorageFailure
     }
 }

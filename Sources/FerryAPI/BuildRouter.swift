@@ -10,8 +10,10 @@ public func buildRouter<Store: FerryStore>(
     store: Store, configuration: APIConfiguration, logger: Logger
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: ProblemMiddleware(logger: logger))
     router.add(middleware: RequestLogMiddleware(logger: logger))
+    router.add(
+        middleware: ProblemMiddleware(
+            logger: logger, isTransientStorageFailure: configuration.isTransientStorageFailure))
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
     OrganizationRoutes(api: api).register(on: router)

@@ -7,6 +7,7 @@ import Logging
 /// routes into `NotFound`, storage outages into 503 `ServiceUnavailable`, and anything else into a logged 500.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let isTransientStorageFailure: @Sendable (any Error) -> Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -30,7 +31,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try problem.response(from: request, context: context)
         } catch {
-            if StorageFailure.isTransient(error) {
+            if StorageFailure.isTransient(error) || isTransientStorageFailure(error) {
                 logger.warning("database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
                 return try ProblemCatalog.serviceUnavailable.response(from: request, context: context)
             }
@@ -42,7 +43,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Decides whether a storage error means "try again later" (503) rather than a server bug (500).
 public enum StorageFailure {
-    /// Backends register extra recognisers here at start-up (e.g. SQLite busy, PostgreSQL connection errors).
+    /// Backend-neutral and SQLite cases; other backends pass their own recogniser in `APIConfiguration`.
     public static func isTransient(_ error: any Error) -> Bool {
         if let storageError = error as? StorageError { return storageError.isTransient }
         let text = String(describing: error)

@@ -33,7 +33,8 @@ enum PostgresSchema {
                             try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
                         try await transaction.query(
-                            "INSERT INTO ferry_schema_migrations (version) VALUES (\(migration.version))", logger: logger)
+                            "INSERT INTO ferry_schema_migrations (version) VALUES (\(migration.version))",
+                            logger: logger)
                     }
                     logger.info("applied migration", metadata: ["version": "\(migration.version)"])
                 }

@@ -21,12 +21,18 @@ extension PostgresStore {
         }
         conditions.append("ra.application_id = \(bind(query.applicationID))")
         if let eventID = query.eventID { conditions.append("ra.event_id = \(bind(eventID))") }
-        if let subscriptionID = query.subscriptionID { conditions.append("ra.subscription_id = \(bind(subscriptionID))") }
-        if let minCreatedAt = query.minCreatedAt { conditions.append("ra.created_at >= \(bind(minCreatedAt))") }
-        if let maxCreatedAt = query.maxCreatedAt { conditions.append("ra.created_at <= \(bind(maxCreatedAt))") }
+        if let subscriptionID = query.subscriptionID {
+            conditions.append("ra.subscription_id = \(bind(subscriptionID))")
+        }
+        if let minCreatedAt = query.minCreatedAt {
+            conditions.append("ra.created_at >= \(bind(minCreatedAt.postgres))")
+        }
+        if let maxCreatedAt = query.maxCreatedAt {
+            conditions.append("ra.created_at <= \(bind(maxCreatedAt.postgres))")
+        }
         if let types = query.eventTypes, !types.isEmpty { conditions.append("e.event_type = ANY(\(bind(types)))") }
         if let after = query.after {
-            conditions.append("(ra.created_at, ra.id) < (\(bind(after.createdAt)), \(bind(after.id)))")
+            conditions.append("(ra.created_at, ra.id) < (\(bind(after.createdAt.postgres)), \(bind(after.id)))")
         }
         let sql = """
             \(Self.attemptColumns)
@@ -42,7 +48,8 @@ extension PostgresStore {
         bindings.append(id)
         bindings.append(applicationID)
         return try await client.query(
-            PostgresQuery(unsafeSQL: "\(Self.attemptColumns) WHERE ra.id = $1 AND ra.application_id = $2", binds: bindings),
+            PostgresQuery(
+                unsafeSQL: "\(Self.attemptColumns) WHERE ra.id = $1 AND ra.application_id = $2", binds: bindings),
             logger: logger
         ).collect().first.map { try Self.requestAttempt(Columns($0)) }
     }

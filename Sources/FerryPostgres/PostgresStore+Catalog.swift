@@ -9,7 +9,7 @@ extension PostgresStore {
             """
             INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at)
             VALUES (\(applicationID), \(eventType.name), \(eventType.service), \(eventType.resourceType),
-                \(eventType.verb), \(Date()))
+                \(eventType.verb), \(Date().postgres))
             ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
             """, logger: logger)
         return eventType
@@ -35,7 +35,7 @@ extension PostgresStore {
     public func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool {
         try await !client.query(
             """
-            UPDATE event_type SET deactivated_at = \(Date())
+            UPDATE event_type SET deactivated_at = \(Date().postgres)
             WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL RETURNING name
             """, logger: logger
         ).collect().isEmpty
@@ -55,7 +55,7 @@ extension PostgresStore {
                     target_method, target_url, target_headers, created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(jsonText(draft.metadata)), \(jsonText(draft.labels)), \(draft.target.method),
-                    \(draft.target.url), \(jsonText(draft.target.headers)), \(now), \(now))
+                    \(draft.target.url), \(jsonText(draft.target.headers)), \(now.postgres), \(now.postgres))
                 """, logger: logger)
             try await replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -92,7 +92,7 @@ extension PostgresStore {
                 UPDATE subscription SET is_enabled = \(draft.isEnabled), description = \(draft.description),
                     metadata = \(jsonText(draft.metadata)), labels = \(jsonText(draft.labels)),
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
-                    target_headers = \(jsonText(draft.target.headers)), updated_at = \(now)
+                    target_headers = \(jsonText(draft.target.headers)), updated_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: logger
             ).collect()
@@ -109,7 +109,7 @@ extension PostgresStore {
             let now = Date()
             let rows = try await connection.query(
                 """
-                UPDATE subscription SET deleted_at = \(now)
+                UPDATE subscription SET deleted_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: logger
             ).collect()
@@ -122,7 +122,7 @@ extension PostgresStore {
     func cancelPendingAttempts(_ connection: PostgresConnection, subscriptionID: UUID, at now: Date) async throws {
         try await connection.query(
             """
-            UPDATE request_attempt SET failed_at = \(now)
+            UPDATE request_attempt SET failed_at = \(now.postgres)
             WHERE subscription_id = \(subscriptionID) AND failed_at IS NULL AND succeeded_at IS NULL
             """, logger: logger)
     }
@@ -131,12 +131,13 @@ extension PostgresStore {
         async throws
     {
         let unique = Array(Set(names))
-        let found = try await connection.query(
-            """
-            SELECT count(*) FROM event_type
-            WHERE application_id = \(applicationID) AND deactivated_at IS NULL AND name = ANY(\(unique))
-            """, logger: logger
-        ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
+        let found =
+            try await connection.query(
+                """
+                SELECT count(*) FROM event_type
+                WHERE application_id = \(applicationID) AND deactivated_at IS NULL AND name = ANY(\(unique))
+                """, logger: logger
+            ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
         if found != unique.count { throw DomainError.eventTypeDoesNotExist }
     }
 

@@ -18,7 +18,7 @@ extension PostgresStore {
         try await client.query(
             """
             INSERT INTO application_secret (token, application_id, name, created_at)
-            VALUES (\(secret.token), \(applicationID), \(name), \(secret.createdAt))
+            VALUES (\(secret.token), \(applicationID), \(name), \(secret.createdAt.postgres))
             """, logger: logger)
         return secret
     }
@@ -37,7 +37,7 @@ extension PostgresStore {
     public func deleteApplicationSecret(applicationID: UUID, token: UUID) async throws -> Bool {
         try await !client.query(
             """
-            UPDATE application_secret SET deleted_at = \(Date())
+            UPDATE application_secret SET deleted_at = \(Date().postgres)
             WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING token
             """, logger: logger
         ).collect().isEmpty
@@ -70,7 +70,7 @@ extension PostgresStore {
             """
             INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
             VALUES (\(token.id), \(organizationID), \(name), \(ByteBuffer(bytes: tokenHash)), \(displayHint),
-                \(token.createdAt))
+                \(token.createdAt.postgres))
             """, logger: logger)
         return token
     }
@@ -104,7 +104,7 @@ extension PostgresStore {
     public func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool {
         try await !client.query(
             """
-            UPDATE service_token SET revoked_at = \(Date())
+            UPDATE service_token SET revoked_at = \(Date().postgres)
             WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING id
             """, logger: logger
         ).collect().isEmpty
@@ -128,7 +128,8 @@ extension PostgresStore {
 
     static func serviceToken(_ columns: Columns) throws -> ServiceToken {
         ServiceToken(
-            id: try columns.get("id"), organizationID: try columns.get("organization_id"), name: try columns.get("name"),
+            id: try columns.get("id"), organizationID: try columns.get("organization_id"),
+            name: try columns.get("name"),
             displayHint: try columns.get("display_hint"), createdAt: try columns.get("created_at"))
     }
 }

@@ -19,7 +19,7 @@ extension PostgresStore {
                     occurred_at, received_at)
                 VALUES (\(event.id), \(event.applicationID), \(event.eventType), \(ByteBuffer(bytes: event.payload)),
                     \(event.payloadContentType.rawValue), \(event.ip), \(jsonText(event.metadata)),
-                    \(jsonText(event.labels)), \(event.occurredAt), \(event.receivedAt))
+                    \(jsonText(event.labels)), \(event.occurredAt.postgres), \(event.receivedAt.postgres))
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """, logger: logger
             ).collect()
@@ -53,7 +53,7 @@ extension PostgresStore {
         try await connection.query(
             """
             INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at, retry_count)
-            SELECT unnest(\(attemptIDs)), \(event.applicationID), \(event.id), unnest(\(subscriptionIDs)), \(now), \(now), 0
+            SELECT unnest(\(attemptIDs)), \(event.applicationID), \(event.id), unnest(\(subscriptionIDs)), \(now.postgres), \(now.postgres), 0
             """, logger: logger)
         try await Self.notifyWork(connection, logger: logger)
     }
@@ -91,7 +91,7 @@ extension PostgresStore {
             """
             SELECT application_id, date_trunc('day', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day,
                 count(*) AS amount
-            FROM event WHERE application_id = ANY(\(applicationIDs)) AND received_at >= \(from) AND received_at < \(end)
+            FROM event WHERE application_id = ANY(\(applicationIDs)) AND received_at >= \(from.postgres) AND received_at < \(end.postgres)
             GROUP BY application_id, day ORDER BY day, application_id
             """, logger: logger
         ).collect().map { row in

@@ -14,11 +14,11 @@ extension PostgresStore {
             """
             WITH due AS (
                 SELECT id FROM request_attempt
-                WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now)
+                WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now.postgres)
                 ORDER BY due_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (
-                UPDATE request_attempt ra SET picked_at = \(now), due_at = \(leaseEnd), claim_token = \(claimToken)
+                UPDATE request_attempt ra SET picked_at = \(now.postgres), due_at = \(leaseEnd.postgres), claim_token = \(claimToken)
                 FROM due WHERE ra.id = due.id
                 RETURNING ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count
             )
@@ -69,12 +69,12 @@ extension PostgresStore {
                 """, logger: logger)
             if succeeded {
                 try await connection.query(
-                    "UPDATE request_attempt SET succeeded_at = \(now), response_id = \(responseID) WHERE id = \(job.attemptID)",
+                    "UPDATE request_attempt SET succeeded_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
                     logger: logger)
                 return true
             }
             try await connection.query(
-                "UPDATE request_attempt SET failed_at = \(now), response_id = \(responseID) WHERE id = \(job.attemptID)",
+                "UPDATE request_attempt SET failed_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
                 logger: logger)
             guard let retryAt else { return true }
             let stillLive = try await connection.query(
@@ -89,8 +89,8 @@ extension PostgresStore {
                 """
                 INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
                     delay_until, retry_count)
-                VALUES (\(UUIDv7.make()), \(job.applicationID), \(job.eventID), \(job.subscriptionID), \(now), \(retryAt),
-                    \(retryAt), \(job.retryCount + 1))
+                VALUES (\(UUIDv7.make()), \(job.applicationID), \(job.eventID), \(job.subscriptionID), \(now.postgres), \(retryAt.postgres),
+                    \(retryAt.postgres), \(job.retryCount + 1))
                 """, logger: logger)
             try await Self.notifyWork(connection, logger: logger)
             return true
@@ -104,7 +104,7 @@ extension PostgresStore {
             for job in jobs {
                 try await connection.query(
                     """
-                    UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = \(now)
+                    UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = \(now.postgres)
                     WHERE id = \(job.attemptID) AND claim_token = \(job.claimToken)
                       AND failed_at IS NULL AND succeeded_at IS NULL
                     """, logger: logger)

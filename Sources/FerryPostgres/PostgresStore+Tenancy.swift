@@ -7,7 +7,7 @@ extension PostgresStore {
     public func createOrganization(name: String) async throws -> Organization {
         let organization = Organization(id: UUID(), name: name, createdAt: Date())
         try await client.query(
-            "INSERT INTO organization (id, name, created_at) VALUES (\(organization.id), \(name), \(organization.createdAt))",
+            "INSERT INTO organization (id, name, created_at) VALUES (\(organization.id), \(name), \(organization.createdAt.postgres))",
             logger: logger)
         return organization
     }
@@ -39,9 +39,11 @@ extension PostgresStore {
                 try await !connection.query("SELECT 1 FROM organization WHERE id = \(id) FOR UPDATE", logger: logger)
                     .collect().isEmpty
             else { return false }
-            let live = try await connection.query(
-                "SELECT count(*) FROM application WHERE organization_id = \(id) AND deleted_at IS NULL", logger: logger
-            ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
+            let live =
+                try await connection.query(
+                    "SELECT count(*) FROM application WHERE organization_id = \(id) AND deleted_at IS NULL",
+                    logger: logger
+                ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
             if live > 0 { throw DomainError.organizationIsNotEmpty }
             let applications = "SELECT id FROM application WHERE organization_id = $1"
             for statement in [
@@ -77,12 +79,12 @@ extension PostgresStore {
             try await connection.query(
                 """
                 INSERT INTO application (id, organization_id, name, created_at)
-                VALUES (\(application.id), \(organizationID), \(name), \(now))
+                VALUES (\(application.id), \(organizationID), \(name), \(now.postgres))
                 """, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO application_secret (token, application_id, name, created_at)
-                VALUES (\(secret.token), \(application.id), \(secret.name), \(now))
+                VALUES (\(secret.token), \(application.id), \(secret.name), \(now.postgres))
                 """, logger: logger)
         }
         return (application, secret)
@@ -112,13 +114,13 @@ extension PostgresStore {
         try await transaction { connection in
             let now = Date()
             let deleted = try await connection.query(
-                "UPDATE application SET deleted_at = \(now) WHERE id = \(id) AND deleted_at IS NULL RETURNING id",
+                "UPDATE application SET deleted_at = \(now.postgres) WHERE id = \(id) AND deleted_at IS NULL RETURNING id",
                 logger: logger
             ).collect()
             guard !deleted.isEmpty else { return false }
             try await connection.query(
                 """
-                UPDATE request_attempt SET failed_at = \(now)
+                UPDATE request_attempt SET failed_at = \(now.postgres)
                 WHERE application_id = \(id) AND failed_at IS NULL AND succeeded_at IS NULL
                 """, logger: logger)
             return true
@@ -131,7 +133,8 @@ extension PostgresStore {
 
     static func application(_ columns: Columns) throws -> Application {
         Application(
-            id: try columns.get("id"), organizationID: try columns.get("organization_id"), name: try columns.get("name"),
+            id: try columns.get("id"), organizationID: try columns.get("organization_id"),
+            name: try columns.get("name"),
             createdAt: try columns.get("created_at"))
     }
 }

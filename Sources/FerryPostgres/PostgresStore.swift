@@ -23,7 +23,8 @@ public final class PostgresStore: FerryStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
         if migrate {
             do {
                 try await PostgresSchema.migrate(store.client, logger: logger)

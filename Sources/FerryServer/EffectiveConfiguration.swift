@@ -1,5 +1,6 @@
 import FerryCore
 import FerryDelivery
+import Foundation
 import Logging
 
 /// Text rendering of the effective configuration for `ferry config` (secrets masked).
@@ -8,7 +9,9 @@ public enum EffectiveConfiguration {
         let delivery = configuration.delivery
         let rows: [(String, String)] = [
             ("listen", "\(configuration.listenHost):\(configuration.listenPort)"),
-            ("database_url", configuration.databaseURL),
+            ("database_url", DatabaseURLText.masked(configuration.databaseURL)),
+            ("database_max_connections", String(configuration.databaseMaxConnections)),
+            ("auto_migrate", String(configuration.autoMigrate)),
             ("master_api_key", configuration.masterAPIKey == nil ? "(unset)" : "********"),
             ("public_url", configuration.publicURL),
             ("allowed_target_networks", delivery.allowedTargetNetworks.map(\.description).joined(separator: ",")),
@@ -25,5 +28,14 @@ public enum EffectiveConfiguration {
             ("log_level", configuration.logLevel.rawValue),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")
+    }
+}
+
+/// Database URLs as shown to people: the password replaced by `********`.
+enum DatabaseURLText {
+    static func masked(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "********"
+        return components.string ?? url
     }
 }

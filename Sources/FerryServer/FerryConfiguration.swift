@@ -15,6 +15,10 @@ public struct FerryConfiguration: Sendable {
     public var publicURL: String
     public var delivery: DeliveryConfiguration
     public var logLevel: Logger.Level
+    /// PostgreSQL pool size per process.
+    public var databaseMaxConnections: Int
+    /// Whether start-up applies pending migrations.
+    public var autoMigrate: Bool
     /// Whether SQLite writes share commits (group commit).
     public var sqliteGroupCommit: Bool
 
@@ -90,10 +94,28 @@ public struct FerryConfiguration: Sendable {
             throw fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
-        switch value("sqlite_group_commit").lowercased() {
-        case "true", "1", "yes": sqliteGroupCommit = true
-        case "false", "0", "no": sqliteGroupCommit = false
-        default: throw fail("sqlite_group_commit", "expected true or false")
+        sqliteGroupCommit = try Self.flag(value("sqlite_group_commit"), "sqlite_group_commit")
+        autoMigrate = try Self.flag(value("auto_migrate"), "auto_migrate")
+        guard let connections = Int(value("database_max_connections")), connections >= 2 else {
+            throw fail("database_max_connections", "expected a whole number ≥ 2")
+        }
+        databaseMaxConnections = connections
+        guard sqlitePath != nil || postgresURL != nil else {
+            throw fail("database_url", "`\(databaseURL)` is neither sqlite:PATH nor postgres://…")
+        }
+    }
+
+    /// The PostgreSQL URL, when the database URL is `postgres://` or `postgresql://`.
+    public var postgresURL: String? {
+        let lowered = databaseURL.lowercased()
+        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") ? databaseURL : nil
+    }
+
+    private static func flag(_ text: String, _ name: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError(setting: name, reason: "expected true or false")
         }
     }
 

@@ -2,63 +2,87 @@ import AsyncHTTPClient
 import FerryAPI
 import FerryCore
 import FerryDelivery
+import FerryPostgres
 import FerrySQLite
 import FerryStorage
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
+
+/// Which parts of Ferry a process runs.
+public enum FerryRole: Sendable {
+    /// The HTTP API and the delivery worker (`ferry serve`).
+    case all
+    /// The HTTP API only (`ferry api`).
+    case api
+    /// The delivery worker only (`ferry worker`).
+    case worker
+}
 
 /// The composition root: opens storage, builds the API and the delivery worker, and runs them until SIGTERM/SIGINT.
 public enum FerryServer {
-    /// Opens the configured backend and applies migrations.
-    public static func openStore(_ configuration: FerryConfiguration) async throws -> SQLiteStore {
+    /// Runs the given role on the configured database.
+    public static func run(configuration: FerryConfiguration, role: FerryRole) async throws {
+        let logger = makeLogger(level: configuration.logLevel)
+        if let url = configuration.postgresURL {
+            let store = try await PostgresStore.open(
+                url: url, maximumConnections: configuration.databaseMaxConnections,
+                migrate: configuration.autoMigrate, logger: logger)
+            try await run(
+                store: store, configuration: configuration, role: role, logger: logger,
+                isTransient: PostgresFailure.isTransient)
+        } else {
+            let store = try await openSQLite(configuration)
+            try await run(
+                store: store, configuration: configuration, role: role, logger: logger, isTransient: { _ in false })
+        }
+    }
+
+    /// Applies pending migrations and returns (`ferry migrate`).
+    public static func migrate(configuration: FerryConfiguration) async throws {
+        let logger = makeLogger(level: configuration.logLevel)
+        if let url = configuration.postgresURL {
+            let store = try await PostgresStore.open(url: url, maximumConnections: 2, migrate: true, logger: logger)
+            try await store.close()
+        } else {
+            try await openSQLite(configuration).close()
+        }
+    }
+
+    private static func openSQLite(_ configuration: FerryConfiguration) async throws -> SQLiteStore {
         guard let path = configuration.sqlitePath else {
-            throw ConfigurationError(
-                setting: "database_url", reason: "`\(configuration.databaseURL)` is not supported; use sqlite:PATH")
+            throw ConfigurationError(setting: "database_url", reason: "`\(configuration.databaseURL)` has no path")
         }
         return try await SQLiteStore.open(path: path, groupCommit: configuration.sqliteGroupCommit)
     }
 
-    /// Builds the Hummingbird application serving the API over `store`, with the delivery worker as a service.
-    public static func buildApplication<Store: FerryStore>(
-        configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        let router = buildRouter(
-            store: store,
-            configuration: APIConfiguration(
-                publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey),
-            logger: logger)
-        let deliverer = HTTPDeliverer(
-            client: httpClient,
-            targetGuard: TargetGuard(
-                allowedNetworks: configuration.delivery.allowedTargetNetworks,
-                dnsTimeout: configuration.delivery.dnsTimeout),
-            configuration: configuration.delivery)
-        let worker = DeliveryWorker(
-            queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger)
-        return Application(
-            router: router,
-            configuration: .init(
-                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "Ferry"),
-            services: [worker],
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
-    }
-
-    /// Runs `ferry serve`: API and worker in one process on the configured database.
-    public static func serve(configuration: FerryConfiguration) async throws {
-        let logger = makeLogger(level: configuration.logLevel)
-        let store = try await openStore(configuration)
-        if let welcome = try await FirstStart.bootstrapIfEmpty(store: store, publicURL: configuration.publicURL) {
+    private static func run<Store: FerryStore>(
+        store: Store, configuration: FerryConfiguration, role: FerryRole, logger: Logger,
+        isTransient: @escaping @Sendable (any Error) -> Bool
+    ) async throws {
+        if role != .worker,
+            let welcome = try await FirstStart.bootstrapIfEmpty(store: store, publicURL: configuration.publicURL)
+        {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
         let httpClient = HTTPDeliverer.makeClient(configuration: configuration.delivery)
-        let application = buildApplication(
-            configuration: configuration, store: store, httpClient: httpClient, logger: logger)
         do {
-            try await application.runService()
+            switch role {
+            case .all, .api:
+                let application = buildApplication(
+                    configuration: configuration, store: store, httpClient: httpClient, logger: logger,
+                    includeWorker: role == .all, isTransientStorageFailure: isTransient)
+                try await application.runService()
+            case .worker:
+                let worker = makeWorker(
+                    configuration: configuration, store: store, httpClient: httpClient, logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
         } catch {
             try? await httpClient.shutdown()
             try? await store.close()
@@ -66,6 +90,43 @@ public enum FerryServer {
         }
         try await httpClient.shutdown()
         try await store.close()
+    }
+
+    /// Builds the Hummingbird application serving the API over `store`, with the delivery worker as a service
+    /// when `includeWorker` is set.
+    public static func buildApplication<Store: FerryStore>(
+        configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger,
+        includeWorker: Bool = true, isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = buildRouter(
+            store: store,
+            configuration: APIConfiguration(
+                publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
+                isTransientStorageFailure: isTransientStorageFailure),
+            logger: logger)
+        let services: [any Service] =
+            includeWorker
+            ? [makeWorker(configuration: configuration, store: store, httpClient: httpClient, logger: logger)] : []
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "Ferry"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    private static func makeWorker<Store: FerryStore>(
+        configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger
+    ) -> DeliveryWorker<Store> {
+        let deliverer = HTTPDeliverer(
+            client: httpClient,
+            targetGuard: TargetGuard(
+                allowedNetworks: configuration.delivery.allowedTargetNetworks,
+                dnsTimeout: configuration.delivery.dnsTimeout),
+            configuration: configuration.delivery)
+        return DeliveryWorker(queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger)
     }
 
     /// The process logger at the configured level.

@@ -19,7 +19,11 @@ public struct FerrySetting: Sendable {
     /// Every setting Ferry reads.
     public static let all: [FerrySetting] = [
         .init("listen", "127.0.0.1:8080", "Address (host:port) of the HTTP API."),
-        .init("database_url", "sqlite:ferry.sqlite", "`sqlite:PATH` for the embedded database."),
+        .init(
+            "database_url", "sqlite:ferry.sqlite",
+            "`sqlite:PATH` (embedded) or `postgres://user:password@host:port/database` (scale-out)."),
+        .init("database_max_connections", "20", "PostgreSQL connections per process (pool size)."),
+        .init("auto_migrate", "true", "Apply pending database migrations at start (`false`: run `ferry migrate`)."),
         .init(
             "master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.",
             secret: true),

@@ -8,14 +8,16 @@ import Foundation
 struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ferry: a Hook0-compatible webhooks server.",
-        subcommands: [Serve.self, ShowConfig.self, Version.self],
+        subcommands: [Serve.self, API.self, Worker.self, Migrate.self, ShowConfig.self, Version.self],
         defaultSubcommand: Serve.self)
 }
 
 /// Options shared by commands that read the configuration; each overrides its `FERRY_*` variable.
 struct SettingOptions: ParsableArguments {
     @Option(help: "Address of the HTTP API (FERRY_LISTEN).") var listen: String?
-    @Option(help: "sqlite:PATH (FERRY_DATABASE_URL).") var databaseUrl: String?
+    @Option(help: "sqlite:PATH or postgres://… (FERRY_DATABASE_URL).") var databaseUrl: String?
+    @Option(help: "PostgreSQL pool size (FERRY_DATABASE_MAX_CONNECTIONS).") var databaseMaxConnections: String?
+    @Option(help: "Migrate at start: true/false (FERRY_AUTO_MIGRATE).") var autoMigrate: String?
     @Option(help: "Master API key, a UUID (FERRY_MASTER_API_KEY).") var masterApiKey: String?
     @Option(help: "Base URL for links (FERRY_PUBLIC_URL).") var publicUrl: String?
     @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks:
@@ -35,6 +37,7 @@ struct SettingOptions: ParsableArguments {
     func resolve() throws -> FerryConfiguration {
         let given: [(String, String?)] = [
             ("listen", listen), ("database_url", databaseUrl), ("master_api_key", masterApiKey),
+            ("database_max_connections", databaseMaxConnections), ("auto_migrate", autoMigrate),
             ("public_url", publicUrl), ("allowed_target_networks", allowedTargetNetworks),
             ("retry_schedule", retrySchedule), ("max_retries", maxRetries), ("retry_jitter", retryJitter),
             ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),
@@ -58,7 +61,37 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var settings: SettingOptions
 
     func run() async throws {
-        try await FerryServer.serve(configuration: try settings.resolve())
+        try await FerryServer.run(configuration: try settings.resolve(), role: .all)
+    }
+}
+
+/// `ferry api`: the HTTP API only (scale it out beside `ferry worker` processes on PostgreSQL).
+struct API: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api", abstract: "Run the HTTP API only.")
+    @OptionGroup var settings: SettingOptions
+
+    func run() async throws {
+        try await FerryServer.run(configuration: try settings.resolve(), role: .api)
+    }
+}
+
+/// `ferry worker`: the delivery worker only.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the delivery worker only.")
+    @OptionGroup var settings: SettingOptions
+
+    func run() async throws {
+        try await FerryServer.run(configuration: try settings.resolve(), role: .worker)
+    }
+}
+
+/// `ferry migrate`: applies pending database migrations and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+    @OptionGroup var settings: SettingOptions
+
+    func run() async throws {
+        try await FerryServer.migrate(configuration: try settings.resolve())
     }
 }
 

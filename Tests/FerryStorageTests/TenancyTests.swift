@@ -79,4 +79,19 @@ import Testing
             #expect(try await store.eventTypes(applicationID: application.id).map(\.name) == ["billing.invoice.paid"])
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func createdValuesReadBackIdenticallyToTheMicrosecond(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            for _ in 0..<20 {
+                let created = try await store.createSubscription(
+                    Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+                let read = try #require(try await store.subscription(id: created.id))
+                #expect(Timestamp.format(read.createdAt) == Timestamp.format(created.createdAt))
+                #expect(read.labels == created.labels && read.target == created.target && read.secret == created.secret)
+            }
+        }
+    }
 }

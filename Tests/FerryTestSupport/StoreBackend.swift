@@ -78,10 +78,12 @@ public actor PostgresTestDatabases {
             throw PostgresTestError(message: "FERRY_TEST_POSTGRES_URL is not set")
         }
         var configuration = PostgresClient.Configuration(
-            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: components.user ?? "postgres",
+            host: components.host ?? "127.0.0.1", port: components.port ?? 5432,
+            username: components.user ?? "postgres",
             password: components.password, database: "postgres", tls: .disable)
         configuration.options.maximumConnections = 4
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test-postgres-admin"))
+        let client = PostgresClient(
+            configuration: configuration, backgroundLogger: Logger(label: "test-postgres-admin"))
         runner = Task { await client.run() }
         self.client = client
         return client

@@ -232,7 +232,9 @@ def ferry(tmp_path_factory: pytest.TempPathFactory) -> Iterable[FerryServer]:
     env.update(
         {
             "FERRY_LISTEN": f"127.0.0.1:{port}",
-            "FERRY_DATABASE_URL": f"sqlite:{workdir}/ferry.sqlite",
+            # FERRY_COMPAT_DATABASE_URL runs the suite against another backend (scripts/test passes an empty
+            # PostgreSQL database); by default a fresh SQLite file.
+            "FERRY_DATABASE_URL": os.environ.get("FERRY_COMPAT_DATABASE_URL") or f"sqlite:{workdir}/ferry.sqlite",
             "FERRY_MASTER_API_KEY": master_key,
             "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
             "FERRY_RETRY_SCHEDULE": "1s",
