@@ -39,7 +39,7 @@ extension PostgresStore {
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY ra.created_at DESC, ra.id DESC LIMIT \(bind(query.limit))
             """
-        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger).collect()
             .map { try Self.requestAttempt(Columns($0)) }
     }
 
@@ -50,14 +50,14 @@ extension PostgresStore {
         return try await client.query(
             PostgresQuery(
                 unsafeSQL: "\(Self.attemptColumns) WHERE ra.id = $1 AND ra.application_id = $2", binds: bindings),
-            logger: logger
+            logger: self.logger
         ).collect().first.map { try Self.requestAttempt(Columns($0)) }
     }
 
     public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
         guard
             let row = try await client.query(
-                "SELECT * FROM response WHERE id = \(id) AND application_id = \(applicationID)", logger: logger
+                "SELECT * FROM response WHERE id = \(id) AND application_id = \(applicationID)", logger: self.logger
             ).collect().first
         else { return nil }
         let columns = Columns(row)

@@ -11,7 +11,7 @@ extension PostgresStore {
             VALUES (\(applicationID), \(eventType.name), \(eventType.service), \(eventType.resourceType),
                 \(eventType.verb), \(Date().postgres))
             ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
-            """, logger: logger)
+            """, logger: self.logger)
         return eventType
     }
 
@@ -19,7 +19,7 @@ extension PostgresStore {
         try await client.query(
             """
             SELECT * FROM event_type WHERE application_id = \(applicationID) AND deactivated_at IS NULL ORDER BY name
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.eventType(Columns($0)) }
     }
 
@@ -28,7 +28,7 @@ extension PostgresStore {
             """
             SELECT * FROM event_type
             WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.eventType(Columns($0)) }
     }
 
@@ -37,7 +37,7 @@ extension PostgresStore {
             """
             UPDATE event_type SET deactivated_at = \(Date().postgres)
             WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL RETURNING name
-            """, logger: logger
+            """, logger: self.logger
         ).collect().isEmpty
     }
 
@@ -48,7 +48,8 @@ extension PostgresStore {
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
             target: draft.target, createdAt: now, updatedAt: now)
         try await transaction { connection in
-            try await requireActiveEventTypes(connection, applicationID: draft.applicationID, names: draft.eventTypes)
+            try await self.requireActiveEventTypes(
+                connection, applicationID: draft.applicationID, names: draft.eventTypes)
             try await connection.query(
                 """
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
@@ -56,8 +57,8 @@ extension PostgresStore {
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(jsonText(draft.metadata)), \(jsonText(draft.labels)), \(draft.target.method),
                     \(draft.target.url), \(jsonText(draft.target.headers)), \(now.postgres), \(now.postgres))
-                """, logger: logger)
-            try await replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
+                """, logger: self.logger)
+            try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
         return subscription
     }
@@ -69,7 +70,7 @@ extension PostgresStore {
                 ORDER BY event_type_name) AS event_types
             FROM subscription s WHERE s.application_id = \(applicationID) AND s.deleted_at IS NULL
             ORDER BY s.created_at, s.id
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.subscription(Columns($0)) }
     }
 
@@ -79,13 +80,14 @@ extension PostgresStore {
             SELECT s.*, ARRAY(SELECT event_type_name FROM subscription_event_type t WHERE t.subscription_id = s.id
                 ORDER BY event_type_name) AS event_types
             FROM subscription s WHERE s.id = \(id) AND s.deleted_at IS NULL
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.subscription(Columns($0)) }
     }
 
     public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
         let updated = try await transaction { connection -> Bool in
-            try await requireActiveEventTypes(connection, applicationID: draft.applicationID, names: draft.eventTypes)
+            try await self.requireActiveEventTypes(
+                connection, applicationID: draft.applicationID, names: draft.eventTypes)
             let now = Date()
             let rows = try await connection.query(
                 """
@@ -94,11 +96,11 @@ extension PostgresStore {
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
                     target_headers = \(jsonText(draft.target.headers)), updated_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             guard !rows.isEmpty else { return false }
-            try await replaceEventTypes(connection, subscriptionID: id, names: draft.eventTypes)
-            if !draft.isEnabled { try await cancelPendingAttempts(connection, subscriptionID: id, at: now) }
+            try await self.replaceEventTypes(connection, subscriptionID: id, names: draft.eventTypes)
+            if !draft.isEnabled { try await self.cancelPendingAttempts(connection, subscriptionID: id, at: now) }
             return true
         }
         return updated ? try await subscription(id: id) : nil
@@ -111,10 +113,10 @@ extension PostgresStore {
                 """
                 UPDATE subscription SET deleted_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             guard !rows.isEmpty else { return false }
-            try await cancelPendingAttempts(connection, subscriptionID: id, at: now)
+            try await self.cancelPendingAttempts(connection, subscriptionID: id, at: now)
             return true
         }
     }
@@ -124,7 +126,7 @@ extension PostgresStore {
             """
             UPDATE request_attempt SET failed_at = \(now.postgres)
             WHERE subscription_id = \(subscriptionID) AND failed_at IS NULL AND succeeded_at IS NULL
-            """, logger: logger)
+            """, logger: self.logger)
     }
 
     private func requireActiveEventTypes(_ connection: PostgresConnection, applicationID: UUID, names: [String])
@@ -136,7 +138,7 @@ extension PostgresStore {
                 """
                 SELECT count(*) FROM event_type
                 WHERE application_id = \(applicationID) AND deactivated_at IS NULL AND name = ANY(\(unique))
-                """, logger: logger
+                """, logger: self.logger
             ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
         if found != unique.count { throw DomainError.eventTypeDoesNotExist }
     }
@@ -144,12 +146,12 @@ extension PostgresStore {
     private func replaceEventTypes(_ connection: PostgresConnection, subscriptionID: UUID, names: [String]) async throws
     {
         try await connection.query(
-            "DELETE FROM subscription_event_type WHERE subscription_id = \(subscriptionID)", logger: logger)
+            "DELETE FROM subscription_event_type WHERE subscription_id = \(subscriptionID)", logger: self.logger)
         try await connection.query(
             """
             INSERT INTO subscription_event_type (subscription_id, event_type_name)
             SELECT \(subscriptionID), unnest(\(Array(Set(names))))
-            """, logger: logger)
+            """, logger: self.logger)
     }
 
     static func eventType(_ columns: Columns) throws -> EventType {

@@ -9,7 +9,7 @@ extension PostgresStore {
             """
             SELECT * FROM application_secret WHERE application_id = \(applicationID) AND deleted_at IS NULL
             ORDER BY created_at
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.applicationSecret(Columns($0)) }
     }
 
@@ -19,7 +19,7 @@ extension PostgresStore {
             """
             INSERT INTO application_secret (token, application_id, name, created_at)
             VALUES (\(secret.token), \(applicationID), \(name), \(secret.createdAt.postgres))
-            """, logger: logger)
+            """, logger: self.logger)
         return secret
     }
 
@@ -30,7 +30,7 @@ extension PostgresStore {
             """
             UPDATE application_secret SET name = \(name)
             WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING *
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.applicationSecret(Columns($0)) }
     }
 
@@ -39,7 +39,7 @@ extension PostgresStore {
             """
             UPDATE application_secret SET deleted_at = \(Date().postgres)
             WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING token
-            """, logger: logger
+            """, logger: self.logger
         ).collect().isEmpty
     }
 
@@ -50,7 +50,7 @@ extension PostgresStore {
                 SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
                 FROM application_secret s JOIN application a ON a.id = s.application_id
                 WHERE s.token = \(token) AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-                """, logger: logger
+                """, logger: self.logger
             ).collect().first
         else { return nil }
         let columns = Columns(row)
@@ -71,7 +71,7 @@ extension PostgresStore {
             INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
             VALUES (\(token.id), \(organizationID), \(name), \(ByteBuffer(bytes: tokenHash)), \(displayHint),
                 \(token.createdAt.postgres))
-            """, logger: logger)
+            """, logger: self.logger)
         return token
     }
 
@@ -80,7 +80,7 @@ extension PostgresStore {
             """
             SELECT * FROM service_token WHERE organization_id = \(organizationID) AND revoked_at IS NULL
             ORDER BY created_at
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.serviceToken(Columns($0)) }
     }
 
@@ -88,7 +88,7 @@ extension PostgresStore {
         try await client.query(
             """
             SELECT * FROM service_token WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.serviceToken(Columns($0)) }
     }
 
@@ -97,7 +97,7 @@ extension PostgresStore {
             """
             UPDATE service_token SET name = \(name)
             WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING *
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.serviceToken(Columns($0)) }
     }
 
@@ -106,7 +106,7 @@ extension PostgresStore {
             """
             UPDATE service_token SET revoked_at = \(Date().postgres)
             WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING id
-            """, logger: logger
+            """, logger: self.logger
         ).collect().isEmpty
     }
 
@@ -115,7 +115,7 @@ extension PostgresStore {
             """
             SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
             WHERE t.token_hash = \(ByteBuffer(bytes: tokenHash)) AND t.revoked_at IS NULL
-            """, logger: logger
+            """, logger: self.logger
         ).collect().first.map { try Self.serviceToken(Columns($0)) }
     }
 

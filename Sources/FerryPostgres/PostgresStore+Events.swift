@@ -10,7 +10,7 @@ extension PostgresStore {
                 """
                 SELECT 1 FROM event_type
                 WHERE application_id = \(event.applicationID) AND name = \(event.eventType) AND deactivated_at IS NULL
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             if typeIsActive.isEmpty { throw DomainError.eventTypeDoesNotExist }
             let inserted = try await connection.query(
@@ -21,10 +21,10 @@ extension PostgresStore {
                     \(event.payloadContentType.rawValue), \(event.ip), \(jsonText(event.metadata)),
                     \(jsonText(event.labels)), \(event.occurredAt.postgres), \(event.receivedAt.postgres))
                 ON CONFLICT (id) DO NOTHING RETURNING id
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             if inserted.isEmpty { throw DomainError.eventAlreadyIngested }
-            try await fanOut(connection, event: event, at: event.receivedAt)
+            try await self.fanOut(connection, event: event, at: event.receivedAt)
             return event
         }
     }
@@ -39,7 +39,7 @@ extension PostgresStore {
             WHERE s.application_id = \(event.applicationID) AND s.is_enabled AND s.deleted_at IS NULL
               AND t.event_type_name = \(event.eventType)
             FOR SHARE OF s
-            """, logger: logger
+            """, logger: self.logger
         ).collect()
         var subscriptionIDs: [UUID] = []
         for row in candidates {
@@ -54,21 +54,21 @@ extension PostgresStore {
             """
             INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at, retry_count)
             SELECT unnest(\(attemptIDs)), \(event.applicationID), \(event.id), unnest(\(subscriptionIDs)), \(now.postgres), \(now.postgres), 0
-            """, logger: logger)
-        try await Self.notifyWork(connection, logger: logger)
+            """, logger: self.logger)
+        try await Self.notifyWork(connection, logger: self.logger)
     }
 
     public func events(applicationID: UUID, limit: Int) async throws -> [Event] {
         try await client.query(
             """
             SELECT * FROM event WHERE application_id = \(applicationID) ORDER BY received_at DESC, id DESC LIMIT \(limit)
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.event(Columns($0)) }
     }
 
     public func event(id: UUID, applicationID: UUID) async throws -> Event? {
         try await client.query(
-            "SELECT * FROM event WHERE id = \(id) AND application_id = \(applicationID)", logger: logger
+            "SELECT * FROM event WHERE id = \(id) AND application_id = \(applicationID)", logger: self.logger
         ).collect().first.map { try Self.event(Columns($0)) }
     }
 
@@ -76,10 +76,11 @@ extension PostgresStore {
         try await transaction { connection in
             guard
                 let row = try await connection.query(
-                    "SELECT * FROM event WHERE id = \(eventID) AND application_id = \(applicationID)", logger: logger
+                    "SELECT * FROM event WHERE id = \(eventID) AND application_id = \(applicationID)",
+                    logger: self.logger
                 ).collect().first
             else { return false }
-            try await fanOut(connection, event: try Self.event(Columns(row)), at: Date())
+            try await self.fanOut(connection, event: try Self.event(Columns(row)), at: Date())
             return true
         }
     }
@@ -93,7 +94,7 @@ extension PostgresStore {
                 count(*) AS amount
             FROM event WHERE application_id = ANY(\(applicationIDs)) AND received_at >= \(from.postgres) AND received_at < \(end.postgres)
             GROUP BY application_id, day ORDER BY day, application_id
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { row in
             let columns = Columns(row)
             return EventsPerDay(

@@ -25,7 +25,7 @@ extension PostgresStore {
             SELECT c.*, e.event_type, e.payload, e.payload_content_type,
                 s.secret, s.target_method, s.target_url, s.target_headers
             FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
-            """, logger: logger
+            """, logger: self.logger
         ).collect()
         return try rows.map { row in
             let columns = Columns(row)
@@ -56,7 +56,7 @@ extension PostgresStore {
                 WHERE id = \(job.attemptID) AND claim_token = \(job.claimToken)
                   AND failed_at IS NULL AND succeeded_at IS NULL
                 FOR UPDATE
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             guard !owned.isEmpty else { return false }
             let responseID = UUIDv7.make()
@@ -66,23 +66,23 @@ extension PostgresStore {
                 VALUES (\(responseID), \(job.applicationID), \(observation.errorName?.rawValue), \(observation.httpStatus),
                     \(observation.headers.map(jsonText)), \(observation.body.map { ByteBuffer(bytes: $0) }),
                     \(observation.bodyTruncated), \(observation.elapsedMilliseconds))
-                """, logger: logger)
+                """, logger: self.logger)
             if succeeded {
                 try await connection.query(
                     "UPDATE request_attempt SET succeeded_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
-                    logger: logger)
+                    logger: self.logger)
                 return true
             }
             try await connection.query(
                 "UPDATE request_attempt SET failed_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
-                logger: logger)
+                logger: self.logger)
             guard let retryAt else { return true }
             let stillLive = try await connection.query(
                 """
                 SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
                 WHERE s.id = \(job.subscriptionID) AND s.is_enabled AND s.deleted_at IS NULL AND a.deleted_at IS NULL
                 FOR SHARE OF s
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             guard !stillLive.isEmpty else { return true }
             try await connection.query(
@@ -91,8 +91,8 @@ extension PostgresStore {
                     delay_until, retry_count)
                 VALUES (\(UUIDv7.make()), \(job.applicationID), \(job.eventID), \(job.subscriptionID), \(now.postgres), \(retryAt.postgres),
                     \(retryAt.postgres), \(job.retryCount + 1))
-                """, logger: logger)
-            try await Self.notifyWork(connection, logger: logger)
+                """, logger: self.logger)
+            try await Self.notifyWork(connection, logger: self.logger)
             return true
         }
     }
@@ -107,16 +107,16 @@ extension PostgresStore {
                     UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = \(now.postgres)
                     WHERE id = \(job.attemptID) AND claim_token = \(job.claimToken)
                       AND failed_at IS NULL AND succeeded_at IS NULL
-                    """, logger: logger)
+                    """, logger: self.logger)
             }
-            try await Self.notifyWork(connection, logger: logger)
+            try await Self.notifyWork(connection, logger: self.logger)
         }
     }
 
     public func nextDueDate() async throws -> Date? {
         try await client.query(
             "SELECT min(due_at) AS next FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL",
-            logger: logger
+            logger: self.logger
         ).collect().first.flatMap { try Columns($0).get("next", as: Date?.self) }
     }
 }

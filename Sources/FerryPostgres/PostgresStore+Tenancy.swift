@@ -8,7 +8,7 @@ extension PostgresStore {
         let organization = Organization(id: UUID(), name: name, createdAt: Date())
         try await client.query(
             "INSERT INTO organization (id, name, created_at) VALUES (\(organization.id), \(name), \(organization.createdAt.postgres))",
-            logger: logger)
+            logger: self.logger)
         return organization
     }
 
@@ -16,33 +16,37 @@ extension PostgresStore {
         let rows: PostgresRowSequence
         if let ids {
             rows = try await client.query(
-                "SELECT * FROM organization WHERE id = ANY(\(ids)) ORDER BY created_at", logger: logger)
+                "SELECT * FROM organization WHERE id = ANY(\(ids)) ORDER BY created_at", logger: self.logger)
         } else {
-            rows = try await client.query("SELECT * FROM organization ORDER BY created_at", logger: logger)
+            rows = try await client.query("SELECT * FROM organization ORDER BY created_at", logger: self.logger)
         }
         return try await rows.collect().map { try Self.organization(Columns($0)) }
     }
 
     public func organization(id: UUID) async throws -> Organization? {
-        try await client.query("SELECT * FROM organization WHERE id = \(id)", logger: logger).collect().first
+        try await client.query("SELECT * FROM organization WHERE id = \(id)", logger: self.logger).collect().first
             .map { try Self.organization(Columns($0)) }
     }
 
     public func renameOrganization(id: UUID, name: String) async throws -> Organization? {
-        try await client.query("UPDATE organization SET name = \(name) WHERE id = \(id) RETURNING *", logger: logger)
-            .collect().first.map { try Self.organization(Columns($0)) }
+        try await client.query(
+            "UPDATE organization SET name = \(name) WHERE id = \(id) RETURNING *", logger: self.logger
+        )
+        .collect().first.map { try Self.organization(Columns($0)) }
     }
 
     public func deleteOrganization(id: UUID) async throws -> Bool {
         try await transaction { connection in
             guard
-                try await !connection.query("SELECT 1 FROM organization WHERE id = \(id) FOR UPDATE", logger: logger)
-                    .collect().isEmpty
+                try await !connection.query(
+                    "SELECT 1 FROM organization WHERE id = \(id) FOR UPDATE", logger: self.logger
+                )
+                .collect().isEmpty
             else { return false }
             let live =
                 try await connection.query(
                     "SELECT count(*) FROM application WHERE organization_id = \(id) AND deleted_at IS NULL",
-                    logger: logger
+                    logger: self.logger
                 ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
             if live > 0 { throw DomainError.organizationIsNotEmpty }
             let applications = "SELECT id FROM application WHERE organization_id = $1"
@@ -60,14 +64,14 @@ extension PostgresStore {
             ] {
                 var bindings = PostgresBindings()
                 bindings.append(id)
-                try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: statement, binds: bindings), logger: self.logger)
             }
             return true
         }
     }
 
     public func organizationCount() async throws -> Int {
-        try await client.query("SELECT count(*) FROM organization", logger: logger).collect().first
+        try await client.query("SELECT count(*) FROM organization", logger: self.logger).collect().first
             .map { try Columns($0).get("count", as: Int.self) } ?? 0
     }
 
@@ -80,12 +84,12 @@ extension PostgresStore {
                 """
                 INSERT INTO application (id, organization_id, name, created_at)
                 VALUES (\(application.id), \(organizationID), \(name), \(now.postgres))
-                """, logger: logger)
+                """, logger: self.logger)
             try await connection.query(
                 """
                 INSERT INTO application_secret (token, application_id, name, created_at)
                 VALUES (\(secret.token), \(application.id), \(secret.name), \(now.postgres))
-                """, logger: logger)
+                """, logger: self.logger)
         }
         return (application, secret)
     }
@@ -95,18 +99,19 @@ extension PostgresStore {
             """
             SELECT * FROM application WHERE organization_id = \(organizationID) AND deleted_at IS NULL
             ORDER BY created_at
-            """, logger: logger
+            """, logger: self.logger
         ).collect().map { try Self.application(Columns($0)) }
     }
 
     public func application(id: UUID) async throws -> Application? {
-        try await client.query("SELECT * FROM application WHERE id = \(id) AND deleted_at IS NULL", logger: logger)
+        try await client.query("SELECT * FROM application WHERE id = \(id) AND deleted_at IS NULL", logger: self.logger)
             .collect().first.map { try Self.application(Columns($0)) }
     }
 
     public func renameApplication(id: UUID, name: String) async throws -> Application? {
         try await client.query(
-            "UPDATE application SET name = \(name) WHERE id = \(id) AND deleted_at IS NULL RETURNING *", logger: logger
+            "UPDATE application SET name = \(name) WHERE id = \(id) AND deleted_at IS NULL RETURNING *",
+            logger: self.logger
         ).collect().first.map { try Self.application(Columns($0)) }
     }
 
@@ -115,14 +120,14 @@ extension PostgresStore {
             let now = Date()
             let deleted = try await connection.query(
                 "UPDATE application SET deleted_at = \(now.postgres) WHERE id = \(id) AND deleted_at IS NULL RETURNING id",
-                logger: logger
+                logger: self.logger
             ).collect()
             guard !deleted.isEmpty else { return false }
             try await connection.query(
                 """
                 UPDATE request_attempt SET failed_at = \(now.postgres)
                 WHERE application_id = \(id) AND failed_at IS NULL AND succeeded_at IS NULL
-                """, logger: logger)
+                """, logger: self.logger)
             return true
         }
     }

@@ -10,24 +10,31 @@ public final class PostgresStore: FerryStore {
     /// The channel on which committed work is announced.
     static let workChannel = "ferry_work"
 
-    let client: PostgresClient
+    /// The connection pool.
+    let pool: PostgresClient
+    /// The pool behind a deadline: single statements that cannot get an answer in time fail as transient.
+    let client: DeadlineClient
     let logger: Logger
     public let workSignal: WorkSignal
     private let tasks: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database`), starts the pool and the work
     /// listener, and applies migrations unless `migrate` is false.
-    public static func open(url: String, maximumConnections: Int = 20, migrate: Bool = true, logger: Logger)
-        async throws -> PostgresStore
-    {
+    /// - Parameter operationTimeout: longest a statement or transaction may wait for a connection and an answer
+    ///   before it fails as transient (the API's 503); keeps requests from hanging while the server is away.
+    public static func open(
+        url: String, maximumConnections: Int = 20, migrate: Bool = true, operationTimeout: Duration = .seconds(5),
+        logger: Logger
+    ) async throws -> PostgresStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         let store = PostgresStore(
-            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+            pool: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            operationTimeout: operationTimeout, logger: logger)
         if migrate {
             do {
-                try await PostgresSchema.migrate(store.client, logger: logger)
+                try await PostgresSchema.migrate(store.pool, logger: logger)
             } catch {
                 try? await store.close()
                 throw error
@@ -36,22 +43,23 @@ public final class PostgresStore: FerryStore {
         return store
     }
 
-    private init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    private init(pool: PostgresClient, operationTimeout: Duration, logger: Logger) {
+        self.pool = pool
+        self.client = DeadlineClient(pool: pool, timeout: operationTimeout)
         self.logger = logger
         let signal = WorkSignal()
         self.workSignal = signal
         tasks = Task {
             await withDiscardingTaskGroup { group in
-                group.addTask { await client.run() }
-                group.addTask { await Self.listenForWork(client: client, signal: signal, logger: logger) }
+                group.addTask { await pool.run() }
+                group.addTask { await Self.listenForWork(client: pool, signal: signal, logger: logger) }
             }
         }
     }
 
     /// Applies migrations (for `ferry migrate`).
     public func migrate() async throws {
-        try await PostgresSchema.migrate(client, logger: logger)
+        try await PostgresSchema.migrate(pool, logger: logger)
     }
 
     public func ping() async throws {
@@ -65,12 +73,17 @@ public final class PostgresStore: FerryStore {
 
     /// Runs `body` in a transaction; `NOTIFY` sent inside it reaches listeners at commit.
     /// A domain error thrown by `body` is rethrown as itself (not wrapped), so callers can match on it.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            if let domainError = error.closureError as? DomainError { throw domainError }
-            throw error
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
+    {
+        let pool = pool
+        let logger = logger
+        return try await client.withDeadline {
+            do {
+                return try await pool.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                if let domainError = error.closureError as? DomainError { throw domainError }
+                throw error
+            }
         }
     }
 
@@ -160,4 +173,35 @@ func jsonText(_ map: [String: String]) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     return (try? encoder.encode(map)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
+
+/// A PostgreSQL pool whose operations fail with a transient `StorageError` when they take longer than `timeout`
+/// (server down or restarting, pool exhausted), so the API answers 503 instead of hanging.
+struct DeadlineClient: Sendable {
+    let pool: PostgresClient
+    let timeout: Duration
+
+    /// Runs one statement; the deadline covers getting a connection and the server's first answer.
+    @discardableResult
+    func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        let pool = pool
+        return try await withDeadline { try await pool.query(query, logger: logger) }
+    }
+
+    /// Runs `operation`, failing with a transient error if it has not finished within the timeout.
+    func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw StorageError(isTransient: true, description: "database did not answer within \(timeout)")
+            }
+            return value
+        }
+    }
 }

@@ -20,12 +20,23 @@ final class FerryProcess: @unchecked Sendable {
     private(set) var output = ""
     private let outputFile: String
 
-    init(databasePath: String, extraEnvironment: [String: String] = [:]) {
+    let command: String
+
+    /// A `ferry serve` on a SQLite file.
+    convenience init(databasePath: String, extraEnvironment: [String: String] = [:]) {
+        self.init(
+            command: "serve", databaseURL: "sqlite:\(databasePath)", outputFile: databasePath + ".out",
+            extraEnvironment: extraEnvironment)
+    }
+
+    /// A `ferry <command>` (serve, api, worker) on any database URL, logging into `outputFile`.
+    init(command: String, databaseURL: String, outputFile: String, extraEnvironment: [String: String] = [:]) {
+        self.command = command
         port = Self.freePort()
-        outputFile = databasePath + ".out"
+        self.outputFile = outputFile
         var environment = ProcessInfo.processInfo.environment
         environment["FERRY_LISTEN"] = "127.0.0.1:\(port)"
-        environment["FERRY_DATABASE_URL"] = "sqlite:\(databasePath)"
+        environment["FERRY_DATABASE_URL"] = databaseURL
         environment["FERRY_LOG_LEVEL"] = "warning"
         for (key, value) in extraEnvironment { environment[key] = value }
         self.environment = environment
@@ -39,12 +50,17 @@ final class FerryProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve"]
+        process.arguments = [command]
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         self.process = process
+        if command == "worker" {
+            try await Task.sleep(for: .milliseconds(500))
+            guard process.isRunning else { throw FerryProcessError(message: "worker exited: \(readOutput())") }
+            return
+        }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let answer = try? await request(client, .GET, "/api/v1/instance"), answer.status == 200 { return }
@@ -77,7 +93,7 @@ final class FerryProcess: @unchecked Sendable {
     /// A JSON request to the server.
     func request(
         _ client: HTTPClient, _ method: HTTPMethod, _ path: String, token: String? = nil, body: JSONValue? = nil
-    ) async throws -> (status: Int, json: JSONValue) {
+    ) async throws -> (status: Int, json: JSONValue, retryAfter: String?) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
@@ -88,10 +104,10 @@ final class FerryProcess: @unchecked Sendable {
         let response = try await client.execute(request, timeout: .seconds(10))
         let buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))) ?? .null
-        return (Int(response.status.code), json)
+        return (Int(response.status.code), json, response.headers.first(name: "retry-after"))
     }
 
-    private static func freePort() -> Int {
+    static func freePort() -> Int {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socketDescriptor) }
         var address = sockaddr_in()

@@ -31,7 +31,8 @@ public enum StoreBackend: String, Sendable, CaseIterable, CustomStringConvertibl
         case .postgres:
             let database = try await PostgresTestDatabases.shared.create()
             let store = try await PostgresStore.open(
-                url: database.url, maximumConnections: 6, logger: Logger(label: "test-postgres"))
+                url: database.url, maximumConnections: 6, operationTimeout: .seconds(120),
+                logger: Logger(label: "test-postgres"))
             do {
                 let result = try await Self.run(store, body)
                 await PostgresTestDatabases.shared.drop(database.name)
