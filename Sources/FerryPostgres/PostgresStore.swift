@@ -66,9 +66,17 @@ public final class PostgresStore: FerryStore {
         try await client.query("SELECT 1", logger: logger)
     }
 
+    /// Stops the pool and the work listener; waits for them at most a few seconds, so a listener stuck on a
+    /// connection that died with the server cannot keep the process from exiting.
     public func close() async throws {
         tasks.cancel()
-        await tasks.value
+        let finished = WorkSignal()
+        let tasks = tasks
+        Task {
+            await tasks.value
+            finished.signal()
+        }
+        await finished.wait(timeout: .seconds(3))
     }
 
     /// Runs `body` in a transaction; `NOTIFY` sent inside it reaches listeners at commit.
