@@ -3,6 +3,7 @@ import FerryStorage
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Ferry's scale-out backend: any number of API and worker processes share one PostgreSQL database.
 /// Workers claim with `FOR UPDATE SKIP LOCKED` under a lease, and `LISTEN/NOTIFY` wakes idle workers.
@@ -196,20 +197,64 @@ struct DeadlineClient: Sendable {
         return try await withDeadline { try await pool.query(query, logger: logger) }
     }
 
-    /// Runs `operation`, failing with a transient error if it has not finished within the timeout.
+    /// Runs `operation`, failing with a transient error if it has not finished within the timeout. The caller
+    /// is answered at the deadline even if the operation ignores cancellation (a connection stuck on a server
+    /// that went away); the operation is cancelled and left to finish in the background.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = timeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        let work = Task { try await operation() }
+        let outcome = FirstOutcome<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                outcome.install(continuation)
+                Task {
+                    do {
+                        outcome.finish(.success(try await work.value))
+                    } catch {
+                        outcome.finish(.failure(error))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    outcome.finish(
+                        .failure(
+                            StorageError(isTransient: true, description: "database did not answer within \(timeout)")))
+                    work.cancel()
+                }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StorageError(isTransient: true, description: "database did not answer within \(timeout)")
-            }
-            return value
+        } onCancel: {
+            work.cancel()
         }
+    }
+}
+
+/// Resumes a continuation with whichever result arrives first and ignores the rest.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, pending: Result<T, any Error>?)>(
+        (nil, nil))
+
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        let ready = state.withLock { state -> Result<T, any Error>? in
+            if let pending = state.pending {
+                state.pending = nil
+                return pending
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            if let continuation = state.continuation {
+                state.continuation = nil
+                state.pending = .failure(CancellationError())
+                return continuation
+            }
+            if state.pending == nil { state.pending = result }
+            return nil
+        }
+        continuation?.resume(with: result)
     }
 }
