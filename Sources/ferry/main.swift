@@ -55,34 +55,37 @@ struct SettingOptions: ParsableArguments {
     }
 }
 
-/// `ferry serve`: the API and the delivery worker in one process.
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the delivery worker.")
-    @OptionGroup var settings: SettingOptions
+/// A command that runs one role of Ferry with the shared settings.
+protocol RoleCommand: AsyncParsableCommand {
+    static var role: FerryRole { get }
+    var settings: SettingOptions { get }
+}
 
+extension RoleCommand {
     func run() async throws {
-        try await FerryServer.run(configuration: try settings.resolve(), role: .all)
+        try await FerryServer.run(configuration: try settings.resolve(), role: Self.role)
     }
+}
+
+/// `ferry serve`: the API and the delivery worker in one process.
+struct Serve: RoleCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the delivery worker.")
+    static let role = FerryRole.all
+    @OptionGroup var settings: SettingOptions
 }
 
 /// `ferry api`: the HTTP API only (scale it out beside `ferry worker` processes on PostgreSQL).
-struct API: AsyncParsableCommand {
+struct API: RoleCommand {
     static let configuration = CommandConfiguration(commandName: "api", abstract: "Run the HTTP API only.")
+    static let role = FerryRole.api
     @OptionGroup var settings: SettingOptions
-
-    func run() async throws {
-        try await FerryServer.run(configuration: try settings.resolve(), role: .api)
-    }
 }
 
 /// `ferry worker`: the delivery worker only.
-struct Worker: AsyncParsableCommand {
+struct Worker: RoleCommand {
     static let configuration = CommandConfiguration(abstract: "Run the delivery worker only.")
+    static let role = FerryRole.worker
     @OptionGroup var settings: SettingOptions
-
-    func run() async throws {
-        try await FerryServer.run(configuration: try settings.resolve(), role: .worker)
-    }
 }
 
 /// `ferry migrate`: applies pending database migrations and exits.
