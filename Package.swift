@@ -138,7 +138,7 @@ let package = Package(
             name: "FerryServerTests",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryDelivery", "FerrySQLite",
-                "FerryTestSupport",
+                "FerryPostgres", "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -146,6 +146,7 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
         ),

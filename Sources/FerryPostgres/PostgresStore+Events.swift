@@ -5,27 +5,90 @@ import PostgresNIO
 
 extension PostgresStore {
     public func ingest(_ event: Event) async throws -> Event {
-        try await transaction { connection in
-            let typeIsActive = try await connection.query(
+        try await ingestBatcher.ingest(event)
+    }
+
+    /// Writes a batch of events with their fan-out (decision D5) in one transaction of three statements: which
+    /// event types are active, which subscriptions match (held `FOR SHARE`, so a concurrent disable cannot miss
+    /// the new attempts), then one statement inserting the events and the attempts of those that were new.
+    /// Returns one outcome per event, in order: an inactive type or an existing id fails that event alone.
+    static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws -> [IngestOutcome] {
+        let logger = database.logger
+        return try await database.transaction { connection in
+            let activeTypes = try await connection.query(
                 """
-                SELECT 1 FROM event_type
-                WHERE application_id = \(event.applicationID) AND name = \(event.eventType) AND deactivated_at IS NULL
-                """, logger: self.logger
+                SELECT application_id, name FROM event_type
+                WHERE deactivated_at IS NULL
+                  AND (application_id, name) IN (SELECT * FROM unnest(\(events.map(\.applicationID)), \(events.map(\.eventType))))
+                """, logger: logger
+            ).collect().map { row in
+                let columns = Columns(row)
+                return RoutingKey(applicationID: try columns.get("application_id"), eventType: try columns.get("name"))
+            }
+            let active = Set(activeTypes)
+            let accepted = events.filter { active.contains(RoutingKey($0)) }
+            guard !accepted.isEmpty else { return events.map { _ in .failure(.eventTypeDoesNotExist) } }
+
+            let candidates = try await connection.query(
+                """
+                SELECT s.id, s.application_id, t.event_type_name, s.labels FROM subscription s
+                JOIN subscription_event_type t ON t.subscription_id = s.id
+                WHERE s.is_enabled AND s.deleted_at IS NULL
+                  AND (s.application_id, t.event_type_name)
+                      IN (SELECT * FROM unnest(\(accepted.map(\.applicationID)), \(accepted.map(\.eventType))))
+                ORDER BY s.id
+                FOR SHARE OF s
+                """, logger: logger
             ).collect()
-            if typeIsActive.isEmpty { throw DomainError.eventTypeDoesNotExist }
+            var subscriptionsByKey: [RoutingKey: [(id: UUID, labels: [String: String])]] = [:]
+            for row in candidates {
+                let columns = Columns(row)
+                let key = RoutingKey(
+                    applicationID: try columns.get("application_id"), eventType: try columns.get("event_type_name"))
+                subscriptionsByKey[key, default: []].append((try columns.get("id"), try columns.map("labels")))
+            }
+            var attempts = AttemptColumns()
+            for event in accepted {
+                for subscription in subscriptionsByKey[RoutingKey(event)] ?? []
+                where LabelMatcher.contains(event.labels, all: subscription.labels) {
+                    attempts.append(event: event, subscriptionID: subscription.id)
+                }
+            }
+
             let inserted = try await connection.query(
                 """
-                INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata, labels,
-                    occurred_at, received_at)
-                VALUES (\(event.id), \(event.applicationID), \(event.eventType), \(ByteBuffer(bytes: event.payload)),
-                    \(event.payloadContentType.rawValue), \(event.ip), \(jsonText(event.metadata)),
-                    \(jsonText(event.labels)), \(event.occurredAt.postgres), \(event.receivedAt.postgres))
-                ON CONFLICT (id) DO NOTHING RETURNING id
-                """, logger: self.logger
+                WITH inserted AS (
+                    INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata,
+                        labels, occurred_at, received_at)
+                    SELECT id, application_id, event_type, payload, payload_content_type,
+                        CASE WHEN has_ip THEN ip END, metadata, labels, occurred_at, received_at
+                    FROM unnest(\(accepted.map(\.id)), \(accepted.map(\.applicationID)), \(accepted.map(\.eventType)),
+                        \(accepted.map { ByteBuffer(bytes: $0.payload) }), \(accepted.map(\.payloadContentType.rawValue)),
+                        \(accepted.map { $0.ip ?? "" }), \(accepted.map { $0.ip != nil }),
+                        \(accepted.map { jsonText($0.metadata) }), \(accepted.map { jsonText($0.labels) }),
+                        \(accepted.map(\.occurredAt.postgres)), \(accepted.map(\.receivedAt.postgres)))
+                        AS incoming(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata,
+                            labels, occurred_at, received_at)
+                    ON CONFLICT (id) DO NOTHING
+                    RETURNING id
+                ), attempts AS (
+                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                        retry_count)
+                    SELECT id, application_id, event_id, subscription_id, created_at, created_at, 0
+                    FROM unnest(\(attempts.ids), \(attempts.applicationIDs), \(attempts.eventIDs),
+                        \(attempts.subscriptionIDs), \(attempts.createdAt))
+                        AS fan_out(id, application_id, event_id, subscription_id, created_at)
+                    WHERE event_id IN (SELECT id FROM inserted)
+                )
+                SELECT id FROM inserted
+                """, logger: logger
             ).collect()
-            if inserted.isEmpty { throw DomainError.eventAlreadyIngested }
-            try await self.fanOut(connection, event: event, at: event.receivedAt)
-            return event
+            let insertedIDs = Set(try inserted.map { try Columns($0).get("id", as: UUID.self) })
+            if !attempts.ids.isEmpty { try await notifyWork(connection, logger: logger) }
+            return events.map { event in
+                if !active.contains(RoutingKey(event)) { return .failure(.eventTypeDoesNotExist) }
+                return insertedIDs.contains(event.id) ? .success(event) : .failure(.eventAlreadyIngested)
+            }
         }
     }
 
@@ -114,5 +177,37 @@ extension PostgresStore {
             payloadContentType: payloadContentType, ip: try columns.get("ip"), metadata: try columns.map("metadata"),
             labels: try columns.map("labels"), occurredAt: try columns.get("occurred_at"),
             receivedAt: try columns.get("received_at"))
+    }
+}
+
+/// An application's event type: what subscriptions are matched on.
+struct RoutingKey: Hashable {
+    let applicationID: UUID
+    let eventType: String
+
+    init(applicationID: UUID, eventType: String) {
+        self.applicationID = applicationID
+        self.eventType = eventType
+    }
+
+    init(_ event: Event) {
+        self.init(applicationID: event.applicationID, eventType: event.eventType)
+    }
+}
+
+/// The fan-out of a batch as one array per column, ready to bind to an `unnest` insert.
+private struct AttemptColumns {
+    var ids: [UUID] = []
+    var applicationIDs: [UUID] = []
+    var eventIDs: [UUID] = []
+    var subscriptionIDs: [UUID] = []
+    var createdAt: [PostgresTimestamp] = []
+
+    mutating func append(event: Event, subscriptionID: UUID) {
+        ids.append(UUIDv7.make(at: event.receivedAt))
+        applicationIDs.append(event.applicationID)
+        eventIDs.append(event.id)
+        subscriptionIDs.append(subscriptionID)
+        createdAt.append(event.receivedAt.postgres)
     }
 }

@@ -10,6 +10,8 @@ import Synchronization
 public final class PostgresStore: FerryStore {
     /// The channel on which committed work is announced.
     static let workChannel = "ferry_work"
+    /// The advisory lock key of `withSetupLock` ("ferry_su").
+    static let setupLockKey: Int64 = 0x6665_7272_795f_7375
 
     /// The connection pool.
     let pool: PostgresClient
@@ -17,22 +19,27 @@ public final class PostgresStore: FerryStore {
     let client: DeadlineClient
     let logger: Logger
     public let workSignal: WorkSignal
+    /// Shares transactions among concurrent ingests.
+    let ingestBatcher: IngestBatcher
     private let tasks: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database`), starts the pool and the work
     /// listener, and applies migrations unless `migrate` is false.
-    /// - Parameter operationTimeout: longest a statement or transaction may wait for a connection and an answer
-    ///   before it fails as transient (the API's 503); keeps requests from hanging while the server is away.
+    /// - Parameters:
+    ///   - operationTimeout: longest a statement or transaction may wait for a connection and an answer before it
+    ///     fails as transient (the API's 503); keeps requests from hanging while the server is away.
+    ///   - batchIngest: write concurrent ingests together, one transaction for many; `false` gives every event
+    ///     its own transaction (only to measure the difference).
     public static func open(
         url: String, maximumConnections: Int = 20, migrate: Bool = true, operationTimeout: Duration = .seconds(5),
-        logger: Logger
+        batchIngest: Bool = true, logger: Logger
     ) async throws -> PostgresStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         let store = PostgresStore(
             pool: PostgresClient(configuration: configuration, backgroundLogger: logger),
-            operationTimeout: operationTimeout, logger: logger)
+            operationTimeout: operationTimeout, maxIngestBatch: batchIngest ? 256 : 1, logger: logger)
         if migrate {
             do {
                 try await PostgresSchema.migrate(store.pool, logger: logger)
@@ -44,10 +51,16 @@ public final class PostgresStore: FerryStore {
         return store
     }
 
-    private init(pool: PostgresClient, operationTimeout: Duration, logger: Logger) {
+    private init(pool: PostgresClient, operationTimeout: Duration, maxIngestBatch: Int, logger: Logger) {
+        let client = DeadlineClient(pool: pool, timeout: operationTimeout)
         self.pool = pool
-        self.client = DeadlineClient(pool: pool, timeout: operationTimeout)
+        self.client = client
         self.logger = logger
+        let database = DatabaseAccess(pool: pool, client: client, logger: logger)
+        ingestBatcher = IngestBatcher(
+            maxBatchSize: maxIngestBatch,
+            isTransient: { ($0 as? StorageError)?.isTransient == true || PostgresFailure.isTransient($0) },
+            writeBatch: { events in try await Self.writeIngestBatch(events, database: database) })
         let signal = WorkSignal()
         self.workSignal = signal
         tasks = Task {
@@ -67,6 +80,23 @@ public final class PostgresStore: FerryStore {
         try await client.query("SELECT 1", logger: logger)
     }
 
+    /// Holds a PostgreSQL session advisory lock on one pooled connection while `body` runs on others.
+    public func withSetupLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let key = Self.setupLockKey
+        let logger = logger
+        return try await pool.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(key))", logger: logger)
+            do {
+                let result = try await body()
+                try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                throw error
+            }
+        }
+    }
+
     /// Stops the pool and the work listener; waits for them at most a few seconds, so a listener stuck on a
     /// connection that died with the server cannot keep the process from exiting.
     public func close() async throws {
@@ -84,16 +114,7 @@ public final class PostgresStore: FerryStore {
     /// A domain error thrown by `body` is rethrown as itself (not wrapped), so callers can match on it.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
     {
-        let pool = pool
-        let logger = logger
-        return try await client.withDeadline {
-            do {
-                return try await pool.withTransaction(logger: logger) { connection in try await body(connection) }
-            } catch let error as PostgresTransactionError {
-                if let domainError = error.closureError as? DomainError { throw domainError }
-                throw error
-            }
-        }
+        try await DatabaseAccess(pool: pool, client: client, logger: logger).transaction(body)
     }
 
     /// Announces new work to every process (delivered when the surrounding transaction commits).
@@ -117,6 +138,29 @@ public final class PostgresStore: FerryStore {
                 logger.debug("work listener lost its connection", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// The pool, its deadline and the logger: what a statement or transaction needs, without the store itself.
+struct DatabaseAccess: Sendable {
+    let pool: PostgresClient
+    let client: DeadlineClient
+    let logger: Logger
+
+    /// Runs `body` in a transaction under the operation deadline; a `DomainError` thrown by `body` is rethrown
+    /// as itself (not wrapped in a transaction error), so callers can match on it.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
+    {
+        let pool = pool
+        let logger = logger
+        return try await client.withDeadline {
+            do {
+                return try await pool.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                if let domainError = error.closureError as? DomainError { throw domainError }
+                throw error
+            }
         }
     }
 }

@@ -4,13 +4,14 @@ import PostgresNIO
 
 /// A `timestamptz` bind rounded to the nearest microsecond. postgres-nio truncates `Date`s, which can store a
 /// value 1 µs below what Ferry formats (and returns) for the same instant; rounding keeps them equal.
-struct PostgresTimestamp: PostgresNonThrowingEncodable {
+struct PostgresTimestamp: PostgresNonThrowingEncodable, PostgresArrayEncodable {
     private static let postgresEpoch = Date(timeIntervalSince1970: 946_684_800)
 
     let date: Date
 
     static var psqlType: PostgresDataType { .timestamptz }
     static var psqlFormat: PostgresFormat { .binary }
+    static var psqlArrayType: PostgresDataType { .timestamptzArray }
 
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>

@@ -9,6 +9,7 @@ public final class SQLiteStore: FerryStore {
     let pool: DatabasePool
     let batcher: WriteBatcher
     public let workSignal: WorkSignal
+    private let setupLock = AsyncLock()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Parameter groupCommit: commit concurrent writes together (one fsync for many); `false` commits each
@@ -45,6 +46,11 @@ public final class SQLiteStore: FerryStore {
 
     public func close() async throws {
         try pool.close()
+    }
+
+    /// One process owns a SQLite file, so an in-process lock is enough.
+    public func withSetupLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await setupLock.withLock(body)
     }
 
     /// Runs a read-only query on a pooled reader connection.

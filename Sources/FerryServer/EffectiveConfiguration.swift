@@ -24,7 +24,7 @@ public enum EffectiveConfiguration {
             ("response_body_limit", String(delivery.responseBodyLimit)),
             ("lease", "\(delivery.lease)"),
             ("signature_versions", delivery.signatureVersions.map(\.rawValue).sorted().joined(separator: ",")),
-            ("sqlite_group_commit", String(configuration.sqliteGroupCommit)),
+            ("group_commit", String(configuration.groupCommit)),
             ("log_level", configuration.logLevel.rawValue),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")

@@ -20,7 +20,7 @@ public struct FerryConfiguration: Sendable {
     /// Whether start-up applies pending migrations.
     public var autoMigrate: Bool
     /// Whether SQLite writes share commits (group commit).
-    public var sqliteGroupCommit: Bool
+    public var groupCommit: Bool
 
     /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -94,7 +94,7 @@ public struct FerryConfiguration: Sendable {
             throw fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
-        sqliteGroupCommit = try Self.flag(value("sqlite_group_commit"), "sqlite_group_commit")
+        groupCommit = try Self.flag(value("group_commit"), "group_commit")
         autoMigrate = try Self.flag(value("auto_migrate"), "auto_migrate")
         guard let connections = Int(value("database_max_connections")), connections >= 2 else {
             throw fail("database_max_connections", "expected a whole number ≥ 2")

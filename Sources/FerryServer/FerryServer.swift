@@ -29,7 +29,7 @@ public enum FerryServer {
         if let url = configuration.postgresURL {
             let store = try await PostgresStore.open(
                 url: url, maximumConnections: configuration.databaseMaxConnections,
-                migrate: configuration.autoMigrate, logger: logger)
+                migrate: configuration.autoMigrate, batchIngest: configuration.groupCommit, logger: logger)
             try await run(
                 store: store, configuration: configuration, role: role, logger: logger,
                 isTransient: PostgresFailure.isTransient)
@@ -55,7 +55,7 @@ public enum FerryServer {
         guard let path = configuration.sqlitePath else {
             throw ConfigurationError(setting: "database_url", reason: "`\(configuration.databaseURL)` has no path")
         }
-        return try await SQLiteStore.open(path: path, groupCommit: configuration.sqliteGroupCommit)
+        return try await SQLiteStore.open(path: path, groupCommit: configuration.groupCommit)
     }
 
     private static func run<Store: FerryStore>(

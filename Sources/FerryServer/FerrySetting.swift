@@ -39,8 +39,8 @@ public struct FerrySetting: Sendable {
         .init("lease", "60s", "How long a claimed delivery stays with its worker before another may take it."),
         .init("signature_versions", "v1", "X-Hook0-Signature versions to send: `v1`, `v0` or `v0,v1`."),
         .init(
-            "sqlite_group_commit", "true",
-            "Commit concurrent SQLite writes together (one fsync for many requests); `false` only to measure it."),
+            "group_commit", "true",
+            "Write concurrent ingests in shared transactions, one fsync for many; `false` only to measure it."),
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
     ]
 

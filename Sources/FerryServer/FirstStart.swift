@@ -7,7 +7,12 @@ import Foundation
 /// and returns the welcome text (with a copy-paste curl tour) to print once.
 public enum FirstStart {
     /// Creates the starter tenant if the database has no organization; nil when it already had one.
+    /// Runs under the store's setup lock, so API processes starting together on one database create it once.
     public static func bootstrapIfEmpty(store: some FerryStore, publicURL: String) async throws -> String? {
+        try await store.withSetupLock { try await bootstrap(store: store, publicURL: publicURL) }
+    }
+
+    private static func bootstrap(store: some FerryStore, publicURL: String) async throws -> String? {
         guard try await store.organizationCount() == 0 else { return nil }
         let organization = try await store.createOrganization(name: "My organization")
         let (application, _) = try await store.createApplication(

@@ -4,6 +4,36 @@ public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore,
     func ping() async throws
     /// Releases connections and files.
     func close() async throws
+    /// Runs `body` while no other caller, in this process or in any other process sharing the database, runs a
+    /// body under this lock: for one-time setup such as the first-start bootstrap.
+    func withSetupLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+}
+
+/// A lock for async code: callers of `withLock` run one at a time, in arrival order, without blocking a thread.
+public actor AsyncLock {
+    private var isLocked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init() {}
+
+    /// Runs `body` once every earlier caller's body has finished.
+    public func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if isLocked {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            isLocked = true
+        }
+        defer { unlock() }
+        return try await body()
+    }
+
+    private func unlock() {
+        if waiters.isEmpty {
+            isLocked = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
 }
 
 /// A storage failure that is not the client's fault (database down, disk full, corruption).

@@ -31,7 +31,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Stored response body bytes (FERRY_RESPONSE_BODY_LIMIT).") var responseBodyLimit: String?
     @Option(help: "Delivery lease (FERRY_LEASE).") var lease: String?
     @Option(help: "Signature versions v0,v1 (FERRY_SIGNATURE_VERSIONS).") var signatureVersions: String?
-    @Option(help: "Share SQLite commits: true/false (FERRY_SQLITE_GROUP_COMMIT).") var sqliteGroupCommit: String?
+    @Option(help: "Share commits among concurrent ingests: true/false (FERRY_GROUP_COMMIT).") var groupCommit: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
 
     func resolve() throws -> FerryConfiguration {
@@ -42,7 +42,7 @@ struct SettingOptions: ParsableArguments {
             ("retry_schedule", retrySchedule), ("max_retries", maxRetries), ("retry_jitter", retryJitter),
             ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),
             ("delivery_timeout", deliveryTimeout), ("response_body_limit", responseBodyLimit), ("lease", lease),
-            ("signature_versions", signatureVersions), ("sqlite_group_commit", sqliteGroupCommit),
+            ("signature_versions", signatureVersions), ("group_commit", groupCommit),
             ("log_level", logLevel),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }

@@ -110,6 +110,83 @@ import Testing
         }
     }
 
+    /// Concurrent ingests share transactions (group commit on SQLite, batched inserts on PostgreSQL); each caller
+    /// must still get its own event's outcome, and a value the database refuses must fail only its own event.
+    @Test(arguments: StoreBackend.available)
+    func batchedIngestGivesEachCallerItsOwnOutcome(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            let first = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook", labels: ["tenant": "t1"]),
+                secret: UUID())
+            let second = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://b.test/hook", labels: ["tenant": "t2"]),
+                secret: UUID())
+            let sharedID = UUIDv7.make()
+            enum Kind: Sendable { case duplicate, unreadableType, unknownType, tenant1, tenant2 }
+            func kind(_ index: Int) -> Kind {
+                switch index % 40 {
+                case 1: .duplicate
+                case 2: .unreadableType
+                case 3: .unknownType
+                default: index.isMultiple(of: 2) ? .tenant1 : .tenant2
+                }
+            }
+            let outcomes = await withTaskGroup(of: (Kind, UUID, (any Error)?).self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let event: Event
+                        switch kind(index) {
+                        case .duplicate: event = Fixtures.event(applicationID: application.id, id: sharedID)
+                        case .unreadableType:
+                            event = Fixtures.event(applicationID: application.id, type: "billing.invoice.pa\u{0}id")
+                        case .unknownType: event = Fixtures.event(applicationID: application.id, type: "billing.x.y")
+                        case .tenant1: event = Fixtures.event(applicationID: application.id, labels: ["tenant": "t1"])
+                        case .tenant2: event = Fixtures.event(applicationID: application.id, labels: ["tenant": "t2"])
+                        }
+                        do {
+                            _ = try await store.ingest(event)
+                            return (kind(index), event.id, nil)
+                        } catch {
+                            return (kind(index), event.id, error)
+                        }
+                    }
+                }
+                return await group.reduce(into: [(Kind, UUID, (any Error)?)]()) { $0.append($1) }
+            }
+            let duplicates = outcomes.filter { $0.0 == .duplicate }
+            #expect(duplicates.count == 5)
+            #expect(duplicates.filter { $0.2 == nil }.count == 1)
+            #expect(duplicates.filter { ($0.2 as? DomainError) == .eventAlreadyIngested }.count == 4)
+            #expect(outcomes.filter { $0.0 == .unreadableType && $0.2 == nil }.isEmpty)
+            let unknown = outcomes.filter { $0.0 == .unknownType }
+            #expect(unknown.allSatisfy { ($0.2 as? DomainError) == .eventTypeDoesNotExist })
+            let expectedTarget: [UUID: UUID] = Dictionary(
+                uniqueKeysWithValues: outcomes.compactMap { outcome -> (UUID, UUID)? in
+                    switch outcome.0 {
+                    case .tenant1: (outcome.1, first.id)
+                    case .tenant2: (outcome.1, second.id)
+                    default: nil
+                    }
+                })
+            #expect(outcomes.filter { [.tenant1, .tenant2].contains($0.0) }.allSatisfy { $0.2 == nil })
+            #expect(try await store.events(applicationID: application.id, limit: 1000).count == 186)
+            var delivered: [UUID: [UUID]] = [:]
+            var cursor: AttemptCursor?
+            repeat {
+                let page = try await store.requestAttempts(AttemptQuery(applicationID: application.id, after: cursor))
+                for attempt in page { delivered[attempt.eventID, default: []].append(attempt.subscriptionID) }
+                cursor = page.last.map { AttemptCursor(createdAt: $0.createdAt, id: $0.id) }
+            } while cursor != nil
+            #expect(delivered[sharedID] == [first.id])
+            for (eventID, subscriptionID) in expectedTarget {
+                #expect(delivered[eventID] == [subscriptionID])
+            }
+            #expect(delivered.count == expectedTarget.count + 1)
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func replayCreatesFreshAttemptsForCurrentlyMatchingSubscriptions(backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -83,8 +83,9 @@ public actor PostgresTestDatabases {
             username: components.user ?? "postgres",
             password: components.password, database: "postgres", tls: .disable)
         configuration.options.maximumConnections = 4
-        let client = PostgresClient(
-            configuration: configuration, backgroundLogger: Logger(label: "test-postgres-admin"))
+        var logger = Logger(label: "test-postgres-admin")
+        logger.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         runner = Task { await client.run() }
         self.client = client
         return client
