@@ -15,13 +15,10 @@ extension PostgresStore {
     static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws -> [IngestOutcome] {
         let logger = database.logger
         return try await database.transaction { connection in
-            let activeTypes = try await connection.query(
-                """
-                SELECT application_id, name FROM event_type
-                WHERE deactivated_at IS NULL
-                  AND (application_id, name) IN (SELECT * FROM unnest(\(events.map(\.applicationID)), \(events.map(\.eventType))))
-                """, logger: logger
-            ).collect().map { row in
+            let activeTypes = try await connection.rows(
+                ActiveEventTypesQuery(applicationIDs: events.map(\.applicationID), eventTypes: events.map(\.eventType)),
+                logger: logger
+            ).map { row in
                 let columns = Columns(row)
                 return RoutingKey(applicationID: try columns.get("application_id"), eventType: try columns.get("name"))
             }
@@ -29,17 +26,10 @@ extension PostgresStore {
             let accepted = events.filter { active.contains(RoutingKey($0)) }
             guard !accepted.isEmpty else { return events.map { _ in .failure(.eventTypeDoesNotExist) } }
 
-            let candidates = try await connection.query(
-                """
-                SELECT s.id, s.application_id, t.event_type_name, s.labels FROM subscription s
-                JOIN subscription_event_type t ON t.subscription_id = s.id
-                WHERE s.is_enabled AND s.deleted_at IS NULL
-                  AND (s.application_id, t.event_type_name)
-                      IN (SELECT * FROM unnest(\(accepted.map(\.applicationID)), \(accepted.map(\.eventType))))
-                ORDER BY s.id
-                FOR SHARE OF s
-                """, logger: logger
-            ).collect()
+            let candidates = try await connection.rows(
+                MatchingSubscriptionsQuery(
+                    applicationIDs: accepted.map(\.applicationID), eventTypes: accepted.map(\.eventType)),
+                logger: logger)
             var subscriptionsByKey: [RoutingKey: [(id: UUID, labels: [String: String])]] = [:]
             for row in candidates {
                 let columns = Columns(row)
@@ -55,34 +45,8 @@ extension PostgresStore {
                 }
             }
 
-            let inserted = try await connection.query(
-                """
-                WITH inserted AS (
-                    INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata,
-                        labels, occurred_at, received_at)
-                    SELECT id, application_id, event_type, payload, payload_content_type,
-                        CASE WHEN has_ip THEN ip END, metadata, labels, occurred_at, received_at
-                    FROM unnest(\(accepted.map(\.id)), \(accepted.map(\.applicationID)), \(accepted.map(\.eventType)),
-                        \(accepted.map { ByteBuffer(bytes: $0.payload) }), \(accepted.map(\.payloadContentType.rawValue)),
-                        \(accepted.map { $0.ip ?? "" }), \(accepted.map { $0.ip != nil }),
-                        \(accepted.map { jsonText($0.metadata) }), \(accepted.map { jsonText($0.labels) }),
-                        \(accepted.map(\.occurredAt.postgres)), \(accepted.map(\.receivedAt.postgres)))
-                        AS incoming(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata,
-                            labels, occurred_at, received_at)
-                    ON CONFLICT (id) DO NOTHING
-                    RETURNING id
-                ), attempts AS (
-                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
-                        retry_count)
-                    SELECT id, application_id, event_id, subscription_id, created_at, created_at, 0
-                    FROM unnest(\(attempts.ids), \(attempts.applicationIDs), \(attempts.eventIDs),
-                        \(attempts.subscriptionIDs), \(attempts.createdAt))
-                        AS fan_out(id, application_id, event_id, subscription_id, created_at)
-                    WHERE event_id IN (SELECT id FROM inserted)
-                )
-                SELECT id FROM inserted
-                """, logger: logger
-            ).collect()
+            let inserted = try await connection.rows(
+                InsertEventsQuery(events: accepted, attempts: attempts), logger: logger)
             let insertedIDs = Set(try inserted.map { try Columns($0).get("id", as: UUID.self) })
             if !attempts.ids.isEmpty { try await notifyWork(connection, logger: logger) }
             return events.map { event in
@@ -196,7 +160,7 @@ struct RoutingKey: Hashable {
 }
 
 /// The fan-out of a batch as one array per column, ready to bind to an `unnest` insert.
-private struct AttemptColumns {
+struct AttemptColumns: Sendable {
     var ids: [UUID] = []
     var applicationIDs: [UUID] = []
     var eventIDs: [UUID] = []

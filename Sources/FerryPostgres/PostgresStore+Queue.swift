@@ -10,23 +10,8 @@ extension PostgresStore {
             Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
         let claimToken = UUID()
         // One statement: lock due rows others have not locked, lease them, and read what delivery needs.
-        let rows = try await client.query(
-            """
-            WITH due AS (
-                SELECT id FROM request_attempt
-                WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now.postgres)
-                ORDER BY due_at LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE request_attempt ra SET picked_at = \(now.postgres), due_at = \(leaseEnd.postgres), claim_token = \(claimToken)
-                FROM due WHERE ra.id = due.id
-                RETURNING ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count
-            )
-            SELECT c.*, e.event_type, e.payload, e.payload_content_type,
-                s.secret, s.target_method, s.target_url, s.target_headers
-            FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
-            """, logger: self.logger
-        ).collect()
+        let rows = try await client.rows(
+            ClaimDueJobsQuery(now: now, limit: limit, leaseEnd: leaseEnd, claimToken: claimToken), logger: logger)
         return try rows.map { row in
             let columns = Columns(row)
             return DeliveryJob(
