@@ -131,6 +131,8 @@ let package = Package(
                 "FerryCore", "FerryStorage", "FerryDelivery", "FerrySQLite", "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

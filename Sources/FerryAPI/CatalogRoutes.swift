@@ -86,7 +86,8 @@ struct CatalogRoutes<Store: FerryStore> {
             throw ProblemCatalog.jsonPayload.with(detail: "target.type must be \"http\"")
         }
         if let workers = body.dedicatedWorkers, !workers.isEmpty { throw ProblemCatalog.unauthorizedWorkers }
-        return (application, try Self.domain { try submission.validated() })
+        let policy = api.configuration.targetPolicy
+        return (application, try Self.domain { try submission.validated(targetPolicy: policy) })
     }
 
     /// A live subscription the caller may see (unknown and foreign ids answer 404 alike).

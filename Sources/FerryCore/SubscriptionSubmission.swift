@@ -39,8 +39,9 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         throw .labelsAmbiguity
     }
 
-    /// Applies every field rule and returns the normalized draft (header names lower-cased).
-    public func validated() throws(DomainError) -> SubscriptionDraft {
+    /// Applies every field rule and returns the normalized draft (header names lower-cased), or every problem
+    /// found; `targetPolicy` refuses literal non-global targets and, in https-only mode, `http` ones (422).
+    public func validated(targetPolicy: TargetPolicy = TargetPolicy()) throws(DomainError) -> SubscriptionDraft {
         let labels = try resolvedLabels()
         var errors = ValidationErrors()
         if eventTypes.isEmpty || eventTypes.count > 100 {
@@ -89,6 +90,10 @@ public struct SubscriptionSubmission: Sendable, Equatable {
                 continue
             }
             normalizedHeaders[name.lowercased()] = value
+        }
+        if TargetURL.isAcceptable(targetURL), let refusal = targetPolicy.refusal(for: targetURL) {
+            targetErrors.add(
+                "url", ValidationIssue(code: "target", message: refusal, params: ["value": .string(targetURL)]))
         }
         errors.add("target", nested: targetErrors)
         if !errors.isEmpty { throw .validation(errors) }

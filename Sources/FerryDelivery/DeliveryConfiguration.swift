@@ -20,10 +20,17 @@ public struct DeliveryConfiguration: Sendable {
     public var retryPolicy = RetryPolicy()
     /// Address blocks exempt from the target guard.
     public var allowedTargetNetworks: [CIDR] = []
+    /// Refuse plain `http://` targets.
+    public var httpsOnly = false
     /// Which `X-Hook0-Signature` versions to emit.
     public var signatureVersions: Set<Hook0Signature.Version> = [.v1]
     /// Longest idle wait between checks for due work when nothing signals (a safety net, not the wake-up path).
     public var maxIdleWait: Duration = .seconds(5)
 
     public init() {}
+
+    /// The target checks these settings ask for.
+    public var targetPolicy: TargetPolicy {
+        TargetPolicy(allowedNetworks: allowedTargetNetworks, httpsOnly: httpsOnly)
+    }
 }

@@ -60,6 +60,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
             state.stopping.store(true, ordering: .relaxed)
             signal.signal()
         }
+        await deliverer.shutdown()
     }
 
     /// How long to sleep when no signal comes: until the next job is due, at most `maxIdleWait`.

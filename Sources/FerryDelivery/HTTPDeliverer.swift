@@ -8,18 +8,30 @@ import NIOHTTP1
 /// and reports what happened as an `AttemptObservation`.
 public struct HTTPDeliverer: Sendable {
     private let client: HTTPClient
+    private let pinnedClients: PinnedClients
     private let targetGuard: TargetGuard
     private let configuration: DeliveryConfiguration
 
-    /// Uses `client` (configured by `makeClient`) and checks every target with `targetGuard`.
+    /// Uses `client` (configured by `makeClient`) and checks every target with `targetGuard`; `https` targets
+    /// named by host go through clients pinned to the vetted address, which `shutdown()` closes.
     public init(client: HTTPClient, targetGuard: TargetGuard, configuration: DeliveryConfiguration) {
         self.client = client
+        self.pinnedClients = PinnedClients(configuration: Self.clientConfiguration(configuration))
         self.targetGuard = targetGuard
         self.configuration = configuration
     }
 
+    /// Closes the clients this deliverer made for pinned `https` targets (not the shared `client`).
+    public func shutdown() async {
+        await pinnedClients.shutdown()
+    }
+
     /// An HTTP client set up for deliveries: redirects off, connect timeout, pooled keep-alive connections.
     public static func makeClient(configuration: DeliveryConfiguration) -> HTTPClient {
+        HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration(configuration))
+    }
+
+    static func clientConfiguration(_ configuration: DeliveryConfiguration) -> HTTPClient.Configuration {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(
@@ -28,7 +40,7 @@ public struct HTTPDeliverer: Sendable {
         clientConfiguration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.concurrency))
         clientConfiguration.decompression = .disabled
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        return clientConfiguration
     }
 
     /// Vets the target, sends the request, and reads the answer up to the body limit, all within the total timeout.
@@ -66,30 +78,43 @@ public struct HTTPDeliverer: Sendable {
             httpRequest.headers.replaceOrAdd(name: "host", value: hostHeader)
         }
         httpRequest.body = .bytes(ByteBuffer(bytes: request.body))
+        let request = httpRequest
         do {
-            let response = try await client.execute(
-                httpRequest, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
-            var body: [UInt8] = []
-            var truncated = false
-            for try await chunk in response.body {
-                let room = configuration.responseBodyLimit - body.count
-                if chunk.readableBytes > room {
-                    body.append(contentsOf: chunk.readableBytesView.prefix(max(0, room)))
-                    truncated = true
-                    break
+            if let pin = vetted.pin {
+                return try await pinnedClients.withClient(for: pin) { client in
+                    try await exchange(request, over: client, elapsed: elapsed)
                 }
-                body.append(contentsOf: chunk.readableBytesView)
             }
-            var headers: [String: String] = [:]
-            for header in response.headers { headers[header.name.lowercased()] = header.value }
-            return .answered(
-                status: Int(response.status.code), headers: headers, body: body, truncated: truncated,
-                elapsedMilliseconds: elapsed(),
-                retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "retry-after")))
+            return try await exchange(request, over: client, elapsed: elapsed)
         } catch {
             if Task.isCancelled { return nil }
             return .failed(Self.classify(error), elapsedMilliseconds: elapsed())
         }
+    }
+
+    /// Sends the request and reads the answer, keeping at most the body limit.
+    private func exchange(_ request: HTTPClientRequest, over client: HTTPClient, elapsed: @Sendable () -> Int)
+        async throws -> AttemptObservation
+    {
+        let response = try await client.execute(
+            request, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
+        var body: [UInt8] = []
+        var truncated = false
+        for try await chunk in response.body {
+            let room = configuration.responseBodyLimit - body.count
+            if chunk.readableBytes > room {
+                body.append(contentsOf: chunk.readableBytesView.prefix(max(0, room)))
+                truncated = true
+                break
+            }
+            body.append(contentsOf: chunk.readableBytesView)
+        }
+        var headers: [String: String] = [:]
+        for header in response.headers { headers[header.name.lowercased()] = header.value }
+        return .answered(
+            status: Int(response.status.code), headers: headers, body: body, truncated: truncated,
+            elapsedMilliseconds: elapsed(),
+            retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "retry-after")))
     }
 
     /// Maps a transport error to Hook0's error names.

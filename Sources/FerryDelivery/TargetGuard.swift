@@ -3,42 +3,62 @@ import Foundation
 import NIOPosix
 
 /// Refuses delivery targets whose resolved addresses are not globally routable (SSRF guard), unless they lie
-/// in an allowed network, and hands back the vetted address to connect to.
+/// in an allowed network, and hands back the vetted address so the connection goes there and nowhere else
+/// (a second DNS answer cannot swap it: no rebinding).
 public struct TargetGuard: Sendable {
     /// A target that passed the guard.
     public struct VettedTarget: Sendable, Equatable {
-        /// The URL to request: for `http`, the host is replaced by the vetted address (pinned, so DNS cannot
-        /// change between the check and the connection).
+        /// The URL to request: for `http`, the host is replaced by the vetted address.
         public var requestURL: String
-        /// The `Host` header to send when the URL was pinned.
+        /// The `Host` header to send when the URL was rewritten to the address.
         public var hostHeader: String?
+        /// For `https` to a host name: connect to this address while TLS (SNI and certificate checks) keeps
+        /// using the name.
+        public var pin: AddressPin?
+
+        public init(requestURL: String, hostHeader: String?, pin: AddressPin?) {
+            self.requestURL = requestURL
+            self.hostHeader = hostHeader
+            self.pin = pin
+        }
     }
 
-    private let allowedNetworks: [CIDR]
-    private let dnsTimeout: Duration
+    /// An `https` host name and the vetted address its connections must go to.
+    public struct AddressPin: Sendable, Hashable {
+        public var host: String
+        public var address: String
 
-    public init(allowedNetworks: [CIDR], dnsTimeout: Duration = .seconds(5)) {
-        self.allowedNetworks = allowedNetworks
+        public init(host: String, address: String) {
+            self.host = host
+            self.address = address
+        }
+    }
+
+    private let policy: TargetPolicy
+    private let dnsTimeout: Duration
+    private let resolver: HostResolver
+
+    /// - Parameter resolver: how host names become addresses (the system resolver unless a test says otherwise).
+    public init(policy: TargetPolicy, dnsTimeout: Duration = .seconds(5), resolver: HostResolver = .system) {
+        self.policy = policy
         self.dnsTimeout = dnsTimeout
+        self.resolver = resolver
     }
 
     /// Whether an address may be contacted.
     public func permits(_ address: IPAddress) -> Bool {
-        address.isGloballyRoutable || allowedNetworks.contains { $0.contains(address) }
+        policy.permits(address)
     }
 
-    /// Resolves and checks `url`; fails with `E_INVALID_TARGET` or `E_DNS`.
+    /// Resolves and checks `url`; fails with `E_INVALID_TARGET` or `E_DNS`. Every resolved address must pass.
     public func vet(_ url: String) async -> Result<VettedTarget, ResponseErrorName> {
-        guard var components = URLComponents(string: url), let rawHost = components.host, !rawHost.isEmpty,
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        guard policy.refusal(for: url) == nil, var components = URLComponents(string: url),
+            let rawHost = components.host, let scheme = components.scheme?.lowercased()
         else { return .failure(.invalidTarget) }
-        var host = rawHost
-        if host.hasSuffix(".") { host.removeLast() }
+        let host = TargetPolicy.normalizedHost(rawHost)
         let addresses: [IPAddress]
-        if let literal = IPAddress(host) {
+        if let literal = TargetPolicy.literalAddress(ofHost: host) {
             addresses = [literal]
-        } else if host.lowercased() == "localhost" || host.lowercased().hasSuffix(".localhost") {
-            addresses = [IPAddress.v4([127, 0, 0, 1])]
         } else {
             switch await resolve(host) {
             case .success(let resolved): addresses = resolved
@@ -46,22 +66,26 @@ public struct TargetGuard: Sendable {
             }
         }
         guard let first = addresses.first, addresses.allSatisfy(permits) else { return .failure(.invalidTarget) }
-        guard scheme == "http" else { return .success(VettedTarget(requestURL: url, hostHeader: nil)) }
+        if scheme == "https" {
+            if IPAddress(host) == first { return .success(VettedTarget(requestURL: url, hostHeader: nil, pin: nil)) }
+            return .success(
+                VettedTarget(
+                    requestURL: url, hostHeader: nil, pin: AddressPin(host: rawHost, address: first.description)))
+        }
         let hostHeader = components.port.map { "\(rawHost):\($0)" } ?? rawHost
         switch first {
         case .v4: components.host = first.description
         case .v6: components.percentEncodedHost = "[\(first.description)]"
         }
         guard let pinned = components.string else { return .failure(.invalidTarget) }
-        return .success(VettedTarget(requestURL: pinned, hostHeader: hostHeader))
+        return .success(VettedTarget(requestURL: pinned, hostHeader: hostHeader, pin: nil))
     }
 
     private func resolve(_ host: String) async -> Result<[IPAddress], ResponseErrorName> {
         let timeout = dnsTimeout
+        let resolver = resolver
         return await withTaskGroup(of: Result<[IPAddress], ResponseErrorName>?.self) { group in
-            group.addTask {
-                (try? await NIOThreadPool.singleton.runIfActive { Self.getAddresses(host) }) ?? .failure(.dns)
-            }
+            group.addTask { await resolver.resolve(host) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return nil
@@ -70,6 +94,21 @@ public struct TargetGuard: Sendable {
             group.cancelAll()
             return first ?? .failure(.dns)
         }
+    }
+}
+
+/// Turns a host name into its addresses.
+public struct HostResolver: Sendable {
+    /// Resolves a name; `.dns` when it has no address.
+    public let resolve: @Sendable (String) async -> Result<[IPAddress], ResponseErrorName>
+
+    public init(resolve: @escaping @Sendable (String) async -> Result<[IPAddress], ResponseErrorName>) {
+        self.resolve = resolve
+    }
+
+    /// The operating system's resolver (`getaddrinfo` on NIO's blocking-I/O thread pool).
+    public static let system = HostResolver { host in
+        (try? await NIOThreadPool.singleton.runIfActive { getAddresses(host) }) ?? .failure(.dns)
     }
 
     private static func getAddresses(_ host: String) -> Result<[IPAddress], ResponseErrorName> {

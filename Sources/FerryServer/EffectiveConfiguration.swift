@@ -15,6 +15,7 @@ public enum EffectiveConfiguration {
             ("master_api_key", configuration.masterAPIKey == nil ? "(unset)" : "********"),
             ("public_url", configuration.publicURL),
             ("allowed_target_networks", delivery.allowedTargetNetworks.map(\.description).joined(separator: ",")),
+            ("https_only", String(delivery.httpsOnly)),
             ("retry_schedule", delivery.retryPolicy.schedule.map(DurationText.format).joined(separator: ",")),
             ("max_retries", String(delivery.retryPolicy.maxRetries)),
             ("retry_jitter", String(delivery.retryPolicy.jitterRatio)),

@@ -55,6 +55,7 @@ public struct FerryConfiguration: Sendable {
             guard let cidr = CIDR(text) else { throw fail("allowed_target_networks", "`\(text)` is not a CIDR") }
             return cidr
         }
+        delivery.httpsOnly = try Self.flag(value("https_only"), "https_only")
         guard let schedule = RetryPolicy.parseSchedule(value("retry_schedule")) else {
             throw fail("retry_schedule", "expected durations like 3s,10s,3m")
         }

@@ -103,7 +103,7 @@ public enum FerryServer {
             store: store,
             configuration: APIConfiguration(
                 publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
-                isTransientStorageFailure: isTransientStorageFailure),
+                targetPolicy: configuration.delivery.targetPolicy, isTransientStorageFailure: isTransientStorageFailure),
             logger: logger)
         let services: [any Service] =
             includeWorker
@@ -123,8 +123,7 @@ public enum FerryServer {
         let deliverer = HTTPDeliverer(
             client: httpClient,
             targetGuard: TargetGuard(
-                allowedNetworks: configuration.delivery.allowedTargetNetworks,
-                dnsTimeout: configuration.delivery.dnsTimeout),
+                policy: configuration.delivery.targetPolicy, dnsTimeout: configuration.delivery.dnsTimeout),
             configuration: configuration.delivery)
         return DeliveryWorker(queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger)
     }

@@ -29,6 +29,7 @@ public struct FerrySetting: Sendable {
             secret: true),
         .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
         .init("allowed_target_networks", "", "Comma-separated CIDRs exempt from the target-address guard."),
+        .init("https_only", "false", "Refuse `http://` targets: 422 on subscription writes, refused at delivery."),
         .init("retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", "Delays before retry 1, 2, …; the last one repeats."),
         .init("max_retries", "24", "Retries after the first attempt."),
         .init("retry_jitter", "0.1", "Each retry delay is scaled by a random factor in 1 ± this ratio."),

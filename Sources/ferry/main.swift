@@ -22,6 +22,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Base URL for links (FERRY_PUBLIC_URL).") var publicUrl: String?
     @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks:
         String?
+    @Option(help: "Refuse http:// targets: true/false (FERRY_HTTPS_ONLY).") var httpsOnly: String?
     @Option(help: "Retry delays, e.g. 3s,10s,3m (FERRY_RETRY_SCHEDULE).") var retrySchedule: String?
     @Option(help: "Retries after the first attempt (FERRY_MAX_RETRIES).") var maxRetries: String?
     @Option(help: "Retry jitter ratio (FERRY_RETRY_JITTER).") var retryJitter: String?
@@ -39,6 +40,7 @@ struct SettingOptions: ParsableArguments {
             ("listen", listen), ("database_url", databaseUrl), ("master_api_key", masterApiKey),
             ("database_max_connections", databaseMaxConnections), ("auto_migrate", autoMigrate),
             ("public_url", publicUrl), ("allowed_target_networks", allowedTargetNetworks),
+            ("https_only", httpsOnly),
             ("retry_schedule", retrySchedule), ("max_retries", maxRetries), ("retry_jitter", retryJitter),
             ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),
             ("delivery_timeout", deliveryTimeout), ("response_body_limit", responseBodyLimit), ("lease", lease),

@@ -218,7 +218,29 @@ import Testing
         "https://[::1]:8443/",
     ])
     func acceptsHTTPURLs(url: String) throws {
-        #expect(try submission(url: url).validated().target.url == url)
+        let everyAddress = TargetPolicy(allowedNetworks: [CIDR("0.0.0.0/0"), CIDR("::/0")].compactMap { $0 })
+        #expect(try submission(url: url).validated(targetPolicy: everyAddress).target.url == url)
+    }
+
+    @Test(arguments: ["http://127.0.0.1:8080/hook", "https://[::1]:8443/", "http://2130706433/", "http://10.1.2.3/"])
+    func refusesLiteralNonGlobalTargetsWithAValidationError(url: String) {
+        let outcome = Result { () throws(DomainError) -> SubscriptionDraft in try submission(url: url).validated() }
+        guard case .failure(.validation(let errors)) = outcome, case .nested(let target)? = errors.fields["target"],
+            case .issues(let issues)? = target.fields["url"]
+        else {
+            Issue.record("\(url): expected a target.url validation issue, got \(outcome)")
+            return
+        }
+        #expect(issues.map(\.code) == ["target"])
+    }
+
+    @Test func httpsOnlyPolicyRefusesPlainHTTPWithAValidationError() {
+        #expect(throws: DomainError.self) {
+            try submission(url: "http://example.com/").validated(targetPolicy: TargetPolicy(httpsOnly: true))
+        }
+        #expect(throws: Never.self) {
+            try submission(url: "https://example.com/").validated(targetPolicy: TargetPolicy(httpsOnly: true))
+        }
     }
 
     @Test(arguments: [

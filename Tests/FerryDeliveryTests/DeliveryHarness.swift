@@ -38,7 +38,7 @@ struct DeliveryHarness {
                 queue: store,
                 deliverer: HTTPDeliverer(
                     client: client,
-                    targetGuard: TargetGuard(allowedNetworks: finalConfiguration.allowedTargetNetworks),
+                    targetGuard: TargetGuard(policy: finalConfiguration.targetPolicy),
                     configuration: finalConfiguration),
                 configuration: finalConfiguration, logger: logger)
             let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))

@@ -114,6 +114,7 @@ public final class TestReceiver: Sendable {
         let buffer = try await request.collectBody(upTo: 16 * 1024 * 1024)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        if let authority = request.head.authority { headers["host"] = authority }
         let recorded = RecordedRequest(
             method: request.method.rawValue, path: request.uri.path, headers: headers,
             body: Array(buffer.readableBytesView), receivedAt: Date())
