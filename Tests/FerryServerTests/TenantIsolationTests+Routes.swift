@@ -1,0 +1,359 @@
+import FerryCore
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+extension TenantIsolationTests {
+    /// Who calls: the three credential kinds, no credential, and credentials that no longer work.
+    enum Caller: String, CaseIterable, Sendable {
+        case master, serviceTokenA, secretA1, anonymous, revokedServiceTokenA, deletedSecretA1
+
+        var isValid: Bool { self == .master || self == .serviceTokenA || self == .secretA1 }
+    }
+
+    /// What a cell aims at, seen from the caller's own tenant (organization A, application A1).
+    enum Target: String, Sendable {
+        /// A route without a tenant parameter.
+        case unscoped
+        /// Organization A / application A1 and their resources.
+        case own
+        /// Organization B / application B1 and their resources.
+        case otherOrganization
+        /// Application A2 (same organization A) and its resources.
+        case siblingApplication
+        /// An organization or application id that does not exist (with a real resource id of A1, if any).
+        case unknownScope
+        /// Application A1 (or organization A) with a resource id that does not exist.
+        case unknownChild
+        /// Application A1 (or organization A) with a resource id of B1 (or B).
+        case foreignChild
+        /// Application A1 with a resource id of A2.
+        case siblingChild
+
+        var isChildMismatch: Bool { self == .unknownChild || self == .foreignChild || self == .siblingChild }
+    }
+
+    /// The scope and resource id a cell's request is built from.
+    struct Resolved: Sendable {
+        var scope: AppFixture
+        var child: String
+    }
+
+    /// One route: how to build its request, what it is scoped by, and what an allowed call answers.
+    struct Route: Sendable {
+        enum Scope: Sendable {
+            /// Public: no credential needed.
+            case unscoped
+            /// `GET /organizations`: every credential but an application secret.
+            case organizationList
+            /// `POST /organizations`: the master key only.
+            case masterOnly
+            /// An `organization_id` in the path, query or body.
+            case organization
+            /// An `application_id` in the path, query or body.
+            case application
+            /// `GET /subscriptions/{id}`: the application is the subscription's own.
+            case subscriptionOwner
+        }
+
+        /// The resource id a route names besides its scope.
+        enum Child: Sendable {
+            case serviceToken, secret, eventType, subscription, event, attempt, response
+        }
+
+        enum Effect: Sendable {
+            case plain
+            /// The child is a list filter: an unknown or foreign one gives an empty 200 list.
+            case filter
+            /// The route deletes its child: every cell deletes a fresh victim made by the master key.
+            case deletesChild
+            /// The route deletes its scope (the application): every cell deletes a fresh victim application.
+            case deletesScope
+        }
+
+        var name: String
+        var method: HTTPRequest.Method
+        var scope: Scope
+        var allowed: Int
+        var child: Child?
+        var effect: Effect
+        var path: @Sendable (Resolved) -> String
+        var body: @Sendable (Resolved) -> JSONValue?
+
+        init(
+            _ name: String, _ method: HTTPRequest.Method, _ scope: Scope, _ allowed: Int, child: Child? = nil,
+            effect: Effect = .plain, path: @escaping @Sendable (Resolved) -> String,
+            body: @escaping @Sendable (Resolved) -> JSONValue? = { _ in nil }
+        ) {
+            self.name = name
+            self.method = method
+            self.scope = scope
+            self.allowed = allowed
+            self.child = child
+            self.effect = effect
+            self.path = path
+            self.body = body
+        }
+    }
+
+    /// One cell of the matrix.
+    struct Cell: Sendable {
+        var route: Route
+        var caller: Caller
+        var target: Target
+        var expected: Int
+
+        var label: String { "\(route.name) as \(caller) on \(target)" }
+    }
+
+    /// Every route of `/api/v1`; `allowed` is the status of a permitted call.
+    static var routes: [Route] {
+        let all: [[Route]] = [publicAndOrganizationRoutes, applicationRoutes, eventRoutes]
+        return all.flatMap { $0 }
+    }
+
+    /// Public routes and routes scoped by an organization.
+    static var publicAndOrganizationRoutes: [Route] {
+        [
+            Route("GET /instance", .get, .unscoped, 200, path: { _ in "/api/v1/instance" }),
+            Route("GET /quotas", .get, .unscoped, 200, path: { _ in "/api/v1/quotas" }),
+            Route("GET /health", .get, .unscoped, 200, path: { _ in "/api/v1/health" }),
+            Route("GET /errors", .get, .unscoped, 200, path: { _ in "/api/v1/errors" }),
+            Route("GET /payload_content_types", .get, .unscoped, 200, path: { _ in "/api/v1/payload_content_types" }),
+            Route("GET /swagger.json", .get, .unscoped, 200, path: { _ in "/api/v1/swagger.json" }),
+            Route("GET /openapi.json", .get, .unscoped, 200, path: { _ in "/api/v1/openapi.json" }),
+            Route("GET /organizations", .get, .organizationList, 200, path: { _ in "/api/v1/organizations" }),
+            Route(
+                "POST /organizations", .post, .masterOnly, 200, path: { _ in "/api/v1/organizations" },
+                body: { _ in .object(["name": "matrix org"]) }),
+            Route(
+                "GET /organizations/{id}", .get, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)" }),
+            Route(
+                "PUT /organizations/{id}", .put, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)" },
+                body: { .object(["name": .string($0.scope.organization.name)]) }),
+            Route(
+                "DELETE /organizations/{id} (not empty)", .delete, .organization, 409,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)" }),
+            Route(
+                "GET /applications", .get, .organization, 200,
+                path: { "/api/v1/applications?organization_id=\($0.scope.organization.id)" }),
+            Route(
+                "POST /applications", .post, .organization, 201, path: { _ in "/api/v1/applications" },
+                body: { .object(["organization_id": .string($0.scope.organization.id), "name": "matrix app"]) }),
+            Route(
+                "GET /service_token", .get, .organization, 200,
+                path: { "/api/v1/service_token?organization_id=\($0.scope.organization.id)" }),
+            Route(
+                "POST /service_token", .post, .organization, 201, path: { _ in "/api/v1/service_token" },
+                body: { .object(["organization_id": .string($0.scope.organization.id), "name": "matrix"]) }),
+            Route(
+                "GET /service_token/{id}", .get, .organization, 200, child: .serviceToken,
+                path: { "/api/v1/service_token/\($0.child)?organization_id=\($0.scope.organization.id)" }),
+            Route(
+                "PUT /service_token/{id}", .put, .organization, 200, child: .serviceToken,
+                path: { "/api/v1/service_token/\($0.child)" },
+                body: { .object(["organization_id": .string($0.scope.organization.id), "name": "ci"]) }),
+            Route(
+                "DELETE /service_token/{id}", .delete, .organization, 204, child: .serviceToken, effect: .deletesChild,
+                path: { "/api/v1/service_token/\($0.child)?organization_id=\($0.scope.organization.id)" }),
+            Route(
+                "GET /events_per_day/organization", .get, .organization, 200,
+                path: { "/api/v1/events_per_day/organization?organization_id=\($0.scope.organization.id)" }),
+        ]
+    }
+
+    /// Routes scoped by an application: applications, secrets, event types and subscriptions.
+    static var applicationRoutes: [Route] {
+        [
+            Route("GET /applications/{id}", .get, .application, 200, path: { "/api/v1/applications/\($0.scope.id)" }),
+            Route(
+                "PUT /applications/{id}", .put, .application, 200, path: { "/api/v1/applications/\($0.scope.id)" },
+                body: {
+                    .object(["organization_id": .string($0.scope.organization.id), "name": .string($0.scope.name)])
+                }),
+            Route(
+                "DELETE /applications/{id}", .delete, .application, 204, effect: .deletesScope,
+                path: { "/api/v1/applications/\($0.scope.id)" }),
+            Route(
+                "GET /application_secrets", .get, .application, 200,
+                path: { "/api/v1/application_secrets?application_id=\($0.scope.id)" }),
+            Route(
+                "POST /application_secrets", .post, .application, 201, path: { _ in "/api/v1/application_secrets" },
+                body: { .object(["application_id": .string($0.scope.id), "name": "matrix"]) }),
+            Route(
+                "PUT /application_secrets/{token}", .put, .application, 200, child: .secret,
+                path: { "/api/v1/application_secrets/\($0.child)" },
+                body: { .object(["application_id": .string($0.scope.id), "name": "renamed"]) }),
+            Route(
+                "DELETE /application_secrets/{token}", .delete, .application, 204, child: .secret,
+                effect: .deletesChild,
+                path: { "/api/v1/application_secrets/\($0.child)?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /event_types", .get, .application, 200,
+                path: { "/api/v1/event_types?application_id=\($0.scope.id)" }),
+            Route(
+                "POST /event_types", .post, .application, 201, path: { _ in "/api/v1/event_types" },
+                body: {
+                    .object([
+                        "application_id": .string($0.scope.id), "service": "matrix", "resource_type": "thing",
+                        "verb": "made",
+                    ])
+                }),
+            Route(
+                "GET /event_types/{name}", .get, .application, 200, child: .eventType,
+                path: { "/api/v1/event_types/\($0.child)?application_id=\($0.scope.id)" }),
+            Route(
+                "DELETE /event_types/{name}", .delete, .application, 204, child: .eventType, effect: .deletesChild,
+                path: { "/api/v1/event_types/\($0.child)?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /subscriptions", .get, .application, 200,
+                path: { "/api/v1/subscriptions?application_id=\($0.scope.id)" }),
+            Route(
+                "POST /subscriptions", .post, .application, 201, path: { _ in "/api/v1/subscriptions" },
+                body: { Self.subscriptionBody($0.scope) }),
+            Route(
+                "GET /subscriptions/{id}", .get, .subscriptionOwner, 200, child: .subscription,
+                path: { "/api/v1/subscriptions/\($0.child)" }),
+            Route(
+                "PUT /subscriptions/{id}", .put, .application, 200, child: .subscription,
+                path: { "/api/v1/subscriptions/\($0.child)" }, body: { Self.subscriptionBody($0.scope) }),
+            Route(
+                "DELETE /subscriptions/{id}", .delete, .application, 204, child: .subscription, effect: .deletesChild,
+                path: { "/api/v1/subscriptions/\($0.child)?application_id=\($0.scope.id)" }),
+        ]
+    }
+
+    /// Routes scoped by an application: events, statistics, request attempts and responses.
+    static var eventRoutes: [Route] {
+        [
+            Route(
+                "POST /event", .post, .application, 201, path: { _ in "/api/v1/event" },
+                body: {
+                    Self.eventBody(
+                        application: $0.scope.id, eventType: $0.scope.eventType, payload: #"{"matrix":1}"#,
+                        label: "cell")
+                }),
+            Route("GET /events", .get, .application, 200, path: { "/api/v1/events?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /events/{id}", .get, .application, 200, child: .event,
+                path: { "/api/v1/events/\($0.child)?application_id=\($0.scope.id)" }),
+            Route(
+                "POST /events/{id}/replay", .post, .application, 204, child: .event,
+                path: { "/api/v1/events/\($0.child)/replay" },
+                body: { .object(["application_id": .string($0.scope.id)]) }),
+            Route(
+                "GET /events_per_day/application", .get, .application, 200,
+                path: { "/api/v1/events_per_day/application?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /request_attempts", .get, .application, 200,
+                path: { "/api/v1/request_attempts?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /request_attempts?subscription_id", .get, .application, 200, child: .subscription,
+                effect: .filter,
+                path: { "/api/v1/request_attempts?application_id=\($0.scope.id)&subscription_id=\($0.child)" }),
+            Route(
+                "GET /request_attempts?event_id", .get, .application, 200, child: .event, effect: .filter,
+                path: { "/api/v1/request_attempts?application_id=\($0.scope.id)&event_id=\($0.child)" }),
+            Route(
+                "GET /request_attempts/{id}", .get, .application, 200, child: .attempt,
+                path: { "/api/v1/request_attempts/\($0.child)?application_id=\($0.scope.id)" }),
+            Route(
+                "GET /responses/{id}", .get, .application, 200, child: .response,
+                path: { "/api/v1/responses/\($0.child)?application_id=\($0.scope.id)" }),
+        ]
+    }
+
+    /// Every cell: each route, for each caller, against each target that applies to it.
+    static var cells: [Cell] {
+        var result: [Cell] = []
+        for route in routes {
+            for caller in Caller.allCases {
+                for target in targets(for: route, caller: caller) {
+                    let expected = expectedStatus(route, caller, target)
+                    result.append(Cell(route: route, caller: caller, target: target, expected: expected))
+                }
+            }
+        }
+        return result
+    }
+
+    /// The targets that apply to a route; a missing or dead credential is tried once, on the caller's own scope.
+    static func targets(for route: Route, caller: Caller) -> [Target] {
+        var targets: [Target]
+        switch route.scope {
+        case .unscoped, .organizationList, .masterOnly:
+            return [.unscoped]
+        case .organization:
+            targets = [.own, .otherOrganization, .unknownScope]
+            if route.child != nil { targets += [.unknownChild, .foreignChild] }
+        case .application:
+            targets = [.own, .otherOrganization, .siblingApplication, .unknownScope]
+            if route.child != nil { targets += [.unknownChild, .foreignChild, .siblingChild] }
+        case .subscriptionOwner:
+            targets = [.own, .otherOrganization, .siblingApplication, .unknownChild]
+        }
+        return caller.isValid ? targets : [.own]
+    }
+
+    /// The access rules (Sources/FerryAPI/Authenticator.swift, AccessControl.swift, Principal.canAccess): no
+    /// credential → 401; a revoked one → 403 `AuthInvalidBiscuit` / `AuthInvalidApplicationSecret`; a valid
+    /// credential on a scope it does not cover, or on an unknown scope → 403 `Forbidden`; an unknown or foreign
+    /// resource id under a covered scope → 404 `NotFound`; application secrets act only inside their application
+    /// (with full rights there, as Hook0), never organization-wide.
+    static func expectedStatus(_ route: Route, _ caller: Caller, _ target: Target) -> Int {
+        if route.scope == .unscoped { return route.allowed }
+        if !caller.isValid { return caller == .anonymous ? 401 : 403 }
+        let mayAct: Bool
+        switch route.scope {
+        case .unscoped:
+            return route.allowed
+        case .organizationList:
+            return caller == .secretA1 ? 403 : route.allowed
+        case .masterOnly:
+            return caller == .master ? route.allowed : 403
+        case .subscriptionOwner:
+            // Unknown and foreign subscriptions answer 404 alike (CatalogRoutes.visibleSubscription).
+            let visible: Bool
+            switch caller {
+            case .master: visible = true
+            case .serviceTokenA: visible = target != .otherOrganization
+            case .secretA1: visible = target == .own
+            case .anonymous, .revokedServiceTokenA, .deletedSecretA1: visible = false
+            }
+            return visible && target != .unknownChild ? route.allowed : 404
+        case .organization:
+            switch caller {
+            case .master: mayAct = true
+            case .serviceTokenA: mayAct = target != .otherOrganization
+            case .secretA1, .anonymous, .revokedServiceTokenA, .deletedSecretA1: mayAct = false
+            }
+        case .application:
+            switch caller {
+            case .master: mayAct = true
+            case .serviceTokenA: mayAct = target != .otherOrganization
+            case .secretA1: mayAct = target != .otherOrganization && target != .siblingApplication
+            case .anonymous, .revokedServiceTokenA, .deletedSecretA1: mayAct = false
+            }
+        }
+        guard mayAct, target != .unknownScope else { return 403 }
+        if target.isChildMismatch && route.effect != .filter { return 404 }
+        return route.allowed
+    }
+
+    /// The problem `id` an error status of a cell carries.
+    static func problemID(for status: Int, caller: Caller) -> String? {
+        switch (status, caller) {
+        case (401, _): return "AuthNoAuthorizationHeader"
+        case (403, .revokedServiceTokenA): return "AuthInvalidBiscuit"
+        case (403, .deletedSecretA1): return "AuthInvalidApplicationSecret"
+        case (403, _): return "Forbidden"
+        case (404, _): return "NotFound"
+        case (409, _): return "OrganizationIsNotEmpty"
+        default: return nil
+        }
+    }
+}
