@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryDelivery", "FerryAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

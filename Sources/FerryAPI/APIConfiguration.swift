@@ -10,13 +10,21 @@ public struct APIConfiguration: Sendable {
     /// Which subscription targets are refused up front (literal non-global addresses, `http` in https-only mode).
     public var targetPolicy: TargetPolicy
 
+    /// Largest request body accepted (413 beyond it).
+    public var maxRequestBodyBytes: Int
+    /// Longest a client may take to send a request body (408 beyond it).
+    public var requestBodyTimeout: Duration
+
     /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
     public var isTransientStorageFailure: @Sendable (any Error) -> Bool
 
     public init(
         publicURL: String, masterAPIKey: String? = nil, targetPolicy: TargetPolicy = TargetPolicy(),
+        maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
         isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.requestBodyTimeout = requestBodyTimeout
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
         self.targetPolicy = targetPolicy

@@ -14,6 +14,9 @@ public func buildRouter<Store: FerryStore>(
     router.add(
         middleware: ProblemMiddleware(
             logger: logger, isTransientStorageFailure: configuration.isTransientStorageFailure))
+    router.add(
+        middleware: RequestBodyMiddleware(
+            maxBytes: configuration.maxRequestBodyBytes, timeout: configuration.requestBodyTimeout))
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
     OrganizationRoutes(api: api).register(on: router)
@@ -54,4 +57,46 @@ enum OpenAPIDocument {
         else { return ByteBuffer(string: "{}") }
         return ByteBuffer(bytes: data)
     }()
+}
+
+/// Reads every request body up front, within the size limit (413) and the time limit (408, then the connection is
+/// closed), so a slow or oversized upload never reaches a handler or holds a database connection.
+struct RequestBodyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxBytes: Int
+    let timeout: Duration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard [.post, .put, .patch].contains(request.method) else { return try await next(request, context) }
+        let maxBytes = maxBytes
+        let timeout = timeout
+        let outcome = await withTaskGroup(of: Result<ByteBuffer, any Error>?.self) { group in
+            group.addTask {
+                var reading = request
+                do { return .success(try await reading.collectBody(upTo: maxBytes)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let buffer)?:
+            var buffered = request
+            buffered.body = .init(buffer: buffer)
+            return try await next(buffered, context)
+        case .failure(let error as any HTTPResponseError)? where error.status == .contentTooLarge:
+            throw ProblemCatalog.payloadTooLarge
+        case .failure(let error)?:
+            throw error
+        case nil:
+            var response = ProblemCatalog.bodyTooSlow.response()
+            response.headers[.connection] = "close"
+            return response
+        }
+    }
 }

@@ -5,15 +5,13 @@ import Hummingbird
 
 /// Reading JSON request bodies and writing JSON responses, with Hook0's error semantics.
 enum JSONBody {
-    /// Largest accepted request body (Hook0 uses the same 2 MiB bound).
-    static let maxBodyBytes = 2 * 1024 * 1024
-
-    /// Decodes the body as `T`; an unreadable or mistyped body is a `JsonPayload` problem.
+    /// Decodes the body as `T`; an unreadable or mistyped body is a `JsonPayload` problem. The body was
+    /// already read, within the size and time limits, by `RequestBodyMiddleware`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maxBodyBytes)
+            buffer = try await request.collectBody(upTo: .max)
         } catch {
             throw ProblemCatalog.payloadTooLarge
         }

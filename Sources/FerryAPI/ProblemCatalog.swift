@@ -67,6 +67,8 @@ public enum ProblemCatalog {
     /// Kept under the `JsonPayload` id (the SDKs' closed list of ids has no other fit) with status 413.
     public static let payloadTooLarge = make(
         "JsonPayload", .contentTooLarge, "Request body too large", "The request body exceeds the size limit.")
+    public static let bodyTooSlow = make(
+        "JsonPayload", .requestTimeout, "Request body too slow", "The request body did not arrive in time.")
 
     /// Every problem, in a stable order.
     public static let all: [Problem] = [

@@ -26,6 +26,10 @@ public enum EffectiveConfiguration {
             ("lease", "\(delivery.lease)"),
             ("signature_versions", delivery.signatureVersions.map(\.rawValue).sorted().joined(separator: ",")),
             ("group_commit", String(configuration.groupCommit)),
+            ("max_request_body", String(configuration.maxRequestBodyBytes)),
+            ("request_body_timeout", "\(configuration.requestBodyTimeout)"),
+            ("idle_timeout", "\(configuration.idleTimeout)"),
+            ("max_connections", String(configuration.maxConnections)),
             ("log_level", configuration.logLevel.rawValue),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")

@@ -19,8 +19,16 @@ public struct FerryConfiguration: Sendable {
     public var databaseMaxConnections: Int
     /// Whether start-up applies pending migrations.
     public var autoMigrate: Bool
-    /// Whether SQLite writes share commits (group commit).
+    /// Whether concurrent ingests share commits (group commit / batched inserts).
     public var groupCommit: Bool
+    /// Largest request body in bytes.
+    public var maxRequestBodyBytes: Int
+    /// Time allowed for a request body to arrive.
+    public var requestBodyTimeout: Duration
+    /// Idle keep-alive connections are closed after this.
+    public var idleTimeout: Duration
+    /// Open client connections per process.
+    public var maxConnections: Int
 
     /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -101,6 +109,16 @@ public struct FerryConfiguration: Sendable {
             throw fail("database_max_connections", "expected a whole number ≥ 2")
         }
         databaseMaxConnections = connections
+        guard let bodyBytes = Int(value("max_request_body")), bodyBytes >= 1024 else {
+            throw fail("max_request_body", "expected a whole number of bytes ≥ 1024")
+        }
+        maxRequestBodyBytes = bodyBytes
+        requestBodyTimeout = try Self.duration(value("request_body_timeout"), "request_body_timeout")
+        idleTimeout = try Self.duration(value("idle_timeout"), "idle_timeout")
+        guard let maxConnections = Int(value("max_connections")), maxConnections >= 1 else {
+            throw fail("max_connections", "expected a whole number ≥ 1")
+        }
+        self.maxConnections = maxConnections
         guard sqlitePath != nil || postgresURL != nil else {
             throw fail("database_url", "`\(databaseURL)` is neither sqlite:PATH nor postgres://…")
         }

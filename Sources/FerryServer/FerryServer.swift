@@ -7,6 +7,7 @@ import FerrySQLite
 import FerryStorage
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -103,15 +104,24 @@ public enum FerryServer {
             store: store,
             configuration: APIConfiguration(
                 publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
-                targetPolicy: configuration.delivery.targetPolicy, isTransientStorageFailure: isTransientStorageFailure),
+                targetPolicy: configuration.delivery.targetPolicy,
+                maxRequestBodyBytes: configuration.maxRequestBodyBytes,
+                requestBodyTimeout: configuration.requestBodyTimeout,
+                isTransientStorageFailure: isTransientStorageFailure),
             logger: logger)
         let services: [any Service] =
             includeWorker
             ? [makeWorker(configuration: configuration, store: store, httpClient: httpClient, logger: logger)] : []
+        let idleSeconds = configuration.idleTimeout.components
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(
+                        idleSeconds.seconds * 1_000_000_000 + idleSeconds.attoseconds / 1_000_000_000))),
             configuration: .init(
-                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "Ferry"),
+                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "Ferry",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -42,6 +42,13 @@ public struct FerrySetting: Sendable {
         .init(
             "group_commit", "true",
             "Write concurrent ingests in shared transactions, one fsync for many; `false` only to measure it."),
+        .init(
+            "max_request_body", "2097152", "Largest request body in bytes; larger ones get 413 and nothing is stored."),
+        .init(
+            "request_body_timeout", "30s", "Time a client may take to send a request body; then 408, connection closed."
+        ),
+        .init("idle_timeout", "60s", "Keep-alive connections idle this long are closed."),
+        .init("max_connections", "1024", "Open client connections per process; further ones wait in the accept queue."),
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
     ]
 

@@ -33,6 +33,10 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Delivery lease (FERRY_LEASE).") var lease: String?
     @Option(help: "Signature versions v0,v1 (FERRY_SIGNATURE_VERSIONS).") var signatureVersions: String?
     @Option(help: "Share commits among concurrent ingests: true/false (FERRY_GROUP_COMMIT).") var groupCommit: String?
+    @Option(help: "Largest request body in bytes (FERRY_MAX_REQUEST_BODY).") var maxRequestBody: String?
+    @Option(help: "Time allowed to send a request body (FERRY_REQUEST_BODY_TIMEOUT).") var requestBodyTimeout: String?
+    @Option(help: "Idle keep-alive connection timeout (FERRY_IDLE_TIMEOUT).") var idleTimeout: String?
+    @Option(help: "Open client connections per process (FERRY_MAX_CONNECTIONS).") var maxConnections: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
 
     func resolve() throws -> FerryConfiguration {
@@ -45,7 +49,8 @@ struct SettingOptions: ParsableArguments {
             ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),
             ("delivery_timeout", deliveryTimeout), ("response_body_limit", responseBodyLimit), ("lease", lease),
             ("signature_versions", signatureVersions), ("group_commit", groupCommit),
-            ("log_level", logLevel),
+            ("max_request_body", maxRequestBody), ("request_body_timeout", requestBodyTimeout),
+            ("idle_timeout", idleTimeout), ("max_connections", maxConnections), ("log_level", logLevel),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
         let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)
