@@ -35,8 +35,7 @@ public struct HTTPDeliverer: Sendable {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(
-            connect: .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000),
-            read: .nanoseconds(Int64(configuration.totalTimeout.components.seconds) * 1_000_000_000))
+            connect: TimeAmount(configuration.connectTimeout), read: TimeAmount(configuration.totalTimeout))
         clientConfiguration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.concurrency))
         clientConfiguration.decompression = .disabled
@@ -96,8 +95,7 @@ public struct HTTPDeliverer: Sendable {
     private func exchange(_ request: HTTPClientRequest, over client: HTTPClient, elapsed: @Sendable () -> Int)
         async throws -> AttemptObservation
     {
-        let response = try await client.execute(
-            request, timeout: .seconds(Int64(configuration.totalTimeout.components.seconds)))
+        let response = try await client.execute(request, timeout: TimeAmount(configuration.totalTimeout))
         var body: [UInt8] = []
         var truncated = false
         for try await chunk in response.body {
@@ -143,5 +141,13 @@ enum RetryAfter {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return max(0, date.timeIntervalSince(now))
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a NIO time amount, to the nanosecond.
+    init(_ duration: Duration) {
+        let parts = duration.components
+        self = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
 }
