@@ -15,7 +15,7 @@ import Testing
     static let expectations: [(path: String, status: Int?, error: ResponseErrorName?)] = [
         ("/fail", 500, .http), ("/gone", 410, .http), ("/hang", nil, .timeout), ("/reset", nil, .connection),
         ("/drip", nil, .timeout), ("/big", 200, nil), ("/garbage", nil, .connection),
-        ("/huge-headers", nil, .connection),
+        ("/huge-headers", nil, .connection), ("/redirect", 302, .http),
     ]
 
     @Test(arguments: StoreBackend.available)
@@ -75,6 +75,7 @@ import Testing
                 }
             }
             print("receiver chaos on \(backend): " + report.sorted().joined(separator: ", "))
+            #expect(receiver.arrivals["/redirected"] == nil, "a redirect was followed")
 
             // The worker is not wedged: the next event reaches the healthy receiver at once.
             receiver.reset()
@@ -162,6 +163,12 @@ final class ChaosReceiver: Sendable {
                 answered = false
             case "/fail":
                 send("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom", context)
+                answered = false
+            case "/redirect":
+                send("HTTP/1.1 302 Found\r\nLocation: /redirected\r\nContent-Length: 0\r\n\r\n", context)
+                answered = false
+            case "/redirected":
+                send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", context)
                 answered = false
             case "/gone":
                 send("HTTP/1.1 410 Gone\r\nContent-Length: 4\r\n\r\ngone", context)
