@@ -10,7 +10,8 @@ let package = Package(
     name: "ferry",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "ferry", targets: ["ferry"])
+        .executable(name: "ferry", targets: ["ferry"]),
+        .executable(name: "ferry-bench", targets: ["ferry-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -103,6 +104,30 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FerryBench",
+            dependencies: [
+                "FerryCore", "FerryStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ferry-bench",
+            dependencies: [
+                "FerryBench", "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FerryTestSupport",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryServer",
@@ -135,6 +160,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FerryBenchTests",
+            dependencies: ["FerryBench", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -21,7 +21,9 @@ import Testing
     @Test(arguments: StoreBackend.available)
     func everyMisbehaviourIsRecordedTruthfully(backend: StoreBackend) async throws {
         let receiver = try await ChaosReceiver.start()
-        let timeout = Duration.milliseconds(1500)
+        // Generous, so that a busy machine cannot push a quick answer past it; the healthy receiver must still
+        // be served well before the hanging ones give up.
+        let timeout = Duration.seconds(4)
         try await DeliveryHarness.run(
             backend: backend, url: receiver.url("/ok"),
             configure: {
@@ -43,7 +45,7 @@ import Testing
                     && attempts.allSatisfy { $0.failedAt != nil || $0.succeededAt != nil }
             }
             let okArrival = try #require(receiver.arrivals["/ok"])
-            #expect(okArrival.timeIntervalSince(sent) < 1.0, "the healthy receiver waited on the others")
+            #expect(okArrival.timeIntervalSince(sent) < 2.0, "the healthy receiver waited on the others")
 
             var report: [String] = []
             for attempt in attempts {
@@ -62,9 +64,9 @@ import Testing
                 let elapsed = response.elapsedMilliseconds ?? -1
                 if expected.error == .timeout {
                     // The attempt ends at the total timeout, not at a shorter internal one.
-                    #expect(elapsed >= 1400 && elapsed < 3000, "\(path) elapsed \(elapsed) ms")
+                    #expect(elapsed >= 3900 && elapsed < 6000, "\(path) elapsed \(elapsed) ms")
                 } else {
-                    #expect(elapsed >= 0 && elapsed < 1400, "\(path) elapsed \(elapsed) ms")
+                    #expect(elapsed >= 0 && elapsed < 3900, "\(path) elapsed \(elapsed) ms")
                 }
                 switch path {
                 case "/big":
@@ -84,7 +86,7 @@ import Testing
             let deadline = Date().addingTimeInterval(5)
             while receiver.arrivals["/ok"] == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let second = try #require(receiver.arrivals["/ok"])
-            #expect(second.timeIntervalSince(again) < 1.0)
+            #expect(second.timeIntervalSince(again) < 2.0)
         }
         try await receiver.close()
     }

@@ -97,11 +97,11 @@ import Testing
                     }
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: killAfter)
-                ferry.killHard()
-                state.killed.store(true, ordering: .relaxed)
-            }
+            try? await Task.sleep(for: killAfter)
+            ferry.killHard()
+            state.killed.store(true, ordering: .relaxed)
+            // Requests still waiting for the dead server would otherwise sit out the client's timeout.
+            group.cancelAll()
         }
         return state.acknowledged.withLock { $0 }
     }

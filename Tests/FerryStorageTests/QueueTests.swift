@@ -21,12 +21,13 @@ import Testing
     func claimLeasesJobsSoNoOtherClaimTakesThemUntilTheLeaseExpires(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (_, subscription) = try await prepare(store, events: 3)
-            let first = try await store.claimDueJobs(limit: 10, leaseFor: .milliseconds(300))
+            // The lease is long enough that a busy machine cannot let it run out before the second claim.
+            let first = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(3))
             #expect(first.count == 3)
             #expect(first.allSatisfy { $0.secret == subscription.secret && $0.target.headers == ["x-custom": "1"] })
             #expect(first.first?.payload == Array(#"{"amount":42}"#.utf8))
             #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30)).isEmpty)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3200))
             let reclaimed = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30))
             #expect(Set(reclaimed.map(\.attemptID)) == Set(first.map(\.attemptID)))
             let stale = try await store.recordOutcome(

@@ -1,0 +1,44 @@
+/// Latency samples in milliseconds and the summary a benchmark reports (nearest-rank percentiles).
+public struct LatencyStats: Sendable {
+    public private(set) var samples: [Double] = []
+
+    public init() {}
+
+    public var count: Int { samples.count }
+
+    public mutating func add(_ milliseconds: Double) {
+        samples.append(milliseconds)
+    }
+
+    public mutating func merge(_ other: LatencyStats) {
+        samples.append(contentsOf: other.samples)
+    }
+
+    /// The `fraction` percentile (0.5 for p50), or 0 without samples.
+    public func percentile(_ fraction: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+
+    public var summary: LatencySummary {
+        let sorted = samples.sorted()
+        func at(_ fraction: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[min(max(rank, 0), sorted.count - 1)]
+        }
+        return LatencySummary(
+            count: sorted.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.last ?? 0)
+    }
+}
+
+/// Percentiles of a latency distribution, in milliseconds.
+public struct LatencySummary: Sendable, Codable, Equatable {
+    public var count: Int
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var max: Double
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import AsyncHTTPClient
+import FerryBench
+import FerryCore
+import FerryPostgres
+import FerrySQLite
+import FerryStorage
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// `ferry-bench`: the load generator, receiver and backlog seeder that `scripts/bench` drives.
+@main
+struct FerryBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry-bench", abstract: "Benchmark tools for Ferry (driven by scripts/bench).",
+        subcommands: [Load.self, Receiver.self, Seed.self])
+}
+
+/// Sends requests at a fixed concurrency (or rate) and prints a JSON `LoadResult`.
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Drive load at one URL and print the result as JSON.")
+
+    @Option(help: "The URL to request.") var url: String
+    @Option(help: "GET (trivial requests) or POST (events).") var method = "GET"
+    @Option(help: "Bearer token.") var token: String?
+    @Option(help: "With POST: send events of this application, stamped with their send time.") var application: String?
+    @Option(help: "Concurrent requests.") var concurrency = 64
+    @Option(help: "Seconds to run.") var seconds = 8.0
+    @Option(help: "Total requests per second (paced); unset sends back to back.") var rate: Double?
+    @Option(help: "Status counted as success.") var expect = 200
+
+    func run() async throws {
+        var headers: [(String, String)] = []
+        if let token { headers.append(("authorization", "Bearer \(token)")) }
+        var body: @Sendable (Int) -> [UInt8]? = { _ in nil }
+        if let application {
+            headers.append(("content-type", "application/json"))
+            body = { _ in
+                let payload = #"{\"sent_ns\":\#(WallClock.nanoseconds())}"#
+                return Array(
+                    (#"{"application_id":"\#(application)","event_type":"billing.invoice.paid","payload":""#
+                        + payload
+                        + #"","payload_content_type":"application/json","labels":{"env":"bench"},"occurred_at":"2026-01-01T00:00:00Z"}"#)
+                        .utf8)
+            }
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let plan = LoadPlan(
+            url: url, method: HTTPMethod(rawValue: method), headers: headers, body: body, concurrency: concurrency,
+            duration: .milliseconds(Int64(seconds * 1000)), ratePerSecond: rate, expectedStatus: expect)
+        let result = await LoadGenerator.run(plan, client: client)
+        try await client.shutdown()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+}
+
+/// Runs the benchmark receiver until interrupted.
+struct Receiver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Receive deliveries on 127.0.0.1 and report latency.")
+
+    @Option(help: "Port on 127.0.0.1.") var port = 9_400
+
+    func run() async throws {
+        try await BenchReceiver().run(port: port)
+    }
+}
+
+/// Fills a database with pending deliveries, directly through the storage layer.
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Ingest many events directly into a database.")
+
+    @Option(help: "sqlite:PATH or postgres://…") var databaseURL: String
+    @Option(help: "Application id.") var application: String
+    @Option(help: "Events to ingest.") var count: Int
+
+    func run() async throws {
+        guard let applicationID = UUID(uuidString: application) else {
+            throw ValidationError("--application must be a UUID")
+        }
+        let store: any FerryStore
+        if databaseURL.hasPrefix("sqlite:") {
+            store = try await SQLiteStore.open(path: String(databaseURL.dropFirst("sqlite:".count)))
+        } else {
+            var logger = Logger(label: "ferry-bench-seed")
+            logger.logLevel = .error
+            store = try await PostgresStore.open(url: databaseURL, maximumConnections: 8, logger: logger)
+        }
+        let took = try await BacklogSeeder.seed(
+            store: store, applicationID: applicationID, eventType: "billing.invoice.paid", labels: ["env": "bench"],
+            count: count)
+        try await store.close()
+        print(
+            #"{"events":\#(count),"seconds":\#(Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)}"#
+        )
+    }
+}

@@ -1,0 +1,363 @@
+"""Ferry's benchmark: drives release-built `ferry` and `ferry-bench` binaries on SQLite and PostgreSQL.
+
+Run through `scripts/bench` (which builds the binaries, starts PostgreSQL and provides matplotlib).
+Every measure is reported with the machine it ran on; throughput is also given as a ratio to the ceiling
+(the same HTTP stack answering a trivial route at the same concurrency), because absolute numbers drift on a
+shared machine. Load comes from `ferry-bench load` (AsyncHTTPClient, fixed concurrency), not from Python.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+MASTER_KEY = "0b7f9d2e-4c1a-4e8b-9f3d-6a5c2b1e0d4f"
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, token=MASTER_KEY):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def wait_until(predicate, timeout, step=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def process_usage(pid):
+    """(peak RSS in MiB, CPU seconds) of a running process, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return peak, (int(fields[11]) + int(fields[12])) / ticks
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = args.bin_dir
+        self.work = tempfile.mkdtemp(prefix="ferry-bench-")
+        self.receiver_port = free_port()
+        self.receiver = subprocess.Popen(
+            [f"{self.bin}/ferry-bench", "receiver", "--port", str(self.receiver_port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_until(lambda: self._receiver_up(), 30):
+            raise SystemExit("the benchmark receiver did not start")
+        self.database_counter = 0
+        self.usage = {}
+
+    def _receiver_up(self):
+        try:
+            self.receiver_stats()
+            return True
+        except OSError:
+            return False
+
+    def receiver_stats(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.receiver_port}/stats", timeout=10) as response:
+            return json.loads(response.read())
+
+    def receiver_reset(self):
+        urllib.request.urlopen(f"http://127.0.0.1:{self.receiver_port}/reset", timeout=10).read()
+
+    def fresh_database(self, backend):
+        self.database_counter += 1
+        if backend == "sqlite":
+            return f"sqlite:{self.work}/bench{self.database_counter}.sqlite"
+        name = f"ferry_bench_{os.getpid()}_{self.database_counter}"
+        subprocess.run(
+            [PSQL, "-h", "127.0.0.1", "-p", str(self.args.pg_port), "-U", "postgres", "-qc",
+             f"CREATE DATABASE {name}", "postgres"], check=True)
+        return f"postgres://postgres@127.0.0.1:{self.args.pg_port}/{name}?sslmode=disable"
+
+    def start_ferry(self, role, database_url):
+        port = free_port()
+        environment = dict(os.environ)
+        environment.update({
+            "FERRY_LISTEN": f"127.0.0.1:{port}", "FERRY_DATABASE_URL": database_url,
+            "FERRY_MASTER_API_KEY": MASTER_KEY, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
+            "FERRY_LOG_LEVEL": "error",
+        })
+        process = subprocess.Popen(
+            [f"{self.bin}/ferry", role], env=environment, stdout=subprocess.DEVNULL,
+            stderr=open(f"{self.work}/{role}-{port}.log", "w"))
+        base = f"http://127.0.0.1:{port}/api/v1"
+        if role != "worker" and not wait_until(lambda: self._answers(base), 60):
+            raise SystemExit(f"ferry {role} did not start (see {self.work})")
+        return process, base
+
+    @staticmethod
+    def _answers(base):
+        try:
+            urllib.request.urlopen(base + "/instance", timeout=2).read()
+            return True
+        except OSError:
+            return False
+
+    def stop(self, process, label):
+        self.usage[label] = process_usage(process.pid)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def tenant(self, base, subscriptions):
+        organization = http("POST", base + "/organizations", {"name": "bench"})["organization_id"]
+        application = http("POST", base + "/applications",
+                           {"organization_id": organization, "name": "bench"})["application_id"]
+        http("POST", base + "/event_types",
+             {"application_id": application, "service": "billing", "resource_type": "invoice", "verb": "paid"})
+        for index in range(subscriptions):
+            http("POST", base + "/subscriptions", {
+                "application_id": application, "is_enabled": True, "event_types": ["billing.invoice.paid"],
+                "labels": {"env": "bench"}, "target": {
+                    "type": "http", "method": "POST", "headers": {},
+                    "url": f"http://127.0.0.1:{self.receiver_port}/hook/{index}"}})
+        return application
+
+    def load(self, url, concurrency, seconds, method="GET", application=None, rate=None, expect=200):
+        command = [f"{self.bin}/ferry-bench", "load", "--url", url, "--method", method, "--concurrency",
+                   str(concurrency), "--seconds", str(seconds), "--expect", str(expect), "--token", MASTER_KEY]
+        if application:
+            command += ["--application", application]
+        if rate:
+            command += ["--rate", str(rate)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return json.loads(output.strip().splitlines()[-1])
+
+    def ingest_phase(self, backend):
+        database = self.fresh_database(backend)
+        api, base = self.start_ferry("api", database)
+        application = self.tenant(base, 1)
+        rows = []
+        _, cpu_before = process_usage(api.pid)
+        events = 0
+        for concurrency in self.args.concurrencies:
+            ceiling = self.load(base + "/instance", concurrency, self.args.seconds)
+            ingest = self.load(base + "/event", concurrency, self.args.seconds, method="POST",
+                               application=application, expect=201)
+            events += ingest["succeeded"]
+            rows.append({"concurrency": concurrency, "ceiling": ceiling, "ingest": ingest})
+        _, cpu_after = process_usage(api.pid)
+        self.stop(api, f"{backend} api (ingest)")
+        return rows, {"events": events, "cpu_seconds": cpu_after - cpu_before}
+
+    def delivery_phase(self, backend, events, subscriptions, measure):
+        """Seeds `events` events (× `subscriptions` deliveries each), then times the first `measure`
+        deliveries of one `ferry worker` from that backlog."""
+        database = self.fresh_database(backend)
+        api, base = self.start_ferry("api", database)
+        application = self.tenant(base, subscriptions)
+        self.stop(api, f"{backend} api (setup)")
+        seeded = subprocess.run(
+            [f"{self.bin}/ferry-bench", "seed", "--database-url", database, "--application", application,
+             "--count", str(events)], check=True, capture_output=True, text=True).stdout
+        self.receiver_reset()
+        worker, _ = self.start_ferry("worker", database)
+        _, cpu_before = process_usage(worker.pid)
+        reached = wait_until(lambda: self.receiver_stats()["count"] >= measure, self.args.delivery_timeout, 0.2)
+        _, cpu_after = process_usage(worker.pid)
+        label = f"{backend} worker ({events} events × {subscriptions})"
+        self.stop(worker, label)
+        stats = self.receiver_stats()
+        return {"events": events, "subscriptions": subscriptions, "pending": events * subscriptions,
+                "measured": stats["count"], "complete": reached, "per_second": stats["perSecond"],
+                "seed": json.loads(seeded.strip().splitlines()[-1]), "cpu_seconds": cpu_after - cpu_before,
+                "timeline": stats["timeline"]}
+
+    def latency_phase(self, backend):
+        database = self.fresh_database(backend)
+        serve, base = self.start_ferry("serve", database)
+        application = self.tenant(base, 1)
+        self.receiver_reset()
+        load = self.load(base + "/event", 32, self.args.latency_seconds, method="POST", application=application,
+                         rate=self.args.rate, expect=201)
+        wait_until(lambda: self.receiver_stats()["count"] >= load["succeeded"], 30, 0.1)
+        stats = self.receiver_stats()
+        self.stop(serve, f"{backend} serve (end-to-end)")
+        return {"rate": self.args.rate, "load": load, "received": stats["count"], "latency": stats["latency"],
+                "timeline": stats["timeline"]}
+
+    def close(self):
+        self.receiver.terminate()
+        self.receiver.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        memory = int(info.readline().split()[1]) / 1024 / 1024
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return {"cpus": os.cpu_count(), "model": model, "memory_gib": round(memory, 1),
+            "kernel": platform.release(), "commit": commit,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def markdown(results):
+    m = results["machine"]
+    lines = [f"Run {m['date']} on {m['cpus']} × {m['model']}, {m['memory_gib']} GiB, Linux {m['kernel']}, "
+             f"commit `{m['commit']}`{' (smoke mode: tiny counts, not a measurement)' if results['smoke'] else ''}.",
+             ""]
+    lines += ["### Durable ingest (`POST /api/v1/event`, 201 after commit; `ferry api` alone)", "",
+              "| backend | concurrency | ceiling req/s (`GET /instance`) | events/s | × ceiling | p50 ms | p99 ms |",
+              "|---|---|---|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        for row in data["ingest"]:
+            ceiling, ingest = row["ceiling"]["perSecond"], row["ingest"]["perSecond"]
+            lines.append(f"| {backend} | {row['concurrency']} | {ceiling:,.0f} | {ingest:,.0f} | "
+                         f"{ingest / ceiling if ceiling else 0:.2f} | {row['ingest']['latency']['p50']:.1f} | "
+                         f"{row['ingest']['latency']['p99']:.1f} |")
+    lines += ["", "### Delivery from a backlog (one `ferry worker`, receiver answers 200 at once)", "",
+              "| backend | pending deliveries | subscriptions per event | measured deliveries | deliveries/s |",
+              "|---|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        for run in data["delivery"]:
+            lines.append(f"| {backend} | {run['pending']:,} | {run['subscriptions']} | {run['measured']:,}"
+                         f"{'' if run['complete'] else ' (timed out)'} | {run['per_second']:,.0f} |")
+    lines += ["", "### Backlog scaling", "", "| backend | rate with 1 k pending | rate with large backlog | ratio |",
+              "|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        small, large = data["backlog"]
+        ratio = large["per_second"] / small["per_second"] if small["per_second"] else 0
+        lines.append(f"| {backend} | {small['per_second']:,.0f} ({small['pending']:,} pending) | "
+                     f"{large['per_second']:,.0f} ({large['pending']:,} pending) | {ratio:.2f} |")
+    lines += ["", "### End-to-end latency (`ferry serve`, ingest start → receiver arrival)", "",
+              "| backend | offered events/s | accepted | delivered | p50 ms | p90 ms | p99 ms | max ms |",
+              "|---|---|---|---|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        run = data["latency"]
+        latency = run["latency"]
+        lines.append(f"| {backend} | {run['rate']:,} | {run['load']['succeeded']:,} | {run['received']:,} | "
+                     f"{latency['p50']:.1f} | {latency['p90']:.1f} | {latency['p99']:.1f} | {latency['max']:.1f} |")
+    lines += ["", "### Resources", "", "| process | peak RSS MiB |", "|---|---|"]
+    for label, (rss, _) in sorted(results["usage"].items()):
+        lines.append(f"| {label} | {rss:.0f} |")
+    lines += ["", "| backend | CPU s per 10 k ingested events (API) | CPU s per 10 k deliveries (worker) |",
+              "|---|---|---|"]
+    for backend, data in results["backends"].items():
+        ingest = data["ingest_cpu"]
+        delivery = data["delivery"][0]
+        per_ingest = ingest["cpu_seconds"] / ingest["events"] * 10_000 if ingest["events"] else 0
+        per_delivery = delivery["cpu_seconds"] / delivery["measured"] * 10_000 if delivery["measured"] else 0
+        lines.append(f"| {backend} | {per_ingest:.2f} | {per_delivery:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (throughput, timeline) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for backend, data in results["backends"].items():
+        concurrencies = [row["concurrency"] for row in data["ingest"]]
+        throughput.plot(concurrencies, [row["ingest"]["perSecond"] for row in data["ingest"]], marker="o",
+                        label=f"{backend} ingest")
+        throughput.plot(concurrencies, [row["ceiling"]["perSecond"] for row in data["ingest"]], linestyle="--",
+                        label=f"{backend} ceiling")
+        series = data["delivery"][0]["timeline"]
+        timeline.plot([index / 10 for index in range(len(series))], [count * 10 for count in series],
+                      label=f"{backend} deliveries/s")
+    throughput.set_xscale("log", base=2)
+    throughput.set_xlabel("client concurrency")
+    throughput.set_ylabel("requests or events per second")
+    throughput.set_title("Durable ingest vs the HTTP ceiling")
+    throughput.legend()
+    timeline.set_xlabel("seconds since the first delivery")
+    timeline.set_ylabel("deliveries per second (100 ms buckets)")
+    timeline.set_title("Delivery from a backlog, over time")
+    timeline.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--pg-port", type=int, default=54329)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out-dir", required=True)
+    args = parser.parse_args()
+    if args.smoke:
+        args.concurrencies, args.seconds, args.latency_seconds, args.rate = [4, 16], 1.0, 2.0, 100
+        delivery_runs = [(200, 1, 200), (20, 10, 200)]
+        backlog_runs = [(100, 1, 100), (1_000, 1, 200)]
+        args.delivery_timeout = 60
+    else:
+        args.concurrencies, args.seconds, args.latency_seconds, args.rate = [16, 64, 256], 8.0, 10.0, 1000
+        delivery_runs = [(20_000, 1, 20_000), (2_000, 10, 20_000)]
+        backlog_runs = [(1_000, 1, 1_000), (1_000_000, 1, 20_000)]
+        args.delivery_timeout = 300
+    bench = Bench(args)
+    results = {"machine": machine(), "smoke": args.smoke, "backends": {}}
+    try:
+        for backend in args.backends.split(","):
+            print(f"== {backend}: ceiling and ingest", flush=True)
+            ingest, ingest_cpu = bench.ingest_phase(backend)
+            print(f"== {backend}: delivery", flush=True)
+            delivery = [bench.delivery_phase(backend, *run) for run in delivery_runs]
+            print(f"== {backend}: backlog scaling", flush=True)
+            backlog = [bench.delivery_phase(backend, *run) for run in backlog_runs]
+            print(f"== {backend}: end-to-end latency", flush=True)
+            latency = bench.latency_phase(backend)
+            results["backends"][backend] = {"ingest": ingest, "ingest_cpu": ingest_cpu, "delivery": delivery,
+                                            "backlog": backlog, "latency": latency}
+    finally:
+        results["usage"] = bench.usage
+        bench.close()
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "results.json"), "w") as out:
+        json.dump(results, out, indent=1)
+    table = markdown(results)
+    with open(os.path.join(args.out_dir, "results.md"), "w") as out:
+        out.write(table)
+    chart(results, os.path.join(args.out_dir, "chart.png"))
+    print(table)
+    failures = [backend for backend, data in results["backends"].items()
+                if not all(run["complete"] for run in data["delivery"] + data["backlog"])
+                or data["latency"]["received"] < data["latency"]["load"]["succeeded"]]
+    if failures:
+        print(f"incomplete runs on: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
