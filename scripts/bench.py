@@ -307,6 +307,18 @@ def chart(results, path):
     figure.savefig(path, dpi=110)
 
 
+def publish(table, page):
+    """Replaces the latest-run section of the benchmarks page with this run's tables and chart."""
+    begin, end = "<!-- latest run: written by scripts/bench -->", "<!-- end of latest run -->"
+    with open(page) as source:
+        text = source.read()
+    before, rest = text.split(begin, 1)
+    after = rest.split(end, 1)[1]
+    section = f"{begin}\n{table}\n![ingest and delivery](benchmarks/chart.png)\n{end}"
+    with open(page, "w") as target:
+        target.write(before + section + after)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin-dir", required=True)
@@ -349,6 +361,8 @@ def main():
     with open(os.path.join(args.out_dir, "results.md"), "w") as out:
         out.write(table)
     chart(results, os.path.join(args.out_dir, "chart.png"))
+    if not args.smoke:
+        publish(table, "docs/benchmarks.md")
     print(table)
     failures = [backend for backend, data in results["backends"].items()
                 if not all(run["complete"] for run in data["delivery"] + data["backlog"])
