@@ -36,8 +36,8 @@ public enum FirstStart {
               application_id:  \(applicationID)
               service token:   \(token)
 
-            Try it (a receiver must listen on a public address, or set
-            FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8 for a local one):
+            Try it (targets must be public addresses; for a receiver on this machine, restart
+            Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8 and use http://127.0.0.1:9000/hook):
 
             export FERRY=\(api) TOKEN=\(token) APP=\(applicationID)
 
@@ -47,7 +47,7 @@ public enum FirstStart {
 
             # 2. subscribe a receiver to it
             curl -s -X POST $FERRY/subscriptions -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
-              -d '{"application_id":"'$APP'","is_enabled":true,"event_types":["billing.invoice.paid"],"labels":{"env":"demo"},"target":{"type":"http","method":"POST","url":"http://127.0.0.1:9000/hook","headers":{}}}'
+              -d '{"application_id":"'$APP'","is_enabled":true,"event_types":["billing.invoice.paid"],"labels":{"env":"demo"},"target":{"type":"http","method":"POST","url":"https://example.com/hook","headers":{}}}'
 
             # 3. send an event
             curl -s -X POST $FERRY/event -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\

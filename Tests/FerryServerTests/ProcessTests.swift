@@ -21,6 +21,26 @@ import Testing
         let listed = try await ferry.request(client, .GET, "/api/v1/organizations", token: token)
         #expect(listed.status == 200)
         #expect(output.contains("curl"))
+        // The tour's first two steps work with the printed credentials and the default configuration.
+        let applicationLine = try #require(output.split(separator: "\n").first { $0.contains("application_id:") })
+        let applicationID = try #require(applicationLine.split(separator: " ").last.map(String.init))
+        #expect(UUID(uuidString: applicationID) != nil)
+        let eventType = try await ferry.request(
+            client, .POST, "/api/v1/event_types", token: token,
+            body: [
+                "application_id": .string(applicationID), "service": "billing", "resource_type": "invoice",
+                "verb": "paid",
+            ])
+        #expect(eventType.status == 201)
+        let subscription = try await ferry.request(
+            client, .POST, "/api/v1/subscriptions", token: token,
+            body: [
+                "application_id": .string(applicationID), "is_enabled": true,
+                "event_types": ["billing.invoice.paid"], "labels": ["env": "demo"],
+                "target": ["type": "http", "method": "POST", "url": "https://example.com/hook", "headers": [:]],
+            ])
+        #expect(subscription.status == 201)
+        #expect(output.contains("https://example.com/hook"))
         #expect(ferry.terminate() == 0)
         let again = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await again.start(client: client)
