@@ -14,14 +14,7 @@ public struct LatencyStats: Sendable {
         samples.append(contentsOf: other.samples)
     }
 
-    /// The `fraction` percentile (0.5 for p50), or 0 without samples.
-    public func percentile(_ fraction: Double) -> Double {
-        guard !samples.isEmpty else { return 0 }
-        let sorted = samples.sorted()
-        let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
-    }
-
+    /// Count, nearest-rank p50/p90/p99 and max of the samples (zeros without samples).
     public var summary: LatencySummary {
         let sorted = samples.sorted()
         func at(_ fraction: Double) -> Double {

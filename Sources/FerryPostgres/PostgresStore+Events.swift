@@ -59,15 +59,9 @@ extension PostgresStore {
     /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5),
     /// holding the subscriptions `FOR SHARE` so a concurrent disable cannot miss the new attempts.
     func fanOut(_ connection: PostgresConnection, event: Event, at now: Date) async throws {
-        let candidates = try await connection.query(
-            """
-            SELECT s.id, s.labels FROM subscription s
-            JOIN subscription_event_type t ON t.subscription_id = s.id
-            WHERE s.application_id = \(event.applicationID) AND s.is_enabled AND s.deleted_at IS NULL
-              AND t.event_type_name = \(event.eventType)
-            FOR SHARE OF s
-            """, logger: self.logger
-        ).collect()
+        let candidates = try await connection.rows(
+            MatchingSubscriptionsQuery(applicationIDs: [event.applicationID], eventTypes: [event.eventType]),
+            logger: logger)
         var subscriptionIDs: [UUID] = []
         for row in candidates {
             let columns = Columns(row)
