@@ -10,7 +10,10 @@ public enum UUIDv7 {
             bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(index))))
         }
         var generator = SystemRandomNumberGenerator()
-        for index in 6..<16 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        let randomHigh = generator.next()
+        let randomLow = generator.next()
+        for index in 6..<8 { bytes[index] = UInt8(truncatingIfNeeded: randomHigh >> (8 * UInt64(index))) }
+        for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: randomLow >> (8 * UInt64(index - 8))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         return UUID(
@@ -23,5 +26,25 @@ public enum UUIDv7 {
 
 extension UUID {
     /// The lowercase hyphenated form Hook0 uses everywhere on the wire.
-    public var lowercased: String { uuidString.lowercased() }
+    public var lowercased: String {
+        String(unsafeUninitializedCapacity: 36) { text in
+            withUnsafeBytes(of: uuid) { bytes in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = Self.lowercaseHexDigit(byte >> 4)
+                    text[position + 1] = Self.lowercaseHexDigit(byte & 0x0F)
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
+
+    private static func lowercaseHexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
 }

@@ -44,15 +44,6 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-extension JSONValue {
-    /// Compact UTF-8 JSON text of this value (slashes unescaped).
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map(Array.init) ?? Array("null".utf8)
-    }
-}
-
 /// One broken rule on one field, shaped like Hook0's validator output (`code`, `message`, `params`).
 public struct ValidationIssue: Sendable, Equatable, Codable {
     /// Machine-readable rule name, e.g. `length`, `range`, `event_type`.

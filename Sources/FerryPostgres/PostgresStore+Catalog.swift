@@ -55,8 +55,8 @@ extension PostgresStore {
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
                     target_method, target_url, target_headers, created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
-                    \(secret), \(jsonText(draft.metadata)), \(jsonText(draft.labels)), \(draft.target.method),
-                    \(draft.target.url), \(jsonText(draft.target.headers)), \(now.postgres), \(now.postgres))
+                    \(secret), \(StoredJSON.text(draft.metadata)), \(StoredJSON.text(draft.labels)), \(draft.target.method),
+                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(now.postgres), \(now.postgres))
                 """, logger: self.logger)
             try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -92,9 +92,9 @@ extension PostgresStore {
             let rows = try await connection.query(
                 """
                 UPDATE subscription SET is_enabled = \(draft.isEnabled), description = \(draft.description),
-                    metadata = \(jsonText(draft.metadata)), labels = \(jsonText(draft.labels)),
+                    metadata = \(StoredJSON.text(draft.metadata)), labels = \(StoredJSON.text(draft.labels)),
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
-                    target_headers = \(jsonText(draft.target.headers)), updated_at = \(now.postgres)
+                    target_headers = \(StoredJSON.text(draft.target.headers)), updated_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()

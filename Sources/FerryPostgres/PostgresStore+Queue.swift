@@ -49,7 +49,7 @@ extension PostgresStore {
                 """
                 INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated, elapsed_ms)
                 VALUES (\(responseID), \(job.applicationID), \(observation.errorName?.rawValue), \(observation.httpStatus),
-                    \(observation.headers.map(jsonText)), \(observation.body.map { ByteBuffer(bytes: $0) }),
+                    \(observation.headers.map(StoredJSON.text)), \(observation.body.map { ByteBuffer(bytes: $0) }),
                     \(observation.bodyTruncated), \(observation.elapsedMilliseconds))
                 """, logger: self.logger)
             if succeeded {

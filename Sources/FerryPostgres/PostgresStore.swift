@@ -207,25 +207,18 @@ struct Columns {
 
     func map(_ name: String) throws -> [String: String] {
         let text = try get(name, as: String.self)
-        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        return StoredJSON.map(text) ?? [:]
     }
 
     func optionalMap(_ name: String) throws -> [String: String]? {
         guard let text = try get(name, as: String?.self) else { return nil }
-        return try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        return StoredJSON.map(text)
     }
 
     func bytes(_ name: String) throws -> [UInt8] {
         guard var buffer = try get(name, as: ByteBuffer?.self) else { return [] }
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
-}
-
-/// JSON text of a string map, keys sorted (the stored form of labels, metadata and headers).
-func jsonText(_ map: [String: String]) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    return (try? encoder.encode(map)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }
 
 /// A PostgreSQL pool whose operations fail with a transient `StorageError` when they take longer than `timeout`

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryStorage
 import Foundation
 import GRDB
 
@@ -31,19 +32,17 @@ enum SQLValues {
     }
 
     static func json(_ map: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(map)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        StoredJSON.text(map)
     }
 
     static func map(_ row: Row, _ column: String) -> [String: String] {
         guard let text = row[column] as String? else { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        return StoredJSON.map(text) ?? [:]
     }
 
     static func optionalMap(_ row: Row, _ column: String) -> [String: String]? {
         guard let text = row[column] as String? else { return nil }
-        return try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        return StoredJSON.map(text)
     }
 
     static func bytes(_ row: Row, _ column: String) -> [UInt8] {

@@ -57,14 +57,13 @@ extension SQLiteStore {
     public func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)? {
         try await read { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
-                        FROM application_secret s JOIN application a ON a.id = s.application_id
-                        WHERE s.token = ? AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-                        """,
-                    arguments: [token.lowercased])
+                let row = try db.cachedRow(
+                    """
+                    SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
+                    FROM application_secret s JOIN application a ON a.id = s.application_id
+                    WHERE s.token = ? AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+                    """,
+                    [token.lowercased])
             else { return nil }
             let secret = try Self.applicationSecret(row)
             let application = Application(

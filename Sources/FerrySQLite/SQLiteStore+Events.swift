@@ -6,26 +6,26 @@ import GRDB
 extension SQLiteStore {
     public func ingest(_ event: Event) async throws -> Event {
         try await write(signalsWork: true) { db in
-            let exists = try Row.fetchOne(
-                db, sql: "SELECT 1 FROM event WHERE id = ?", arguments: [event.id.lowercased])
-            if exists != nil { throw DomainError.eventAlreadyIngested }
-            let typeIsActive = try Row.fetchOne(
-                db,
-                sql: "SELECT 1 FROM event_type WHERE application_id = ? AND name = ? AND deactivated_at IS NULL",
-                arguments: [event.applicationID.lowercased, event.eventType])
-            if typeIsActive == nil { throw DomainError.eventTypeDoesNotExist }
-            try db.execute(
-                sql: """
+            do {
+                try db.executeCached(
+                    """
                     INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata,
                         labels, occurred_at, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [
-                    event.id.lowercased, event.applicationID.lowercased, event.eventType, Data(event.payload),
-                    event.payloadContentType.rawValue, event.ip, SQLValues.json(event.metadata),
-                    SQLValues.json(event.labels), SQLValues.micros(event.occurredAt),
-                    SQLValues.micros(event.receivedAt),
-                ])
+                    [
+                        event.id.lowercased, event.applicationID.lowercased, event.eventType, Data(event.payload),
+                        event.payloadContentType.rawValue, event.ip, SQLValues.json(event.metadata),
+                        SQLValues.json(event.labels), SQLValues.micros(event.occurredAt),
+                        SQLValues.micros(event.receivedAt),
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw DomainError.eventAlreadyIngested
+            }
+            let typeIsActive = try db.cachedRow(
+                "SELECT 1 FROM event_type WHERE application_id = ? AND name = ? AND deactivated_at IS NULL",
+                [event.applicationID.lowercased, event.eventType])
+            if typeIsActive == nil { throw DomainError.eventTypeDoesNotExist }
             try Self.fanOut(db, event: event, at: event.receivedAt)
             return event
         }
@@ -33,23 +33,22 @@ extension SQLiteStore {
 
     /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5).
     static func fanOut(_ db: Database, event: Event, at now: Date) throws {
-        let candidates = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT s.id, s.labels FROM subscription s
-                JOIN subscription_event_type t ON t.subscription_id = s.id
-                WHERE s.application_id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND t.event_type_name = ?
-                """,
-            arguments: [event.applicationID.lowercased, event.eventType])
+        let candidates = try db.cachedRows(
+            """
+            SELECT s.id, s.labels FROM subscription s
+            JOIN subscription_event_type t ON t.subscription_id = s.id
+            WHERE s.application_id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND t.event_type_name = ?
+            """,
+            [event.applicationID.lowercased, event.eventType])
         let createdAt = SQLValues.micros(now)
         for row in candidates where LabelMatcher.contains(event.labels, all: SQLValues.map(row, "labels")) {
-            try db.execute(
-                sql: """
-                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
-                        retry_count)
-                    VALUES (?, ?, ?, ?, ?, ?, 0)
-                    """,
-                arguments: [
+            try db.executeCached(
+                """
+                INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                    retry_count)
+                VALUES (?, ?, ?, ?, ?, ?, 0)
+                """,
+                [
                     UUIDv7.make(at: now).lowercased, event.applicationID.lowercased, event.id.lowercased,
                     row["id"] as String, createdAt, createdAt,
                 ])

@@ -10,33 +10,32 @@ extension SQLiteStore {
             let now = SQLValues.micros(Date())
             let claimToken = UUID()
             let ids = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT id FROM request_attempt
-                    WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= ?
-                    ORDER BY due_at LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM request_attempt
+                        WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= ?
+                        ORDER BY due_at LIMIT ?
+                        """),
                 arguments: [now, limit])
             guard !ids.isEmpty else { return [] }
-            try db.execute(
-                sql: """
-                    UPDATE request_attempt SET picked_at = ?, due_at = ?, claim_token = ?
-                    WHERE id IN (\(SQLValues.placeholders(ids.count)))
-                    """,
-                arguments: [now, now + leaseMicros, claimToken.lowercased] + StatementArguments(ids))
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
-                        e.event_type, e.payload, e.payload_content_type,
-                        s.secret, s.target_method, s.target_url, s.target_headers
-                    FROM request_attempt ra
-                    JOIN event e ON e.id = ra.event_id
-                    JOIN subscription s ON s.id = ra.subscription_id
-                    WHERE ra.id IN (\(SQLValues.placeholders(ids.count)))
-                    ORDER BY ra.due_at
-                    """,
-                arguments: StatementArguments(ids))
+            try db.executeCached(
+                """
+                UPDATE request_attempt SET picked_at = ?, due_at = ?, claim_token = ?
+                WHERE id IN (\(SQLValues.placeholders(ids.count)))
+                """,
+                [now, now + leaseMicros, claimToken.lowercased] + StatementArguments(ids))
+            let rows = try db.cachedRows(
+                """
+                SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
+                    e.event_type, e.payload, e.payload_content_type,
+                    s.secret, s.target_method, s.target_url, s.target_headers
+                FROM request_attempt ra
+                JOIN event e ON e.id = ra.event_id
+                JOIN subscription s ON s.id = ra.subscription_id
+                WHERE ra.id IN (\(SQLValues.placeholders(ids.count)))
+                ORDER BY ra.due_at
+                """,
+                StatementArguments(ids))
             return try rows.map { row in
                 DeliveryJob(
                     attemptID: try SQLValues.uuid(row, "id"), claimToken: claimToken,
@@ -59,47 +58,46 @@ extension SQLiteStore {
         try await write(signalsWork: retryAt != nil) { db in
             let now = SQLValues.micros(Date())
             let responseID = UUIDv7.make()
-            try db.execute(
-                sql: """
-                    INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
-                        elapsed_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+            try db.executeCached(
+                """
+                INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
+                    elapsed_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
                     responseID.lowercased, job.applicationID.lowercased, observation.errorName?.rawValue,
                     observation.httpStatus, observation.headers.map(SQLValues.json), observation.body.map { Data($0) },
                     observation.bodyTruncated, observation.elapsedMilliseconds,
                 ])
             let succeeded: Bool
             if case .delivered = observation.outcome { succeeded = true } else { succeeded = false }
-            try db.execute(
-                sql: """
-                    UPDATE request_attempt SET \(succeeded ? "succeeded_at" : "failed_at") = ?, response_id = ?
-                    WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
-                    """,
-                arguments: [now, responseID.lowercased, job.attemptID.lowercased, job.claimToken.lowercased])
+            try db.executeCached(
+                """
+                UPDATE request_attempt SET \(succeeded ? "succeeded_at" : "failed_at") = ?, response_id = ?
+                WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                """,
+                [now, responseID.lowercased, job.attemptID.lowercased, job.claimToken.lowercased])
             guard db.changesCount > 0 else {
                 // The lease was lost (expired and re-claimed, or the attempt was cancelled): drop this record.
                 try db.execute(sql: "DELETE FROM response WHERE id = ?", arguments: [responseID.lowercased])
                 return false
             }
             guard !succeeded, let retryAt else { return true }
-            let stillLive = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
-                    WHERE s.id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-                    """,
-                arguments: [job.subscriptionID.lowercased])
+            let stillLive = try db.cachedRow(
+                """
+                SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
+                WHERE s.id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+                """,
+                [job.subscriptionID.lowercased])
             guard stillLive != nil else { return true }
             let delayUntil = SQLValues.micros(retryAt)
-            try db.execute(
-                sql: """
-                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
-                        delay_until, retry_count)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+            try db.executeCached(
+                """
+                INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                    delay_until, retry_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
                     UUIDv7.make().lowercased, job.applicationID.lowercased, job.eventID.lowercased,
                     job.subscriptionID.lowercased, now, delayUntil, delayUntil, job.retryCount + 1,
                 ])

@@ -106,9 +106,8 @@ extension SQLiteStore {
 
     public func application(id: UUID) async throws -> Application? {
         try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", arguments: [id.lowercased]
-            ).map(Self.application)
+            try db.cachedRow("SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", [id.lowercased])
+                .map(Self.application)
         }
     }
 

@@ -52,9 +52,23 @@ import Testing
         (.bool(true), "true"),
         (.array([.number(1), .string("x")]), #"[1,"x"]"#),
         (.object(["min": .number(1)]), #"{"min":1}"#),
+        (.object(["b": .null, "a": .number(2), "c": .array([])]), #"{"a":2,"b":null,"c":[]}"#),
+        (.string("q\"b\\n\nr\rt\tu\u{01}é"), #""q\"b\\n\nr\rt\tu\u0001é""#),
+        (.number(.infinity), "null"),
+        (.number(1e20), "1e+20"),
     ])
     func encodesCompactJSON(value: JSONValue, text: String) {
         #expect(String(decoding: value.encoded(), as: UTF8.self) == text)
+    }
+
+    @Test func encodedTextDecodesToTheSameValue() throws {
+        let value = JSONValue.object([
+            "text": .string("line\nbreak \u{1F} \"quoted\" back\\slash / ünïcødé"),
+            "numbers": .array([.number(0), .number(-0.25), .number(123_456_789_012), .number(6.02e23)]),
+            "nested": .object(["empty": .object([:]), "flag": .bool(false)]),
+        ])
+        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(value.encoded()))
+        #expect(decoded == value)
     }
 
     @Test func decodesJSON() throws {
