@@ -134,7 +134,8 @@ struct InsertEventsQuery: PreparedQuery {
             events.map(\.id), events.map(\.applicationID), events.map(\.eventType),
             events.map { ByteBuffer(bytes: $0.payload) }, events.map(\.payloadContentType.rawValue),
             events.map { $0.ip ?? "" }, events.map { $0.ip != nil }, events.map { StoredJSON.text($0.metadata) },
-            events.map { StoredJSON.text($0.labels) }, events.map(\.occurredAt.postgres), events.map(\.receivedAt.postgres),
+            events.map { StoredJSON.text($0.labels) }, events.map(\.occurredAt.postgres),
+            events.map(\.receivedAt.postgres),
             attempts.ids, attempts.applicationIDs, attempts.eventIDs, attempts.subscriptionIDs, attempts.createdAt,
         ]
     }
