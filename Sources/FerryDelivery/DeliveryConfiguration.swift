@@ -6,6 +6,11 @@ public struct DeliveryConfiguration: Sendable {
     public var concurrency: Int = 64
     /// Jobs claimed per database round trip.
     public var claimBatchSize: Int = 64
+    /// While deliveries are in flight, the worker claims again only once this many slots are free, so a busy
+    /// worker claims in batches rather than one job per finished delivery. An idle worker claims at once.
+    public var claimWhenFree: Int {
+        max(1, min(concurrency, claimBatchSize) / 4)
+    }
     /// How long a claimed job stays ours before another worker may take it (must exceed the total timeout).
     public var lease: Duration = .seconds(60)
     /// Time allowed to open a connection.

@@ -28,9 +28,11 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
             await withDiscardingTaskGroup { group in
                 var failures = 0
                 while !state.stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                    let free = configuration.concurrency - state.inFlight.load(ordering: .relaxed)
+                    let inFlight = state.inFlight.load(ordering: .relaxed)
+                    let free = configuration.concurrency - inFlight
                     var claimedFullBatch = false
-                    if free > 0 {
+                    var claimedPartBatch = false
+                    if free > 0 && (inFlight == 0 || free >= configuration.claimWhenFree) {
                         let jobs: [DeliveryJob]
                         do {
                             jobs = try await queue.claimDueJobs(
@@ -43,6 +45,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
                             continue
                         }
                         claimedFullBatch = jobs.count == min(free, configuration.claimBatchSize) && !jobs.isEmpty
+                        claimedPartBatch = !claimedFullBatch
                         for job in jobs {
                             state.inFlight.add(1, ordering: .relaxed)
                             group.addTask {
@@ -53,7 +56,10 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
                         }
                     }
                     if claimedFullBatch { continue }
-                    await signal.wait(timeout: await idleWait(hasCapacity: free > 0))
+                    // Only a claim that came back short says the queue ran dry: then sleep until the next job is
+                    // due. Otherwise a finishing delivery or new work wakes the loop.
+                    await signal.wait(
+                        timeout: claimedPartBatch ? await idleWait() : configuration.maxIdleWait)
                 }
             }
         } onGracefulShutdown: {
@@ -64,8 +70,8 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     }
 
     /// How long to sleep when no signal comes: until the next job is due, at most `maxIdleWait`.
-    private func idleWait(hasCapacity: Bool) async -> Duration {
-        guard hasCapacity, let next = try? await queue.nextDueDate() else { return configuration.maxIdleWait }
+    private func idleWait() async -> Duration {
+        guard let next = try? await queue.nextDueDate() else { return configuration.maxIdleWait }
         let seconds = next.timeIntervalSinceNow
         if seconds <= 0 { return .milliseconds(1) }
         return min(configuration.maxIdleWait, .milliseconds(Int64(seconds * 1000) + 1))

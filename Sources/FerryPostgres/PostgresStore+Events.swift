@@ -5,7 +5,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func ingest(_ event: Event) async throws -> Event {
-        try await ingestBatcher.ingest(event)
+        try await ingestBatcher.submit(event)
     }
 
     /// Writes a batch of events with their fan-out (decision D5) in one transaction of three statements: which

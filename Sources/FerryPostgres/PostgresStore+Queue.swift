@@ -30,56 +30,39 @@ extension PostgresStore {
     public func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws
         -> Bool
     {
-        let succeeded: Bool
-        if case .delivered = observation.outcome { succeeded = true } else { succeeded = false }
-        return try await transaction { connection in
-            let now = Date()
-            // Guarded: only while this worker still holds the claim and the attempt is unfinished.
-            let owned = try await connection.query(
-                """
-                SELECT id FROM request_attempt
-                WHERE id = \(job.attemptID) AND claim_token = \(job.claimToken)
-                  AND failed_at IS NULL AND succeeded_at IS NULL
-                FOR UPDATE
-                """, logger: self.logger
-            ).collect()
-            guard !owned.isEmpty else { return false }
-            let responseID = UUIDv7.make()
-            try await connection.query(
-                """
-                INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated, elapsed_ms)
-                VALUES (\(responseID), \(job.applicationID), \(observation.errorName?.rawValue), \(observation.httpStatus),
-                    \(observation.headers.map(StoredJSON.text)), \(observation.body.map { ByteBuffer(bytes: $0) }),
-                    \(observation.bodyTruncated), \(observation.elapsedMilliseconds))
-                """, logger: self.logger)
-            if succeeded {
-                try await connection.query(
-                    "UPDATE request_attempt SET succeeded_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
-                    logger: self.logger)
-                return true
+        try await outcomeBatcher.submit(OutcomeRecord(observation: observation, job: job, retryAt: retryAt))
+    }
+
+    /// Records a batch of outcomes in one transaction (see `RecordOutcomesQuery`) and announces scheduled
+    /// retries. Returns, per outcome in order, whether it was recorded (`false`: the lease was lost).
+    static func writeOutcomeBatch(_ records: [OutcomeRecord], database: DatabaseAccess) async throws
+        -> [Result<Bool, DomainError>]
+    {
+        let logger = database.logger
+        let query = RecordOutcomesQuery(records: records, now: Date())
+        @Sendable func recorded(_ rows: [PostgresRow]) throws -> (attempts: Set<UUID>, retries: Int) {
+            var attempts: Set<UUID> = []
+            var retries = 0
+            for row in rows {
+                let columns = Columns(row)
+                attempts.insert(try columns.get("id"))
+                retries = try columns.get("retries", as: Int.self)
             }
-            try await connection.query(
-                "UPDATE request_attempt SET failed_at = \(now.postgres), response_id = \(responseID) WHERE id = \(job.attemptID)",
-                logger: self.logger)
-            guard let retryAt else { return true }
-            let stillLive = try await connection.query(
-                """
-                SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
-                WHERE s.id = \(job.subscriptionID) AND s.is_enabled AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-                FOR SHARE OF s
-                """, logger: self.logger
-            ).collect()
-            guard !stillLive.isEmpty else { return true }
-            try await connection.query(
-                """
-                INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
-                    delay_until, retry_count)
-                VALUES (\(UUIDv7.make()), \(job.applicationID), \(job.eventID), \(job.subscriptionID), \(now.postgres), \(retryAt.postgres),
-                    \(retryAt.postgres), \(job.retryCount + 1))
-                """, logger: self.logger)
-            try await Self.notifyWork(connection, logger: self.logger)
-            return true
+            return (attempts, retries)
         }
+        let written: Set<UUID>
+        if records.contains(where: { $0.retryAt != nil }) {
+            // Retries must be announced, and the announcement must not precede their commit: one transaction.
+            written = try await database.transaction { connection in
+                let result = try recorded(try await connection.rows(query, logger: logger))
+                if result.retries > 0 { try await notifyWork(connection, logger: logger) }
+                return result.attempts
+            }
+        } else {
+            // A single statement commits on its own: one round trip for the whole batch.
+            written = try recorded(try await database.client.rows(query, logger: logger)).attempts
+        }
+        return records.map { .success(written.contains($0.job.attemptID)) }
     }
 
     public func releaseLeases(of jobs: [DeliveryJob]) async throws {

@@ -20,7 +20,9 @@ public final class PostgresStore: FerryStore {
     let logger: Logger
     public let workSignal: WorkSignal
     /// Shares transactions among concurrent ingests.
-    let ingestBatcher: IngestBatcher
+    let ingestBatcher: StatementBatcher<Event, Event>
+    /// Shares transactions among concurrent delivery outcomes.
+    let outcomeBatcher: StatementBatcher<OutcomeRecord, Bool>
     private let tasks: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database`), starts the pool and the work
@@ -28,8 +30,8 @@ public final class PostgresStore: FerryStore {
     /// - Parameters:
     ///   - operationTimeout: longest a statement or transaction may wait for a connection and an answer before it
     ///     fails as transient (the API's 503); keeps requests from hanging while the server is away.
-    ///   - batchIngest: write concurrent ingests together, one transaction for many; `false` gives every event
-    ///     its own transaction (only to measure the difference).
+    ///   - batchIngest: write concurrent ingests (and delivery outcomes) together, one transaction for many;
+    ///     `false` gives every one its own transaction (only to measure the difference).
     public static func open(
         url: String, maximumConnections: Int = 20, migrate: Bool = true, operationTimeout: Duration = .seconds(5),
         batchIngest: Bool = true, logger: Logger
@@ -57,10 +59,16 @@ public final class PostgresStore: FerryStore {
         self.client = client
         self.logger = logger
         let database = DatabaseAccess(pool: pool, client: client, logger: logger)
-        ingestBatcher = IngestBatcher(
-            maxBatchSize: maxIngestBatch,
-            isTransient: { ($0 as? StorageError)?.isTransient == true || PostgresFailure.isTransient($0) },
+        let isTransient: @Sendable (any Error) -> Bool = {
+            ($0 as? StorageError)?.isTransient == true || PostgresFailure.isTransient($0)
+        }
+        ingestBatcher = StatementBatcher(
+            maxBatchSize: maxIngestBatch, byteCount: { $0.payload.count }, key: \.id, isTransient: isTransient,
             writeBatch: { events in try await Self.writeIngestBatch(events, database: database) })
+        outcomeBatcher = StatementBatcher(
+            maxBatchSize: maxIngestBatch, byteCount: { $0.observation.body?.count ?? 0 }, key: \.job.attemptID,
+            isTransient: isTransient,
+            writeBatch: { records in try await Self.writeOutcomeBatch(records, database: database) })
         let signal = WorkSignal()
         self.workSignal = signal
         tasks = Task {

@@ -140,3 +140,72 @@ struct InsertEventsQuery: PreparedQuery {
         ]
     }
 }
+
+/// Records a batch of delivery outcomes in one statement. Each outcome is recorded only while its worker still
+/// holds the claim and the attempt is unfinished (a lost lease records nothing). For each recorded failure with a
+/// retry time, the next attempt is inserted if its subscription is still enabled and live (held `FOR SHARE`, so a
+/// concurrent disable waits and then cancels it). Returns the ids of the attempts recorded and how many retries
+/// were scheduled. Absent values travel as flags or sentinels (`''`, `-1`), since arrays here have no nulls.
+struct RecordOutcomesQuery: PreparedQuery {
+    static let sql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
+                $7::boolean[], $8::text[], $9::bigint[], $10::text[], $11::boolean[], $12::bytea[], $13::boolean[],
+                $14::boolean[], $15::bigint[], $16::uuid[], $17::timestamptz[], $18::boolean[], $19::bigint[])
+                AS i(attempt_id, claim_token, response_id, application_id, event_id, subscription_id, succeeded,
+                    error_name, http_code, headers, has_headers, body, has_body, body_truncated, elapsed_ms, retry_id,
+                    retry_at, has_retry, retry_count)
+        ), owned AS (
+            UPDATE request_attempt ra
+            SET succeeded_at = CASE WHEN i.succeeded THEN $20::timestamptz END,
+                failed_at = CASE WHEN i.succeeded THEN NULL ELSE $20::timestamptz END,
+                response_id = i.response_id
+            FROM input i
+            WHERE ra.id = i.attempt_id AND ra.claim_token = i.claim_token
+              AND ra.failed_at IS NULL AND ra.succeeded_at IS NULL
+            RETURNING ra.id
+        ), responses AS (
+            INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
+                elapsed_ms)
+            SELECT i.response_id, i.application_id, NULLIF(i.error_name, ''), NULLIF(i.http_code, -1),
+                CASE WHEN i.has_headers THEN i.headers END, CASE WHEN i.has_body THEN i.body END, i.body_truncated,
+                i.elapsed_ms
+            FROM input i JOIN owned o ON o.id = i.attempt_id
+        ), live AS (
+            SELECT s.id FROM subscription s JOIN application a ON a.id = s.application_id
+            WHERE s.id IN (SELECT subscription_id FROM input WHERE has_retry AND NOT succeeded)
+              AND s.is_enabled AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+            FOR SHARE OF s
+        ), retries AS (
+            INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                delay_until, retry_count)
+            SELECT i.retry_id, i.application_id, i.event_id, i.subscription_id, $20::timestamptz, i.retry_at,
+                i.retry_at, i.retry_count + 1
+            FROM input i JOIN owned o ON o.id = i.attempt_id JOIN live l ON l.id = i.subscription_id
+            WHERE i.has_retry AND NOT i.succeeded
+            RETURNING id
+        )
+        SELECT id, (SELECT count(*) FROM retries) AS retries FROM owned
+        """
+
+    let records: [OutcomeRecord]
+    let now: Date
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] {
+        let observations = records.map(\.observation)
+        let jobs = records.map(\.job)
+        return [
+            jobs.map(\.attemptID), jobs.map(\.claimToken), records.map { _ in UUIDv7.make(at: now) },
+            jobs.map(\.applicationID), jobs.map(\.eventID), jobs.map(\.subscriptionID),
+            observations.map { observation in
+                if case .delivered = observation.outcome { return true } else { return false }
+            },
+            observations.map { $0.errorName?.rawValue ?? "" }, observations.map { $0.httpStatus ?? -1 },
+            observations.map { $0.headers.map(StoredJSON.text) ?? "" }, observations.map { $0.headers != nil },
+            observations.map { ByteBuffer(bytes: $0.body ?? []) }, observations.map { $0.body != nil },
+            observations.map(\.bodyTruncated), observations.map(\.elapsedMilliseconds),
+            records.map { _ in UUIDv7.make(at: now) }, records.map { ($0.retryAt ?? now).postgres },
+            records.map { $0.retryAt != nil }, jobs.map(\.retryCount), now.postgres,
+        ]
+    }
+}

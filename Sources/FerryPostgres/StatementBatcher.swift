@@ -1,0 +1,123 @@
+import FerryCore
+import FerryStorage
+import Foundation
+
+/// Shares transactions among concurrent writes of one kind (ingested events, delivery outcomes): items submitted
+/// while earlier batches are being written wait and are then written together by one transaction of a few
+/// multi-row statements, so many concurrent callers share one commit (and its fsync) and a handful of round trips.
+/// Each caller still learns its own item's outcome.
+actor StatementBatcher<Item: Sendable, Output: Sendable> {
+    /// Writes a batch in one transaction and returns one outcome per item, in order; throws when the whole
+    /// transaction failed.
+    typealias WriteBatch = @Sendable ([Item]) async throws -> [Result<Output, DomainError>]
+
+    private struct PendingItem: Sendable {
+        let item: Item
+        let continuation: CheckedContinuation<Output, any Error>
+    }
+
+    private let writeBatch: WriteBatch
+    private let maxBatchSize: Int
+    private let maxBatchBytes: Int
+    private let maxConcurrentBatches: Int
+    private let byteCount: @Sendable (Item) -> Int
+    private let key: @Sendable (Item) -> UUID
+    private let isTransient: @Sendable (any Error) -> Bool
+    private var pending: [PendingItem] = []
+    private var batchesInFlight = 0
+
+    /// - Parameters:
+    ///   - maxBatchSize: most items per transaction; 1 writes every item alone (for measuring).
+    ///   - maxBatchBytes: most bytes (as `byteCount` tells) per transaction; a batch always takes at least one item.
+    ///   - maxConcurrentBatches: transactions in flight at once; later items queue for the next free one.
+    ///   - key: items with equal keys never share a batch, so each sees the other's committed row.
+    init(
+        maxBatchSize: Int = 256, maxBatchBytes: Int = 8 << 20, maxConcurrentBatches: Int = 4,
+        byteCount: @escaping @Sendable (Item) -> Int, key: @escaping @Sendable (Item) -> UUID,
+        isTransient: @escaping @Sendable (any Error) -> Bool, writeBatch: @escaping WriteBatch
+    ) {
+        self.maxBatchSize = max(1, maxBatchSize)
+        self.maxBatchBytes = maxBatchBytes
+        self.maxConcurrentBatches = max(1, maxConcurrentBatches)
+        self.byteCount = byteCount
+        self.key = key
+        self.isTransient = isTransient
+        self.writeBatch = writeBatch
+    }
+
+    /// Writes `item` with the next batch and returns its outcome once that batch committed.
+    func submit(_ item: Item) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(PendingItem(item: item, continuation: continuation))
+            startBatchIfPossible()
+        }
+    }
+
+    private func startBatchIfPossible() {
+        guard batchesInFlight < maxConcurrentBatches, !pending.isEmpty else { return }
+        let batch = takeBatch()
+        batchesInFlight += 1
+        Task {
+            await self.write(batch)
+            self.batchFinished()
+        }
+    }
+
+    /// Takes up to the size limits from the queue. An item whose key is already in the batch stays queued for a
+    /// later batch.
+    private func takeBatch() -> [PendingItem] {
+        var batch: [PendingItem] = []
+        var keys: Set<UUID> = []
+        var bytes = 0
+        var remaining: [PendingItem] = []
+        for pendingItem in pending {
+            let size = byteCount(pendingItem.item)
+            let fits = batch.count < maxBatchSize && (batch.isEmpty || bytes + size <= maxBatchBytes)
+            if fits, keys.insert(key(pendingItem.item)).inserted {
+                batch.append(pendingItem)
+                bytes += size
+            } else {
+                remaining.append(pendingItem)
+            }
+        }
+        pending = remaining
+        return batch
+    }
+
+    private func batchFinished() {
+        batchesInFlight -= 1
+        startBatchIfPossible()
+    }
+
+    /// Writes the batch; when a batch of several fails for a reason that is not transient (one item the
+    /// database refuses), each item is written alone so only the faulty one fails.
+    private nonisolated func write(_ batch: [PendingItem]) async {
+        do {
+            let outcomes = try await writeBatch(batch.map(\.item))
+            for (index, pendingItem) in batch.enumerated() {
+                guard index < outcomes.count else {
+                    pendingItem.continuation.resume(
+                        throwing: StorageError(isTransient: false, description: "no outcome"))
+                    continue
+                }
+                pendingItem.continuation.resume(with: outcomes[index].mapError { $0 as any Error })
+            }
+        } catch {
+            if batch.count > 1 && !isTransient(error) {
+                for pendingItem in batch { await write([pendingItem]) }
+            } else {
+                for pendingItem in batch { pendingItem.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// What became of one event of an ingest batch: stored, or refused for a reason that concerns that event alone.
+typealias IngestOutcome = Result<Event, DomainError>
+
+/// A delivery outcome waiting to be recorded: what the receiver did, for which claimed job, and when to retry.
+struct OutcomeRecord: Sendable {
+    let observation: AttemptObservation
+    let job: DeliveryJob
+    let retryAt: Date?
+}
