@@ -34,7 +34,11 @@ let package = Package(
         ),
         .target(
             name: "FerryStorage",
-            dependencies: ["FerryCore"],
+            dependencies: [
+                "FerryCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

@@ -77,7 +77,7 @@ struct RequestBodyMiddleware<Context: RequestContext>: RouterMiddleware {
                 do { return .success(try await reading.collectBody(upTo: maxBytes)) } catch { return .failure(error) }
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                await CancellableSleep.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FerryCore
+import FerryStorage
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -53,7 +54,7 @@ public struct HTTPDeliverer: Sendable {
         return await withTaskGroup(of: AttemptObservation?.self) { group in
             group.addTask { await self.perform(request, elapsed: elapsed) }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                await CancellableSleep.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil

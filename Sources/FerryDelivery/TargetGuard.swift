@@ -1,4 +1,5 @@
 import FerryCore
+import FerryStorage
 import Foundation
 import NIOPosix
 
@@ -87,7 +88,7 @@ public struct TargetGuard: Sendable {
         return await withTaskGroup(of: Result<[IPAddress], ResponseErrorName>?.self) { group in
             group.addTask { await resolver.resolve(host) }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                await CancellableSleep.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil

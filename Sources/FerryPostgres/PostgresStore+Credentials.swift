@@ -45,13 +45,7 @@ extension PostgresStore {
 
     public func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)? {
         guard
-            let row = try await client.query(
-                """
-                SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
-                FROM application_secret s JOIN application a ON a.id = s.application_id
-                WHERE s.token = \(token) AND s.deleted_at IS NULL AND a.deleted_at IS NULL
-                """, logger: self.logger
-            ).collect().first
+            let row = try await client.rows(LiveApplicationSecretQuery(token: token), logger: logger).first
         else { return nil }
         let columns = Columns(row)
         let secret = try Self.applicationSecret(columns)
@@ -111,12 +105,8 @@ extension PostgresStore {
     }
 
     public func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken? {
-        try await client.query(
-            """
-            SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
-            WHERE t.token_hash = \(ByteBuffer(bytes: tokenHash)) AND t.revoked_at IS NULL
-            """, logger: self.logger
-        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+        try await client.rows(LiveServiceTokenQuery(tokenHash: tokenHash), logger: logger).first
+            .map { try Self.serviceToken(Columns($0)) }
     }
 
     static func applicationSecret(_ columns: Columns) throws -> ApplicationSecret {

@@ -8,52 +8,22 @@ extension PostgresStore {
         try await ingestBatcher.submit(event)
     }
 
-    /// Writes a batch of events with their fan-out (decision D5) in one transaction of three statements: which
-    /// event types are active, which subscriptions match (held `FOR SHARE`, so a concurrent disable cannot miss
-    /// the new attempts), then one statement inserting the events and the attempts of those that were new.
+    /// Writes a batch of events with their fan-out (decision D5) in one statement, `IngestEventsQuery`.
     /// Returns one outcome per event, in order: an inactive type or an existing id fails that event alone.
+    /// A batch never holds the same id twice (`StatementBatcher` keys batches by event id).
     static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws -> [IngestOutcome] {
-        let logger = database.logger
-        return try await database.transaction { connection in
-            let activeTypes = try await connection.rows(
-                ActiveEventTypesQuery(applicationIDs: events.map(\.applicationID), eventTypes: events.map(\.eventType)),
-                logger: logger
-            ).map { row in
-                let columns = Columns(row)
-                return RoutingKey(applicationID: try columns.get("application_id"), eventType: try columns.get("name"))
-            }
-            let active = Set(activeTypes)
-            let accepted = events.filter { active.contains(RoutingKey($0)) }
-            guard !accepted.isEmpty else { return events.map { _ in .failure(.eventTypeDoesNotExist) } }
-
-            let candidates = try await connection.rows(
-                MatchingSubscriptionsQuery(
-                    applicationIDs: accepted.map(\.applicationID), eventTypes: accepted.map(\.eventType)),
-                logger: logger)
-            var subscriptionsByKey: [RoutingKey: [(id: UUID, labels: [String: String])]] = [:]
-            for row in candidates {
-                let columns = Columns(row)
-                let key = RoutingKey(
-                    applicationID: try columns.get("application_id"), eventType: try columns.get("event_type_name"))
-                subscriptionsByKey[key, default: []].append((try columns.get("id"), try columns.map("labels")))
-            }
-            var attempts = AttemptColumns()
-            for event in accepted {
-                for subscription in subscriptionsByKey[RoutingKey(event)] ?? []
-                where LabelMatcher.contains(event.labels, all: subscription.labels) {
-                    attempts.append(event: event, subscriptionID: subscription.id)
-                }
-            }
-
-            let inserted = try await connection.rows(
-                InsertEventsQuery(events: accepted, attempts: attempts), logger: logger)
-            let insertedIDs = Set(try inserted.map { try Columns($0).get("id", as: UUID.self) })
-            if !attempts.ids.isEmpty { try await notifyWork(connection, logger: logger) }
-            return events.map { event in
-                if !active.contains(RoutingKey(event)) { return .failure(.eventTypeDoesNotExist) }
-                return insertedIDs.contains(event.id) ? .success(event) : .failure(.eventAlreadyIngested)
+        let rows = try await database.client.rows(IngestEventsQuery(events: events), logger: database.logger)
+        var refusals: [UUID: DomainError] = [:]
+        for row in rows {
+            let columns = Columns(row)
+            let id: UUID = try columns.get("id")
+            if try !columns.get("active", as: Bool.self) {
+                refusals[id] = .eventTypeDoesNotExist
+            } else if try !columns.get("inserted", as: Bool.self) {
+                refusals[id] = .eventAlreadyIngested
             }
         }
+        return events.map { event in refusals[event.id].map { .failure($0) } ?? .success(event) }
     }
 
     /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5),
@@ -135,37 +105,5 @@ extension PostgresStore {
             payloadContentType: payloadContentType, ip: try columns.get("ip"), metadata: try columns.map("metadata"),
             labels: try columns.map("labels"), occurredAt: try columns.get("occurred_at"),
             receivedAt: try columns.get("received_at"))
-    }
-}
-
-/// An application's event type: what subscriptions are matched on.
-struct RoutingKey: Hashable {
-    let applicationID: UUID
-    let eventType: String
-
-    init(applicationID: UUID, eventType: String) {
-        self.applicationID = applicationID
-        self.eventType = eventType
-    }
-
-    init(_ event: Event) {
-        self.init(applicationID: event.applicationID, eventType: event.eventType)
-    }
-}
-
-/// The fan-out of a batch as one array per column, ready to bind to an `unnest` insert.
-struct AttemptColumns: Sendable {
-    var ids: [UUID] = []
-    var applicationIDs: [UUID] = []
-    var eventIDs: [UUID] = []
-    var subscriptionIDs: [UUID] = []
-    var createdAt: [PostgresTimestamp] = []
-
-    mutating func append(event: Event, subscriptionID: UUID) {
-        ids.append(UUIDv7.make(at: event.receivedAt))
-        applicationIDs.append(event.applicationID)
-        eventIDs.append(event.id)
-        subscriptionIDs.append(subscriptionID)
-        createdAt.append(event.receivedAt.postgres)
     }
 }

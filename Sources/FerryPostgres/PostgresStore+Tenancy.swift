@@ -24,8 +24,9 @@ extension PostgresStore {
     }
 
     public func organization(id: UUID) async throws -> Organization? {
-        try await client.query("SELECT * FROM organization WHERE id = \(id)", logger: self.logger).collect().first
-            .map { try Self.organization(Columns($0)) }
+        try await client.rows(OrganizationQuery(id: id), logger: logger).first.map {
+            try Self.organization(Columns($0))
+        }
     }
 
     public func renameOrganization(id: UUID, name: String) async throws -> Organization? {
@@ -104,8 +105,9 @@ extension PostgresStore {
     }
 
     public func application(id: UUID) async throws -> Application? {
-        try await client.query("SELECT * FROM application WHERE id = \(id) AND deleted_at IS NULL", logger: self.logger)
-            .collect().first.map { try Self.application(Columns($0)) }
+        try await client.rows(LiveApplicationQuery(id: id), logger: logger).first.map {
+            try Self.application(Columns($0))
+        }
     }
 
     public func renameApplication(id: UUID, name: String) async throws -> Application? {

@@ -39,6 +39,13 @@ public final class PostgresStore: FerryStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        // The pool arms an idle timer (connections above the minimum) and a keep-alive timer each time a
+        // connection goes idle, with `Task.sleep`; a cancelled sleep holds its memory until its deadline, so at
+        // thousands of statements per second the API grew past 200 MB. Keeping the whole pool open and leaving
+        // dead connections to be noticed when they close (or on their next use, which fails as transient) arms
+        // no timer at all.
+        configuration.options.minimumConnections = maximumConnections
+        configuration.options.keepAliveBehavior = nil
         let store = PostgresStore(
             pool: PostgresClient(configuration: configuration, backgroundLogger: logger),
             operationTimeout: operationTimeout, maxIngestBatch: batchIngest ? 256 : 1, logger: logger)
@@ -252,19 +259,21 @@ struct DeadlineClient: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 outcome.install(continuation)
+                let timer = Task {
+                    await CancellableSleep.sleep(for: timeout)
+                    guard !Task.isCancelled else { return }
+                    outcome.finish(
+                        .failure(
+                            StorageError(isTransient: true, description: "database did not answer within \(timeout)")))
+                    work.cancel()
+                }
                 Task {
                     do {
                         outcome.finish(.success(try await work.value))
                     } catch {
                         outcome.finish(.failure(error))
                     }
-                }
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    outcome.finish(
-                        .failure(
-                            StorageError(isTransient: true, description: "database did not answer within \(timeout)")))
-                    work.cancel()
+                    timer.cancel()
                 }
             }
         } onCancel: {

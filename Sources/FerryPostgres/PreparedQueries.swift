@@ -68,20 +68,6 @@ struct ClaimDueJobsQuery: PreparedQuery {
     var values: [any PostgresThrowingDynamicTypeEncodable] { [now.postgres, limit, leaseEnd.postgres, claimToken] }
 }
 
-/// Which of the given (application, event type) pairs name an active event type.
-struct ActiveEventTypesQuery: PreparedQuery {
-    static let sql = """
-        SELECT application_id, name FROM event_type
-        WHERE deactivated_at IS NULL
-          AND (application_id, name) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
-        """
-
-    let applicationIDs: [UUID]
-    let eventTypes: [String]
-
-    var values: [any PostgresThrowingDynamicTypeEncodable] { [applicationIDs, eventTypes] }
-}
-
 /// The live, enabled subscriptions to the given (application, event type) pairs, held `FOR SHARE` so a concurrent
 /// disable waits for the ingest (and then cancels its attempts) instead of missing them.
 struct MatchingSubscriptionsQuery: PreparedQuery {
@@ -100,34 +86,59 @@ struct MatchingSubscriptionsQuery: PreparedQuery {
     var values: [any PostgresThrowingDynamicTypeEncodable] { [applicationIDs, eventTypes] }
 }
 
-/// Inserts a batch of events (skipping ids that exist) and the fan-out attempts of those that were new; returns
-/// the ids inserted.
-struct InsertEventsQuery: PreparedQuery {
+/// Ingests a batch of events in one statement (one round trip, committing on its own): keeps the events whose
+/// type is active, inserts those whose id is new, and inserts one attempt per matching subscription, held
+/// `FOR SHARE` so a concurrent disable waits for the ingest (and then cancels its attempts) instead of missing
+/// them. Subscription labels match as in `LabelMatcher` (every subscription label on the event with the same
+/// value), written as JSON containment. Attempt ids are version-7 UUIDs of the event's receipt time. Workers
+/// are woken with `pg_notify` when attempts were created. Returns, per incoming event, whether its type is
+/// active and whether it was inserted.
+struct IngestEventsQuery: PreparedQuery {
     static let sql = """
-        WITH inserted AS (
+        WITH incoming AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::text[],
+                $7::boolean[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+                AS e(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata, labels,
+                    occurred_at, received_at)
+        ), active AS (
+            SELECT e.* FROM incoming e
+            WHERE EXISTS (
+                SELECT 1 FROM event_type t
+                WHERE t.application_id = e.application_id AND t.name = e.event_type AND t.deactivated_at IS NULL)
+        ), matching AS (
+            SELECT s.id, s.application_id, t.event_type_name, s.labels FROM subscription s
+            JOIN subscription_event_type t ON t.subscription_id = s.id
+            WHERE s.is_enabled AND s.deleted_at IS NULL
+              AND (s.application_id, t.event_type_name) IN (SELECT application_id, event_type FROM active)
+            ORDER BY s.id
+            FOR SHARE OF s
+        ), inserted AS (
             INSERT INTO event (id, application_id, event_type, payload, payload_content_type, ip, metadata, labels,
                 occurred_at, received_at)
             SELECT id, application_id, event_type, payload, payload_content_type, CASE WHEN has_ip THEN ip END,
                 metadata, labels, occurred_at, received_at
-            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::boolean[],
-                $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-                AS incoming(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata,
-                    labels, occurred_at, received_at)
+            FROM active
             ON CONFLICT (id) DO NOTHING
-            RETURNING id
+            RETURNING id, application_id, event_type, labels, received_at
         ), attempts AS (
             INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
                 retry_count)
-            SELECT id, application_id, event_id, subscription_id, created_at, created_at, 0
-            FROM unnest($12::uuid[], $13::uuid[], $14::uuid[], $15::uuid[], $16::timestamptz[])
-                AS fan_out(id, application_id, event_id, subscription_id, created_at)
-            WHERE event_id IN (SELECT id FROM inserted)
+            SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                    PLACING substring(int8send(floor(extract(epoch FROM i.received_at) * 1000)::bigint) FROM 3)
+                    FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid,
+                i.application_id, i.id, m.id, i.received_at, i.received_at, 0
+            FROM inserted i JOIN matching m
+                ON m.application_id = i.application_id AND m.event_type_name = i.event_type
+            WHERE i.labels::jsonb @> m.labels::jsonb
+            RETURNING 1
+        ), woken AS (
+            SELECT pg_notify('ferry_work', '') FROM (SELECT 1 FROM attempts LIMIT 1) AS any_attempt
         )
-        SELECT id FROM inserted
+        SELECT e.id, a.id IS NOT NULL AS active, i.id IS NOT NULL AS inserted, (SELECT count(*) FROM woken) AS woken
+        FROM incoming e LEFT JOIN active a ON a.id = e.id LEFT JOIN inserted i ON i.id = e.id
         """
 
     let events: [Event]
-    let attempts: AttemptColumns
 
     var values: [any PostgresThrowingDynamicTypeEncodable] {
         [
@@ -136,7 +147,6 @@ struct InsertEventsQuery: PreparedQuery {
             events.map { $0.ip ?? "" }, events.map { $0.ip != nil }, events.map { StoredJSON.text($0.metadata) },
             events.map { StoredJSON.text($0.labels) }, events.map(\.occurredAt.postgres),
             events.map(\.receivedAt.postgres),
-            attempts.ids, attempts.applicationIDs, attempts.eventIDs, attempts.subscriptionIDs, attempts.createdAt,
         ]
     }
 }
@@ -146,6 +156,8 @@ struct InsertEventsQuery: PreparedQuery {
 /// retry time, the next attempt is inserted if its subscription is still enabled and live (held `FOR SHARE`, so a
 /// concurrent disable waits and then cancels it). Returns the ids of the attempts recorded and how many retries
 /// were scheduled. Absent values travel as flags or sentinels (`''`, `-1`), since arrays here have no nulls.
+/// `ra.id = ANY($1)` repeats the join key as an index condition: without it, a freshly filled table whose
+/// statistics are not yet gathered got a plan that re-read the input arrays per row (750 ms per batch).
 struct RecordOutcomesQuery: PreparedQuery {
     static let sql = """
         WITH input AS (
@@ -161,7 +173,7 @@ struct RecordOutcomesQuery: PreparedQuery {
                 failed_at = CASE WHEN i.succeeded THEN NULL ELSE $20::timestamptz END,
                 response_id = i.response_id
             FROM input i
-            WHERE ra.id = i.attempt_id AND ra.claim_token = i.claim_token
+            WHERE ra.id = ANY($1::uuid[]) AND ra.id = i.attempt_id AND ra.claim_token = i.claim_token
               AND ra.failed_at IS NULL AND ra.succeeded_at IS NULL
             RETURNING ra.id
         ), responses AS (
@@ -208,4 +220,47 @@ struct RecordOutcomesQuery: PreparedQuery {
             records.map { $0.retryAt != nil }, jobs.map(\.retryCount), now.postgres,
         ]
     }
+}
+
+/// A live application by id: every request that names an application looks it up.
+struct LiveApplicationQuery: PreparedQuery {
+    static let sql = "SELECT * FROM application WHERE id = $1 AND deleted_at IS NULL"
+
+    let id: UUID
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [id] }
+}
+
+/// An organization by id: organization-scoped requests look it up.
+struct OrganizationQuery: PreparedQuery {
+    static let sql = "SELECT * FROM organization WHERE id = $1"
+
+    let id: UUID
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [id] }
+}
+
+/// A live application secret with its live application: every request authenticated by one looks it up.
+struct LiveApplicationSecretQuery: PreparedQuery {
+    static let sql = """
+        SELECT s.*, a.organization_id, a.name AS application_name, a.created_at AS application_created_at
+        FROM application_secret s JOIN application a ON a.id = s.application_id
+        WHERE s.token = $1 AND s.deleted_at IS NULL AND a.deleted_at IS NULL
+        """
+
+    let token: UUID
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [token] }
+}
+
+/// A service token that is not revoked, by the hash of its bearer value.
+struct LiveServiceTokenQuery: PreparedQuery {
+    static let sql = """
+        SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+        """
+
+    let tokenHash: [UInt8]
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [ByteBuffer(bytes: tokenHash)] }
 }

@@ -55,7 +55,7 @@ extension SQLiteStore {
     }
 
     public func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)? {
-        try lookup { db in
+        try await read { db in
             guard
                 let row = try db.cachedRow(
                     """
@@ -134,7 +134,7 @@ extension SQLiteStore {
     }
 
     public func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken? {
-        try lookup { db in
+        try await read { db in
             try Row.fetchOne(
                 db,
                 sql: """

@@ -31,7 +31,7 @@ extension SQLiteStore {
     }
 
     public func organization(id: UUID) async throws -> Organization? {
-        try lookup { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM organization WHERE id = ?", arguments: [id.lowercased])
                 .map(Self.organization)
         }
@@ -105,7 +105,7 @@ extension SQLiteStore {
     }
 
     public func application(id: UUID) async throws -> Application? {
-        try lookup { db in
+        try await read { db in
             try db.cachedRow("SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", [id.lowercased])
                 .map(Self.application)
         }

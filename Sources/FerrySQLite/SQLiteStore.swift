@@ -58,12 +58,6 @@ public final class SQLiteStore: FerryStore {
         try await pool.read(body)
     }
 
-    /// Runs a point lookup (one indexed row, microseconds) on a pooled reader connection from the calling thread,
-    /// sparing the per-request lookups (credentials, the target application) two thread hops each.
-    func lookup<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
-    }
-
     /// Runs a write in the next group-commit transaction.
     func write<T: Sendable>(signalsWork: Bool = false, _ body: @escaping @Sendable (Database) throws -> T)
         async throws -> T

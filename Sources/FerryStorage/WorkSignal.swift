@@ -32,7 +32,7 @@ public final class WorkSignal: Sendable {
     public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wait() }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { await CancellableSleep.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }

@@ -36,6 +36,43 @@ import Testing
         }
     }
 
+    /// The backends match labels in SQL (PostgreSQL) or in Swift (SQLite); both must agree with `LabelMatcher`,
+    /// including awkward keys and values, and attempt ids must be time-ordered version-7 UUIDs.
+    @Test(arguments: StoreBackend.available)
+    func fanOutAgreesWithTheLabelMatcher(backend: StoreBackend) async throws {
+        let labelSets: [[String: String]] = [
+            [:], ["tenant": "t1"], ["tenant": "t1", "region": "eu"], ["tenant": "t2"], ["region": "eu"],
+            ["quote\"key": "va\\lue"], ["ünï": "cødé ✓"], ["tenant": "T1"], ["tenant": ""],
+        ]
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            var subscriptionLabels: [UUID: [String: String]] = [:]
+            for (index, labels) in labelSets.enumerated() {
+                let subscription = try await store.createSubscription(
+                    Fixtures.draft(applicationID: application.id, url: "http://\(index).test/hook", labels: labels),
+                    secret: UUID())
+                subscriptionLabels[subscription.id] = labels
+            }
+            for eventLabels in labelSets {
+                let event = Fixtures.event(applicationID: application.id, labels: eventLabels)
+                _ = try await store.ingest(event)
+                let attempts = try await store.requestAttempts(
+                    AttemptQuery(applicationID: application.id, eventID: event.id))
+                let expected = Set(
+                    subscriptionLabels.filter { LabelMatcher.contains(eventLabels, all: $0.value) }.keys)
+                #expect(Set(attempts.map(\.subscriptionID)) == expected, "event labels \(eventLabels)")
+                for attempt in attempts {
+                    let text = attempt.id.lowercased
+                    #expect(Array(text)[14] == "7", "attempt id \(text) is not version 7")
+                    let expectedMillis = event.receivedAt.timeIntervalSince1970 * 1000
+                    let idMillis = UInt64(String(text.replacingOccurrences(of: "-", with: "").prefix(12)), radix: 16)
+                    #expect(abs(Double(idMillis ?? 0) - expectedMillis) <= 1, "attempt id \(text) is not of receipt")
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func laterSubscriptionsDoNotReceiveOlderEvents(backend: StoreBackend) async throws {
         try await backend.withStore { store in
