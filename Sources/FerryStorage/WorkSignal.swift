@@ -30,12 +30,7 @@ public final class WorkSignal: Sendable {
 
     /// Waits for a signal (returning at once if one is pending) or until `timeout` passes.
     public func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.wait() }
-            group.addTask { await CancellableSleep.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = await withTimeLimit(timeout) { await self.wait() }
     }
 
     /// Waits for a signal; returns early if the task is cancelled.
