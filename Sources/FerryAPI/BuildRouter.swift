@@ -71,9 +71,18 @@ struct RequestBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         guard [.post, .put, .patch].contains(request.method) else { return try await next(request, context) }
         let maxBytes = maxBytes
         let timeout = timeout
-        let outcome = await withTimeLimit(timeout) { () -> Result<ByteBuffer, any Error> in
-            var reading = request
-            do { return .success(try await reading.collectBody(upTo: maxBytes)) } catch { return .failure(error) }
+        let outcome = await withTaskGroup(of: Result<ByteBuffer, any Error>?.self) { group in
+            group.addTask {
+                var reading = request
+                do { return .success(try await reading.collectBody(upTo: maxBytes)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                await CancellableSleep.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
         switch outcome {
         case .success(let buffer)?:

@@ -51,8 +51,16 @@ public struct HTTPDeliverer: Sendable {
             return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
         }
         let timeout = configuration.totalTimeout
-        let observation = await withTimeLimit(timeout) { await self.perform(request, elapsed: elapsed) }
-        return observation.flatMap { $0 } ?? .failed(.timeout, elapsedMilliseconds: elapsed())
+        return await withTaskGroup(of: AttemptObservation?.self) { group in
+            group.addTask { await self.perform(request, elapsed: elapsed) }
+            group.addTask {
+                await CancellableSleep.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failed(.timeout, elapsedMilliseconds: elapsed())
+        }
     }
 
     private func perform(_ request: DeliveryRequest, elapsed: @Sendable () -> Int) async -> AttemptObservation? {

@@ -85,7 +85,16 @@ public struct TargetGuard: Sendable {
     private func resolve(_ host: String) async -> Result<[IPAddress], ResponseErrorName> {
         let timeout = dnsTimeout
         let resolver = resolver
-        return await withTimeLimit(timeout) { await resolver.resolve(host) } ?? .failure(.dns)
+        return await withTaskGroup(of: Result<[IPAddress], ResponseErrorName>?.self) { group in
+            group.addTask { await resolver.resolve(host) }
+            group.addTask {
+                await CancellableSleep.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(.dns)
+        }
     }
 }
 

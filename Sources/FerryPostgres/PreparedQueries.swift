@@ -13,7 +13,6 @@ protocol PreparedQuery: PostgresPreparedStatement where Row == PostgresRow {
 
 extension PreparedQuery {
     func makeBindings() throws -> PostgresBindings {
-        let values = values
         var bindings = PostgresBindings(capacity: values.count)
         for value in values { try bindings.append(value) }
         return bindings
@@ -203,21 +202,12 @@ struct RecordOutcomesQuery: PreparedQuery {
 
     let records: [OutcomeRecord]
     let now: Date
-    let responseIDs: [UUID]
-    let retryIDs: [UUID]
-
-    init(records: [OutcomeRecord], now: Date) {
-        self.records = records
-        self.now = now
-        responseIDs = records.map { _ in UUIDv7.make(at: now) }
-        retryIDs = records.map { _ in UUIDv7.make(at: now) }
-    }
 
     var values: [any PostgresThrowingDynamicTypeEncodable] {
         let observations = records.map(\.observation)
         let jobs = records.map(\.job)
         return [
-            jobs.map(\.attemptID), jobs.map(\.claimToken), responseIDs,
+            jobs.map(\.attemptID), jobs.map(\.claimToken), records.map { _ in UUIDv7.make(at: now) },
             jobs.map(\.applicationID), jobs.map(\.eventID), jobs.map(\.subscriptionID),
             observations.map { observation in
                 if case .delivered = observation.outcome { return true } else { return false }
@@ -226,7 +216,7 @@ struct RecordOutcomesQuery: PreparedQuery {
             observations.map { $0.headers.map(StoredJSON.text) ?? "" }, observations.map { $0.headers != nil },
             observations.map { ByteBuffer(bytes: $0.body ?? []) }, observations.map { $0.body != nil },
             observations.map(\.bodyTruncated), observations.map(\.elapsedMilliseconds),
-            retryIDs, records.map { ($0.retryAt ?? now).postgres },
+            records.map { _ in UUIDv7.make(at: now) }, records.map { ($0.retryAt ?? now).postgres },
             records.map { $0.retryAt != nil }, jobs.map(\.retryCount), now.postgres,
         ]
     }

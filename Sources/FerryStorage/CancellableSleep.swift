@@ -20,18 +20,3 @@ public enum CancellableSleep {
         }
     }
 }
-
-/// Runs `operation` for at most `limit`: its result, or `nil` when the limit came first (the operation is then
-/// cancelled, and this returns once it has stopped).
-public func withTimeLimit<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask { await operation() }
-        group.addTask {
-            await CancellableSleep.sleep(for: limit)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
-    }
-}

@@ -30,7 +30,12 @@ public final class WorkSignal: Sendable {
 
     /// Waits for a signal (returning at once if one is pending) or until `timeout` passes.
     public func wait(timeout: Duration) async {
-        _ = await withTimeLimit(timeout) { await self.wait() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { await CancellableSleep.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Waits for a signal; returns early if the task is cancelled.
