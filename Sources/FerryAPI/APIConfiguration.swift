@@ -14,6 +14,8 @@ public struct APIConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// Longest a client may take to send a request body (408 beyond it).
     public var requestBodyTimeout: Duration
+    /// Longest a request may wait on storage in all, over every statement it runs, before it is answered 503.
+    public var storageTimeout: Duration
 
     /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
     public var isTransientStorageFailure: @Sendable (any Error) -> Bool
@@ -21,10 +23,12 @@ public struct APIConfiguration: Sendable {
     public init(
         publicURL: String, masterAPIKey: String? = nil, targetPolicy: TargetPolicy = TargetPolicy(),
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
+        storageTimeout: Duration = .seconds(5),
         isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.requestBodyTimeout = requestBodyTimeout
+        self.storageTimeout = storageTimeout
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
         self.targetPolicy = targetPolicy

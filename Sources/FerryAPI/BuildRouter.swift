@@ -17,6 +17,7 @@ public func buildRouter<Store: FerryStore>(
     router.add(
         middleware: RequestBodyMiddleware(
             maxBytes: configuration.maxRequestBodyBytes, timeout: configuration.requestBodyTimeout))
+    router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
     OrganizationRoutes(api: api).register(on: router)
@@ -46,6 +47,19 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                     "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
             ])
         return response
+    }
+}
+
+/// Gives each request one deadline for all its storage work (`StorageDeadline`), counted once its body is read.
+struct StorageDeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
+    let timeout: Duration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        try await StorageDeadline.$current.withValue(ContinuousClock.now + timeout) {
+            try await next(request, context)
+        }
     }
 }
 

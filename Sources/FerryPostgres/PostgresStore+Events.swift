@@ -5,7 +5,8 @@ import PostgresNIO
 
 extension PostgresStore {
     public func ingest(_ event: Event) async throws -> Event {
-        try await ingestBatcher.submit(event)
+        let batcher = ingestBatcher
+        return try await client.withDeadline { try await batcher.submit(event) }
     }
 
     /// Writes a batch of events with their fan-out (decision D5) in one statement, `IngestEventsQuery`.

@@ -252,8 +252,12 @@ struct DeadlineClient: Sendable {
     /// Runs `operation`, failing with a transient error if it has not finished within the timeout. The caller
     /// is answered at the deadline even if the operation ignores cancellation (a connection stuck on a server
     /// that went away); the operation is cancelled and left to finish in the background.
+    /// The timeout is shortened to the request's `StorageDeadline` when there is one.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        let timeout = timeout
+        let timeout = StorageDeadline.remaining(within: timeout)
+        guard timeout > .zero else {
+            throw StorageError(isTransient: true, description: "the request's time for the database ran out")
+        }
         let work = Task { try await operation() }
         let outcome = FirstOutcome<T>()
         return try await withTaskCancellationHandler {

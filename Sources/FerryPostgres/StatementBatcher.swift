@@ -57,9 +57,13 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
         guard batchesInFlight < maxConcurrentBatches, !pending.isEmpty else { return }
         let batch = takeBatch()
         batchesInFlight += 1
-        Task {
-            await self.write(batch)
-            self.batchFinished()
+        // The batch serves many requests, so it runs under its own timeouts, not those of the request that
+        // happened to start it.
+        StorageDeadline.$current.withValue(nil) {
+            Task {
+                await self.write(batch)
+                self.batchFinished()
+            }
         }
     }
 

@@ -16,6 +16,69 @@ import Testing
 @Suite(.enabled(if: StoreBackend.postgresURL != nil))
 struct PoolExhaustionTests {
     @Test func exhaustedPoolAnswers503WithRetryAfterAndRecovers() async throws {
+        try await Self.withAPI(operationTimeout: .seconds(1), storageTimeout: .seconds(5)) { api, store in
+            #expect(try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey).status == 200)
+            let holders = Self.holdEveryConnection(of: store, seconds: 3)
+            try await Task.sleep(for: .milliseconds(300))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let busy = try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey)
+            let waited = clock.now - started
+            #expect(busy.status == 503)
+            #expect(busy.headers[.retryAfter] == "5")
+            #expect(busy.string("id") == "ServiceUnavailable")
+            #expect(waited < .milliseconds(2500), "answered after \(waited)")
+
+            for holder in holders { try await holder.value }
+            let recovered = try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey)
+            #expect(recovered.status == 200)
+        }
+    }
+
+    /// A request's storage work shares one deadline: with statements allowed 3 s each but requests 1 s in all,
+    /// an ingest that cannot get a connection is answered 503 after about 1 s, not 3 s or more.
+    @Test func requestStorageTimeoutCutsStatementTimeoutsShort() async throws {
+        try await Self.withAPI(operationTimeout: .seconds(3), storageTimeout: .seconds(1)) { api, store in
+            let tenant = try await api.tenant()
+            _ = try await api.call(
+                .post, "/api/v1/event_types", token: APIClient.masterKey,
+                body: [
+                    "application_id": .string(tenant.application), "service": "billing", "resource_type": "invoice",
+                    "verb": "paid",
+                ])
+            let event = APIClient.eventBody(application: tenant.application, id: UUID().uuidString.lowercased())
+            #expect(try await api.call(.post, "/api/v1/event", token: APIClient.masterKey, body: event).status == 201)
+            let holders = Self.holdEveryConnection(of: store, seconds: 4)
+            try await Task.sleep(for: .milliseconds(300))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let busy = try await api.call(
+                .post, "/api/v1/event", token: APIClient.masterKey,
+                body: APIClient.eventBody(application: tenant.application))
+            let waited = clock.now - started
+            #expect(busy.status == 503)
+            #expect(waited >= .milliseconds(900) && waited < .milliseconds(2000), "answered after \(waited)")
+            for holder in holders { try await holder.value }
+            #expect(try await api.call(.post, "/api/v1/event", token: APIClient.masterKey, body: event).status == 409)
+        }
+    }
+
+    /// Occupies both pooled connections with `pg_sleep(seconds)`.
+    static func holdEveryConnection(of store: PostgresStore, seconds: Int) -> [Task<Void, any Error>] {
+        (0..<2).map { _ in
+            Task {
+                try await store.pool.withConnection { connection in
+                    _ = try await connection.query("SELECT pg_sleep(\(seconds))", logger: store.logger)
+                }
+            }
+        }
+    }
+
+    /// An API on a fresh database whose pool has 2 connections.
+    static func withAPI(
+        operationTimeout: Duration, storageTimeout: Duration,
+        _ body: @Sendable (APIClient, PostgresStore) async throws -> Void
+    ) async throws {
         let database = try await PostgresTestDatabases.shared.create()
         let logger = {
             var logger = Logger(label: "pool-exhaustion-test")
@@ -23,38 +86,16 @@ struct PoolExhaustionTests {
             return logger
         }()
         let store = try await PostgresStore.open(
-            url: database.url, maximumConnections: 2, operationTimeout: .seconds(1), logger: logger)
+            url: database.url, maximumConnections: 2, operationTimeout: operationTimeout, logger: logger)
         do {
             let router = buildRouter(
                 store: store,
                 configuration: APIConfiguration(
-                    publicURL: "http://ferry.test", masterAPIKey: APIClient.masterKey,
+                    publicURL: "http://ferry.test", masterAPIKey: APIClient.masterKey, storageTimeout: storageTimeout,
                     isTransientStorageFailure: PostgresFailure.isTransient),
                 logger: logger)
             try await Application(router: router, logger: logger).test(.router) { client in
-                let api = APIClient(client: client)
-                #expect(try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey).status == 200)
-
-                let holders = (0..<2).map { _ in
-                    Task {
-                        try await store.pool.withConnection { connection in
-                            _ = try await connection.query("SELECT pg_sleep(3)", logger: logger)
-                        }
-                    }
-                }
-                try await Task.sleep(for: .milliseconds(300))
-                let clock = ContinuousClock()
-                let started = clock.now
-                let busy = try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey)
-                let waited = clock.now - started
-                #expect(busy.status == 503)
-                #expect(busy.headers[.retryAfter] == "5")
-                #expect(busy.string("id") == "ServiceUnavailable")
-                #expect(waited < .milliseconds(2500), "answered after \(waited)")
-
-                for holder in holders { try await holder.value }
-                let recovered = try await api.call(.get, "/api/v1/organizations", token: APIClient.masterKey)
-                #expect(recovered.status == 200)
+                try await body(APIClient(client: client), store)
             }
         } catch {
             try? await store.close()
