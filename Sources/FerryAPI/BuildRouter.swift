@@ -1,25 +1,27 @@
 import FerryCore
 import FerryStorage
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
 /// Builds Ferry's HTTP router: every `/api/v1` route over `store`, with problem+json errors and paths
 /// accepted with or without a trailing slash.
 public func buildRouter<Store: FerryStore>(
-    store: Store, configuration: APIConfiguration, logger: Logger
+    store: Store, configuration: APIConfiguration
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: RequestLogMiddleware(logger: logger))
+    router.add(middleware: RequestLogMiddleware())
     router.add(
         middleware: ProblemMiddleware(
-            logger: logger, isTransientStorageFailure: configuration.isTransientStorageFailure))
+            isTransientStorageFailure: configuration.isTransientStorageFailure))
     router.add(
         middleware: RequestBodyMiddleware(
             maxBytes: configuration.maxRequestBodyBytes, timeout: configuration.requestBodyTimeout))
     router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
+    OperationsRoutes(store: store, configuration: configuration).register(on: router)
     OrganizationRoutes(api: api).register(on: router)
     ApplicationRoutes(api: api).register(on: router)
     ServiceTokenRoutes(api: api).register(on: router)
@@ -29,17 +31,40 @@ public func buildRouter<Store: FerryStore>(
     return router
 }
 
-/// One log line per request, with method, path, status and duration (never headers or bodies: they hold secrets).
-struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
+/// Builds the router of a process that serves no API (`ferry worker`): `/metrics` and the `/health/live` and
+/// `/health/ready` probes only.
+public func buildOperationsRouter<Store: FerryStore>(
+    store: Store, configuration: APIConfiguration
+) -> Router<FerryRequestContext> {
+    let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: ProblemMiddleware(isTransientStorageFailure: configuration.isTransientStorageFailure))
+    router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
+    OperationsRoutes(store: store, configuration: configuration).register(on: router)
+    return router
+}
 
+/// One log line per request, with method, path, status, duration and the request id (never headers or bodies:
+/// they hold secrets). The id is the client's `X-Request-Id` when it sent a short printable one, otherwise one of
+/// Hummingbird's; it is answered in `X-Request-Id` and carried by every log line about the request.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let started = ContinuousClock.now
-        let response = try await next(request, context)
+        var context = context
+        let requestID = request.headers[.requestID].flatMap(Self.acceptedID) ?? context.id
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.logger[metadataKey: "hb.request.id"] = nil
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[.requestID] = requestID
         let elapsed = ContinuousClock.now - started
-        logger.info(
+        context.logger.info(
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
@@ -48,6 +73,19 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             ])
         return response
     }
+
+    /// A client-chosen id is kept when it is 1–128 visible ASCII characters.
+    static func acceptedID(_ value: String) -> String? {
+        guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return nil
+        }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`, the id of one request in Ferry's logs.
+    static let requestID = HTTPField.Name("x-request-id")!
 }
 
 /// Gives each request one deadline for all its storage work (`StorageDeadline`), counted once its body is read.

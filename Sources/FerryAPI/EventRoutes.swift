@@ -1,4 +1,5 @@
 import FerryCore
+import FerryObservability
 import FerryStorage
 import Foundation
 import Hummingbird
@@ -45,6 +46,7 @@ struct EventRoutes<Store: FerryStore> {
     }
 
     private func ingest(_ request: Request, clientIP: String) async throws -> Response {
+        let started = ContinuousClock.now
         let principal = try await api.principal(request)
         let body = try await JSONBody.decode(EventBody.self, from: request)
         let application = try await api.access.application(body.applicationID.value, for: principal)
@@ -58,6 +60,8 @@ struct EventRoutes<Store: FerryStore> {
         } catch let error as DomainError {
             throw Problem(error)
         }
+        api.configuration.metrics.eventIngested(
+            applicationID: application.id, eventType: stored.eventType, duration: ContinuousClock.now - started)
         return JSONBody.response(
             .object([
                 "application_id": Representation.uuid(application.id), "event_id": Representation.uuid(stored.id),

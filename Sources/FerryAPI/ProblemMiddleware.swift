@@ -6,7 +6,6 @@ import Logging
 /// Turns every error into an `application/problem+json` answer: domain errors into their problem, unknown
 /// routes into `NotFound`, storage outages into 503 `ServiceUnavailable`, and anything else into a logged 500.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
     let isTransientStorageFailure: @Sendable (any Error) -> Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -32,10 +31,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try problem.response(from: request, context: context)
         } catch {
             if StorageFailure.isTransient(error) || isTransientStorageFailure(error) {
-                logger.warning("database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                context.logger.warning(
+                    "database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
                 return try ProblemCatalog.serviceUnavailable.response(from: request, context: context)
             }
-            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return try ProblemCatalog.internalServerError.response(from: request, context: context)
         }
     }

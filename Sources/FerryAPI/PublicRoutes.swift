@@ -32,7 +32,14 @@ struct PublicRoutes<Store: FerryStore> {
                     ]),
                 ]))
         }
-        router.get("/api/v1/health") { _, _ in try await health() }
+        router.get("/api/v1/health") { request, _ in
+            if let key = api.configuration.healthCheckKey, !key.isEmpty {
+                guard let given = Query.string(request, "key"),
+                    Authenticator<Store>.constantTimeEquals(Array(given.utf8), Array(key.utf8))
+                else { throw ProblemCatalog.forbidden }
+            }
+            return try await health()
+        }
         router.get("/api/v1/errors") { _, _ in
             JSONBody.response(.array(ProblemCatalog.all.map(\.body)))
         }

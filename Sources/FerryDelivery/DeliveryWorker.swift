@@ -1,4 +1,5 @@
 import FerryCore
+import FerryObservability
 import FerryStorage
 import Foundation
 import Logging
@@ -13,12 +14,17 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     private let deliverer: HTTPDeliverer
     private let configuration: DeliveryConfiguration
     private let logger: Logger
+    private let metrics: FerryMetrics
 
-    public init(queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger) {
+    public init(
+        queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger,
+        metrics: FerryMetrics = .disabled
+    ) {
         self.queue = queue
         self.deliverer = deliverer
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
@@ -80,6 +86,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     /// Delivers one job and records the outcome, retrying the bookkeeping (not the delivery) if the database fails.
     func process(_ job: DeliveryJob) async {
         let timestamp = Int64(Date().timeIntervalSince1970)
+        metrics.deliveryStarted()
         let observation: AttemptObservation
         switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
         {
@@ -96,6 +103,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
                 unitRandom: Double.random(in: 0..<1)
             ).map { Date().addingTimeInterval($0) }
         }
+        metrics.deliveryFinished(observation, retryScheduled: retryAt != nil)
         logger.info(
             "delivery attempt",
             metadata: [

@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresStore {
     public func ingest(_ event: Event) async throws -> Event {
         let batcher = ingestBatcher
-        return try await client.withDeadline { try await batcher.submit(event) }
+        return try await client.withTimeLimit { try await batcher.submit(event) }
     }
 
     /// Writes a batch of events with their fan-out (decision D5) in one statement, `IngestEventsQuery`.

@@ -87,4 +87,37 @@ extension PostgresStore {
             logger: self.logger
         ).collect().first.flatMap { try Columns($0).get("next", as: Date?.self) }
     }
+
+    public func queueStatistics(now: Date) async throws -> QueueStatistics {
+        let rows = try await client.query(
+            """
+            SELECT
+                (SELECT count(*) FROM request_attempt
+                 WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now.postgres)) AS due,
+                (SELECT count(*) FROM request_attempt
+                 WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at > \(now.postgres)
+                    AND claim_token IS NOT NULL) AS leased,
+                (SELECT count(*) FROM request_attempt
+                 WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at > \(now.postgres)
+                    AND claim_token IS NULL) AS waiting,
+                (SELECT min(due_at) FROM request_attempt
+                 WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now.postgres)) AS oldest_due,
+                (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND is_enabled) AS enabled,
+                (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND NOT is_enabled) AS disabled
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else {
+            return QueueStatistics(
+                due: 0, leased: 0, waiting: 0, oldestDueAgeSeconds: 0, enabledSubscriptions: 0,
+                disabledSubscriptions: 0)
+        }
+        let columns = Columns(row)
+        let oldestDue = try columns.get("oldest_due", as: Date?.self)
+        return QueueStatistics(
+            due: Int(try columns.get("due", as: Int64.self)), leased: Int(try columns.get("leased", as: Int64.self)),
+            waiting: Int(try columns.get("waiting", as: Int64.self)),
+            oldestDueAgeSeconds: oldestDue.map { max(0, now.timeIntervalSince($0)) } ?? 0,
+            enabledSubscriptions: Int(try columns.get("enabled", as: Int64.self)),
+            disabledSubscriptions: Int(try columns.get("disabled", as: Int64.self)))
+    }
 }

@@ -18,6 +18,8 @@ public final class PostgresStore: FerryStore {
     /// The pool behind a deadline: single statements that cannot get an answer in time fail as transient.
     let client: DeadlineClient
     let logger: Logger
+    /// The pool's size; one connection is kept for `LISTEN`.
+    let maximumConnections: Int
     public let workSignal: WorkSignal
     /// Shares transactions among concurrent ingests.
     let ingestBatcher: StatementBatcher<Event, Event>
@@ -48,7 +50,8 @@ public final class PostgresStore: FerryStore {
         configuration.options.keepAliveBehavior = nil
         let store = PostgresStore(
             pool: PostgresClient(configuration: configuration, backgroundLogger: logger),
-            operationTimeout: operationTimeout, maxIngestBatch: batchIngest ? 256 : 1, logger: logger)
+            operationTimeout: operationTimeout, maxIngestBatch: batchIngest ? 256 : 1,
+            maximumConnections: maximumConnections, logger: logger)
         if migrate {
             do {
                 try await PostgresSchema.migrate(store.pool, logger: logger)
@@ -60,9 +63,12 @@ public final class PostgresStore: FerryStore {
         return store
     }
 
-    private init(pool: PostgresClient, operationTimeout: Duration, maxIngestBatch: Int, logger: Logger) {
+    private init(
+        pool: PostgresClient, operationTimeout: Duration, maxIngestBatch: Int, maximumConnections: Int, logger: Logger
+    ) {
         let client = DeadlineClient(pool: pool, timeout: operationTimeout)
         self.pool = pool
+        self.maximumConnections = maximumConnections
         self.client = client
         self.logger = logger
         let database = DatabaseAccess(pool: pool, client: client, logger: logger)
@@ -89,6 +95,12 @@ public final class PostgresStore: FerryStore {
     /// Applies migrations (for `ferry migrate`).
     public func migrate() async throws {
         try await PostgresSchema.migrate(pool, logger: logger)
+    }
+
+    public var poolStatistics: PoolStatistics {
+        let capacity = max(1, maximumConnections - 1)
+        let inFlight = client.operationsInFlight.value.load(ordering: .relaxed)
+        return PoolStatistics(inUse: min(inFlight, capacity), waiting: max(0, inFlight - capacity), capacity: capacity)
     }
 
     public func ping() async throws {
@@ -241,6 +253,8 @@ struct Columns {
 struct DeadlineClient: Sendable {
     let pool: PostgresClient
     let timeout: Duration
+    /// Statements and transactions started and not yet finished (running or waiting for a connection).
+    let operationsInFlight = OperationCounter()
 
     /// Runs one statement; the deadline covers getting a connection and the server's first answer.
     @discardableResult
@@ -252,8 +266,19 @@ struct DeadlineClient: Sendable {
     /// Runs `operation`, failing with a transient error if it has not finished within the timeout. The caller
     /// is answered at the deadline even if the operation ignores cancellation (a connection stuck on a server
     /// that went away); the operation is cancelled and left to finish in the background.
-    /// The timeout is shortened to the request's `StorageDeadline` when there is one.
+    /// The timeout is shortened to the request's `StorageDeadline` when there is one. Counted in
+    /// `operationsInFlight` until the operation itself ends, even when its caller was answered at the deadline.
     func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let counter = operationsInFlight
+        return try await withTimeLimit {
+            counter.value.add(1, ordering: .relaxed)
+            defer { counter.value.subtract(1, ordering: .relaxed) }
+            return try await operation()
+        }
+    }
+
+    /// Like `withDeadline`, for work that is not itself a database operation (waiting on a shared batch).
+    func withTimeLimit<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = StorageDeadline.remaining(within: timeout)
         guard timeout > .zero else {
             throw StorageError(isTransient: true, description: "the request's time for the database ran out")
@@ -284,6 +309,11 @@ struct DeadlineClient: Sendable {
             work.cancel()
         }
     }
+}
+
+/// A shared count of database operations in flight.
+final class OperationCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// Resumes a continuation with whichever result arrives first and ignores the rest.

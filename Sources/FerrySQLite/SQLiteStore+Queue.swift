@@ -127,4 +127,31 @@ extension SQLiteStore {
             ).map(Timestamp.date(microseconds:))
         }
     }
+
+    public func queueStatistics(now: Date) async throws -> QueueStatistics {
+        let nowMicros = SQLValues.micros(now)
+        return try await read { db in
+            let queue = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(due_at <= ?1), 0) AS due,
+                        COALESCE(SUM(due_at > ?1 AND claim_token IS NOT NULL), 0) AS leased,
+                        COALESCE(SUM(due_at > ?1 AND claim_token IS NULL), 0) AS waiting,
+                        MIN(CASE WHEN due_at <= ?1 THEN due_at END) AS oldest_due
+                    FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
+                    """, arguments: [nowMicros])
+            let subscriptions = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(is_enabled), 0) AS enabled, COALESCE(SUM(NOT is_enabled), 0) AS disabled
+                    FROM subscription WHERE deleted_at IS NULL
+                    """)
+            let oldestDue: Int64? = queue?["oldest_due"]
+            return QueueStatistics(
+                due: queue?["due"] ?? 0, leased: queue?["leased"] ?? 0, waiting: queue?["waiting"] ?? 0,
+                oldestDueAgeSeconds: oldestDue.map { max(0, Double(nowMicros - $0) / 1_000_000) } ?? 0,
+                enabledSubscriptions: subscriptions?["enabled"] ?? 0,
+                disabledSubscriptions: subscriptions?["disabled"] ?? 0)
+        }
+    }
 }

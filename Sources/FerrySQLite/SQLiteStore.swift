@@ -2,6 +2,7 @@ import FerryCore
 import FerryStorage
 import Foundation
 import GRDB
+import Synchronization
 
 /// Ferry's embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, concurrent readers,
 /// and every write going through group commit.
@@ -10,6 +11,8 @@ public final class SQLiteStore: FerryStore {
     let batcher: WriteBatcher
     public let workSignal: WorkSignal
     private let setupLock = AsyncLock()
+    private let reads = ReadActivity()
+    private let readerCount: Int
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// - Parameter groupCommit: commit concurrent writes together (one fsync for many); `false` commits each
@@ -35,13 +38,14 @@ public final class SQLiteStore: FerryStore {
 
     private init(pool: DatabasePool, maxBatchSize: Int) {
         self.pool = pool
+        self.readerCount = pool.configuration.maximumReaderCount
         let signal = WorkSignal()
         self.workSignal = signal
         self.batcher = WriteBatcher(writer: pool, maxBatchSize: maxBatchSize) { signal.signal() }
     }
 
     public func ping() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func close() async throws {
@@ -55,7 +59,23 @@ public final class SQLiteStore: FerryStore {
 
     /// Runs a read-only query on a pooled reader connection.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.read(body)
+        let reads = reads
+        reads.requested.add(1, ordering: .relaxed)
+        defer { reads.requested.subtract(1, ordering: .relaxed) }
+        return try await pool.read { db in
+            reads.running.add(1, ordering: .relaxed)
+            defer { reads.running.subtract(1, ordering: .relaxed) }
+            return try body(db)
+        }
+    }
+
+    public var poolStatistics: PoolStatistics {
+        let running = reads.running.load(ordering: .relaxed)
+        let waitingReads = max(0, reads.requested.load(ordering: .relaxed) - running)
+        let writing = batcher.runningWrites.load(ordering: .relaxed) > 0 ? 1 : 0
+        return PoolStatistics(
+            inUse: running + writing, waiting: waitingReads + batcher.queuedWrites.load(ordering: .relaxed),
+            capacity: readerCount + 1)
     }
 
     /// Runs a write in the next group-commit transaction.
@@ -64,4 +84,10 @@ public final class SQLiteStore: FerryStore {
     {
         try await batcher.write(signalsWork: signalsWork, body)
     }
+}
+
+/// Reads asked for, and reads running on a reader connection (the difference waits for a reader).
+private final class ReadActivity: Sendable {
+    let requested = Atomic<Int>(0)
+    let running = Atomic<Int>(0)
 }

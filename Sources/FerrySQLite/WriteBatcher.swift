@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 
 /// Group commit for SQLite: writes submitted while a transaction is committing wait and then share the next one,
 /// so many concurrent requests cost one fsync. Each write runs in its own savepoint, so one failing write
@@ -17,6 +18,9 @@ actor WriteBatcher {
     private let onWorkCommitted: @Sendable () -> Void
     private var pending: [PendingWrite] = []
     private var isFlushing = false
+    /// Writes waiting for the next transaction, and writes in the one being committed (for pool statistics).
+    nonisolated let queuedWrites = Atomic<Int>(0)
+    nonisolated let runningWrites = Atomic<Int>(0)
 
     init(writer: any DatabaseWriter, maxBatchSize: Int = 512, onWorkCommitted: @escaping @Sendable () -> Void) {
         self.writer = writer
@@ -54,6 +58,7 @@ actor WriteBatcher {
                 fail: { error in continuation.resume(throwing: error) },
                 signalsWork: signalsWork)
             pending.append(pendingWrite)
+            queuedWrites.add(1, ordering: .relaxed)
             if !isFlushing {
                 isFlushing = true
                 Task { await self.flush() }
@@ -65,6 +70,9 @@ actor WriteBatcher {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(maxBatchSize))
             pending.removeFirst(batch.count)
+            queuedWrites.subtract(batch.count, ordering: .relaxed)
+            runningWrites.store(batch.count, ordering: .relaxed)
+            defer { runningWrites.store(0, ordering: .relaxed) }
             do {
                 let finishers = try await writer.write { db in batch.map { $0.run(db) } }
                 for finish in finishers { finish(nil) }

@@ -31,6 +31,10 @@ public enum EffectiveConfiguration {
             ("idle_timeout", "\(configuration.idleTimeout)"),
             ("max_connections", String(configuration.maxConnections)),
             ("log_level", configuration.logLevel.rawValue),
+            ("log_format", configuration.logFormat.rawValue),
+            ("metrics_token", configuration.metricsToken == nil ? "(unset)" : "********"),
+            ("health_check_key", configuration.healthCheckKey == nil ? "(unset)" : "********"),
+            ("worker_listen", configuration.workerListen.map { "\($0.host):\($0.port)" } ?? ""),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")
     }

@@ -15,6 +15,14 @@ public struct FerryConfiguration: Sendable {
     public var publicURL: String
     public var delivery: DeliveryConfiguration
     public var logLevel: Logger.Level
+    /// How log lines are written.
+    public var logFormat: LogFormat
+    /// The bearer token `/metrics` requires, if any.
+    public var metricsToken: String?
+    /// The `?key=` `/api/v1/health` requires, if any.
+    public var healthCheckKey: String?
+    /// Where `ferry worker` serves its metrics and probes, if anywhere.
+    public var workerListen: (host: String, port: Int)?
     /// PostgreSQL pool size per process.
     public var databaseMaxConnections: Int
     /// Whether start-up applies pending migrations.
@@ -103,6 +111,23 @@ public struct FerryConfiguration: Sendable {
             throw fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
+        guard let format = LogFormat(rawValue: value("log_format").lowercased()) else {
+            throw fail("log_format", "expected text or json")
+        }
+        logFormat = format
+        let token = value("metrics_token")
+        metricsToken = token.isEmpty ? nil : token
+        let key = value("health_check_key")
+        healthCheckKey = key.isEmpty ? nil : key
+        let workerAddress = value("worker_listen")
+        if workerAddress.isEmpty {
+            workerListen = nil
+        } else {
+            guard let address = Self.parseListen(workerAddress) else {
+                throw fail("worker_listen", "expected host:port, e.g. 127.0.0.1:9090")
+            }
+            workerListen = address
+        }
         groupCommit = try Self.flag(value("group_commit"), "group_commit")
         autoMigrate = try Self.flag(value("auto_migrate"), "auto_migrate")
         guard let connections = Int(value("database_max_connections")), connections >= 2 else {

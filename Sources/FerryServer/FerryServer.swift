@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FerryAPI
 import FerryCore
 import FerryDelivery
+import FerryObservability
 import FerryPostgres
 import FerrySQLite
 import FerryStorage
@@ -26,6 +27,7 @@ public enum FerryRole: Sendable {
 public enum FerryServer {
     /// Runs the given role on the configured database.
     public static func run(configuration: FerryConfiguration, role: FerryRole) async throws {
+        ProcessTelemetry.bootstrapLogging(format: configuration.logFormat)
         let logger = makeLogger(level: configuration.logLevel)
         if let url = configuration.postgresURL {
             let store = try await PostgresStore.open(
@@ -43,6 +45,7 @@ public enum FerryServer {
 
     /// Applies pending migrations and returns (`ferry migrate`).
     public static func migrate(configuration: FerryConfiguration) async throws {
+        ProcessTelemetry.bootstrapLogging(format: configuration.logFormat)
         let logger = makeLogger(level: configuration.logLevel)
         if let url = configuration.postgresURL {
             let store = try await PostgresStore.open(url: url, maximumConnections: 2, migrate: true, logger: logger)
@@ -69,20 +72,34 @@ public enum FerryServer {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
         let httpClient = HTTPDeliverer.makeClient(configuration: configuration.delivery)
+        let telemetry = ProcessTelemetry()
         do {
             switch role {
             case .all, .api:
                 let application = buildApplication(
                     configuration: configuration, store: store, httpClient: httpClient, logger: logger,
-                    includeWorker: role == .all, isTransientStorageFailure: isTransient)
+                    includeWorker: role == .all, isTransientStorageFailure: isTransient, telemetry: telemetry)
                 try await application.runService()
             case .worker:
                 let worker = makeWorker(
-                    configuration: configuration, store: store, httpClient: httpClient, logger: logger)
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                try await group.run()
+                    configuration: configuration, store: store, httpClient: httpClient, logger: logger,
+                    metrics: telemetry.metrics)
+                if let address = configuration.workerListen {
+                    let router = buildOperationsRouter(
+                        store: store,
+                        configuration: apiConfiguration(
+                            configuration, telemetry: telemetry, isTransientStorageFailure: isTransient))
+                    let application = Application(
+                        router: router,
+                        configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Ferry"),
+                        services: [worker], logger: logger)
+                    try await application.runService()
+                } else {
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    try await group.run()
+                }
             }
         } catch {
             try? await httpClient.shutdown()
@@ -98,20 +115,20 @@ public enum FerryServer {
     public static func buildApplication<Store: FerryStore>(
         configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger,
         includeWorker: Bool = true, isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        telemetry: ProcessTelemetry = ProcessTelemetry(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = buildRouter(
             store: store,
-            configuration: APIConfiguration(
-                publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
-                targetPolicy: configuration.delivery.targetPolicy,
-                maxRequestBodyBytes: configuration.maxRequestBodyBytes,
-                requestBodyTimeout: configuration.requestBodyTimeout,
-                isTransientStorageFailure: isTransientStorageFailure),
-            logger: logger)
+            configuration: apiConfiguration(
+                configuration, telemetry: telemetry, isTransientStorageFailure: isTransientStorageFailure))
         let services: [any Service] =
             includeWorker
-            ? [makeWorker(configuration: configuration, store: store, httpClient: httpClient, logger: logger)] : []
+            ? [
+                makeWorker(
+                    configuration: configuration, store: store, httpClient: httpClient, logger: logger,
+                    metrics: telemetry.metrics)
+            ] : []
         let idleSeconds = configuration.idleTimeout.components
         return Application(
             router: router,
@@ -127,15 +144,28 @@ public enum FerryServer {
             logger: logger)
     }
 
+    private static func apiConfiguration(
+        _ configuration: FerryConfiguration, telemetry: ProcessTelemetry,
+        isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool
+    ) -> APIConfiguration {
+        APIConfiguration(
+            publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
+            targetPolicy: configuration.delivery.targetPolicy, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
+            requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
+            metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
+            healthCheckKey: configuration.healthCheckKey, isTransientStorageFailure: isTransientStorageFailure)
+    }
+
     private static func makeWorker<Store: FerryStore>(
-        configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger
+        configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger, metrics: FerryMetrics
     ) -> DeliveryWorker<Store> {
         let deliverer = HTTPDeliverer(
             client: httpClient,
             targetGuard: TargetGuard(
                 policy: configuration.delivery.targetPolicy, dnsTimeout: configuration.delivery.dnsTimeout),
             configuration: configuration.delivery)
-        return DeliveryWorker(queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger)
+        return DeliveryWorker(
+            queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger, metrics: metrics)
     }
 
     /// The process logger at the configured level.

@@ -50,7 +50,29 @@ public struct FerrySetting: Sendable {
         .init("idle_timeout", "60s", "Keep-alive connections idle this long are closed."),
         .init("max_connections", "1024", "Open client connections per process; further ones wait in the accept queue."),
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
+        .init("log_format", "text", "`text` (human-readable lines) or `json` (one JSON object per line), on stderr."),
+        .init(
+            "metrics_token", "", "Bearer token `GET /metrics` requires; empty leaves it open to whoever reaches it.",
+            secret: true),
+        .init(
+            "health_check_key", "", "The `?key=` `GET /api/v1/health` requires; empty leaves it open.", secret: true),
+        .init(
+            "worker_listen", "",
+            "Address (host:port) where `ferry worker` serves `/metrics` and `/health/*`; empty serves nothing."),
     ]
+
+    /// The markdown table of every setting that `docs/configuration.md` shows (`ferry config --reference`).
+    public static var referenceTable: String {
+        var lines = ["| variable | flag | default | meaning |", "|---|---|---|---|"]
+        for setting in all {
+            let defaultText = setting.defaultValue.isEmpty ? "(unset)" : "`\(setting.defaultValue)`"
+            let secret = setting.isSecret ? " Secret: masked by `ferry config`, never logged." : ""
+            lines.append(
+                "| `\(setting.environmentVariable)` | `\(setting.flag)` | \(defaultText) | \(setting.meaning)\(secret) |"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 
     init(_ name: String, _ defaultValue: String, _ meaning: String, secret: Bool = false) {
         self.name = name

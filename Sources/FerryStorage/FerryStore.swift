@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything Ferry stores, implemented once per backend (SQLite embedded, PostgreSQL for scale-out).
 public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue {
     /// Cheap round trip proving the database answers (health checks).
@@ -7,6 +9,10 @@ public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore,
     /// Runs `body` while no other caller, in this process or in any other process sharing the database, runs a
     /// body under this lock: for one-time setup such as the first-start bootstrap.
     func withSetupLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+    /// Counts of delivery work and subscriptions, as of `now`.
+    func queueStatistics(now: Date) async throws -> QueueStatistics
+    /// How busy this process's connections are (no database round trip).
+    var poolStatistics: PoolStatistics { get }
 }
 
 /// A lock for async code: callers of `withLock` run one at a time, in arrival order, without blocking a thread.

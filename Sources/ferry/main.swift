@@ -38,6 +38,10 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Idle keep-alive connection timeout (FERRY_IDLE_TIMEOUT).") var idleTimeout: String?
     @Option(help: "Open client connections per process (FERRY_MAX_CONNECTIONS).") var maxConnections: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
+    @Option(help: "Log format: text or json (FERRY_LOG_FORMAT).") var logFormat: String?
+    @Option(help: "Bearer token for /metrics (FERRY_METRICS_TOKEN).") var metricsToken: String?
+    @Option(help: "Key for /api/v1/health?key= (FERRY_HEALTH_CHECK_KEY).") var healthCheckKey: String?
+    @Option(help: "Metrics and probes address of `ferry worker` (FERRY_WORKER_LISTEN).") var workerListen: String?
 
     func resolve() throws -> FerryConfiguration {
         let given: [(String, String?)] = [
@@ -51,6 +55,8 @@ struct SettingOptions: ParsableArguments {
             ("signature_versions", signatureVersions), ("group_commit", groupCommit),
             ("max_request_body", maxRequestBody), ("request_body_timeout", requestBodyTimeout),
             ("idle_timeout", idleTimeout), ("max_connections", maxConnections), ("log_level", logLevel),
+            ("log_format", logFormat), ("metrics_token", metricsToken), ("health_check_key", healthCheckKey),
+            ("worker_listen", workerListen),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
         let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)
@@ -110,9 +116,14 @@ struct ShowConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Print the effective configuration.")
     @OptionGroup var settings: SettingOptions
+    @Flag(help: "Print the table of every setting (docs/configuration.md) instead.") var reference = false
 
     func run() throws {
-        print(EffectiveConfiguration.describe(try settings.resolve()))
+        if reference {
+            print(FerrySetting.referenceTable, terminator: "")
+        } else {
+            print(EffectiveConfiguration.describe(try settings.resolve()))
+        }
     }
 }
 

@@ -46,8 +46,7 @@ struct APIClient {
             var logger = Logger(label: "api-test")
             logger.logLevel = .critical
             let router = buildRouter(
-                store: store, configuration: APIConfiguration(publicURL: "http://ferry.test", masterAPIKey: masterKey),
-                logger: logger)
+                store: store, configuration: APIConfiguration(publicURL: "http://ferry.test", masterAPIKey: masterKey))
             let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in
                 try await body(APIClient(client: client), store)

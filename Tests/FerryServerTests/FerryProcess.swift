@@ -124,6 +124,18 @@ final class FerryProcess: @unchecked Sendable {
         return (Int(response.status.code), json, response.headers.first(name: "retry-after"))
     }
 
+    /// A request answered as text, with the response headers (for `/metrics` and header checks).
+    func rawRequest(
+        _ client: HTTPClient, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []
+    ) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        return (Int(response.status.code), response.headers, String(buffer: buffer))
+    }
+
     static func freePort() -> Int {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socketDescriptor) }

@@ -92,8 +92,7 @@ struct PoolExhaustionTests {
                 store: store,
                 configuration: APIConfiguration(
                     publicURL: "http://ferry.test", masterAPIKey: APIClient.masterKey, storageTimeout: storageTimeout,
-                    isTransientStorageFailure: PostgresFailure.isTransient),
-                logger: logger)
+                    isTransientStorageFailure: PostgresFailure.isTransient))
             try await Application(router: router, logger: logger).test(.router) { client in
                 try await body(APIClient(client: client), store)
             }
