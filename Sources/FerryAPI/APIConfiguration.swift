@@ -27,6 +27,9 @@ public struct APIConfiguration: Sendable {
     /// The `?key=` `/api/v1/health` requires; nil or empty leaves it open.
     public var healthCheckKey: String?
 
+    /// Days events are kept when their application sets no retention of its own (shown in quotas).
+    public var retentionDays: Int
+
     /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
     public var isTransientStorageFailure: @Sendable (any Error) -> Bool
 
@@ -35,7 +38,7 @@ public struct APIConfiguration: Sendable {
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
-        healthCheckKey: String? = nil,
+        healthCheckKey: String? = nil, retentionDays: Int = 30,
         isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
@@ -45,6 +48,7 @@ public struct APIConfiguration: Sendable {
         self.metricsExposition = metricsExposition
         self.metricsToken = metricsToken
         self.healthCheckKey = healthCheckKey
+        self.retentionDays = retentionDays
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
         self.targetPolicy = targetPolicy

@@ -19,8 +19,14 @@ struct ApplicationRoutes<Store: FerryStore> {
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
             let organization = try await api.access.organization(body.organizationID.value, for: principal)
             try Self.validate(name: body.name)
-            let (application, _) = try await api.store.createApplication(
+            try Self.validate(retention: body.retention)
+            var (application, _) = try await api.store.createApplication(
                 organizationID: organization.id, name: body.name)
+            if case .set(let days) = body.retention,
+                let updated = try await api.store.setApplicationRetention(id: application.id, days: days)
+            {
+                application = updated
+            }
             return JSONBody.response(Representation.application(application), status: .created)
         }
         router.get("/api/v1/applications/:application_id") { request, context in
@@ -34,8 +40,16 @@ struct ApplicationRoutes<Store: FerryStore> {
                 try Query.pathUUID(context, "application_id"), for: principal)
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
             try Self.validate(name: body.name)
-            guard let renamed = try await api.store.renameApplication(id: application.id, name: body.name) else {
+            try Self.validate(retention: body.retention)
+            guard var renamed = try await api.store.renameApplication(id: application.id, name: body.name) else {
                 throw ProblemCatalog.notFound
+            }
+            if body.retention != .keep {
+                let days: Int? = if case .set(let days) = body.retention { days } else { nil }
+                guard let updated = try await api.store.setApplicationRetention(id: application.id, days: days) else {
+                    throw ProblemCatalog.notFound
+                }
+                renamed = updated
             }
             return JSONBody.response(Representation.application(renamed))
         }
@@ -91,6 +105,17 @@ struct ApplicationRoutes<Store: FerryStore> {
         if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
     }
 
+    private static func validate(retention: RetentionChange) throws {
+        guard case .set(let days) = retention, !(1...36_500).contains(days) else { return }
+        var errors = ValidationErrors()
+        errors.add(
+            "days_of_events_retention_limit",
+            ValidationIssue(
+                code: "range", message: "between 1 and 36500 days",
+                params: ["min": .number(1), "max": .number(36_500), "value": .number(Double(days))]))
+        throw Problem(DomainError.validation(errors))
+    }
+
     private static func validate(secretName name: String?) throws {
         guard let name else { return }
         var errors = ValidationErrors()
@@ -111,7 +136,11 @@ struct ApplicationRoutes<Store: FerryStore> {
         return .object([
             "application_id": Representation.uuid(application.id),
             "organization_id": Representation.uuid(application.organizationID), "name": .string(application.name),
-            "quotas": .object(["events_per_day_limit": unlimited, "days_of_events_retention_limit": unlimited]),
+            "quotas": .object([
+                "events_per_day_limit": unlimited,
+                "days_of_events_retention_limit": .number(
+                    Double(application.retentionDays ?? api.configuration.retentionDays)),
+            ]),
             "consumption": .object(["events_per_day": .number(Double(eventsToday))]),
             "onboarding_steps": .object([
                 "event_type": step(hasEventType), "subscription": step(hasSubscription), "event": step(hasEvent),

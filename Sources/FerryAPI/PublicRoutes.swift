@@ -26,7 +26,8 @@ struct PublicRoutes<Store: FerryStore> {
                     "limits": .object([
                         "global_members_per_organization_limit": unlimited,
                         "global_applications_per_organization_limit": unlimited,
-                        "global_events_per_day_limit": unlimited, "global_days_of_events_retention_limit": unlimited,
+                        "global_events_per_day_limit": unlimited,
+                        "global_days_of_events_retention_limit": .number(Double(api.configuration.retentionDays)),
                         "global_subscriptions_per_application_limit": unlimited,
                         "global_event_types_per_application_limit": unlimited,
                     ]),

@@ -21,6 +21,7 @@ enum Representation {
         .object([
             "application_id": uuid(application.id), "organization_id": uuid(application.organizationID),
             "name": .string(application.name),
+            "days_of_events_retention_limit": application.retentionDays.map { .number(Double($0)) } ?? .null,
         ])
     }
 

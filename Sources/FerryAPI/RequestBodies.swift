@@ -10,11 +10,32 @@ struct OrganizationBody: Decodable {
 struct ApplicationBody: Decodable {
     var organizationID: StrictUUID
     var name: String
+    /// Ferry's extension: the application's own event retention in days (`null` returns to the default).
+    var retention: RetentionChange = .keep
 
     enum CodingKeys: String, CodingKey {
         case organizationID = "organization_id"
         case name
+        case retention = "days_of_events_retention_limit"
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        organizationID = try container.decode(StrictUUID.self, forKey: .organizationID)
+        name = try container.decode(String.self, forKey: .name)
+        if container.contains(.retention) {
+            retention =
+                try container.decodeNil(forKey: .retention)
+                ? .clear : .set(try container.decode(Int.self, forKey: .retention))
+        }
+    }
+}
+
+/// What an application write does to the application's own retention.
+enum RetentionChange: Equatable {
+    case keep
+    case clear
+    case set(Int)
 }
 
 /// `POST /application_secrets` and `PUT /application_secrets/{token}`.

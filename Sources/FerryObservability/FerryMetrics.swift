@@ -13,6 +13,7 @@ public final class FerryMetrics: Sendable {
     private let retriesScheduled: Counter
     private let deliveriesGivenUp: Counter
     private let deliveriesInFlight: Meter
+    private let expiredEvents: Counter
     private let attemptsDue: Gauge
     private let attemptsLeased: Gauge
     private let attemptsWaiting: Gauge
@@ -31,6 +32,7 @@ public final class FerryMetrics: Sendable {
         retriesScheduled = Counter(label: "ferry_retries_scheduled_total", factory: factory)
         deliveriesGivenUp = Counter(label: "ferry_deliveries_given_up_total", factory: factory)
         deliveriesInFlight = Meter(label: "ferry_deliveries_in_flight", factory: factory)
+        expiredEvents = Counter(label: "ferry_events_expired_total", factory: factory)
         attemptsDue = Gauge(label: "ferry_attempts", dimensions: [("state", "due")], factory: factory)
         attemptsLeased = Gauge(label: "ferry_attempts", dimensions: [("state", "leased")], factory: factory)
         attemptsWaiting = Gauge(label: "ferry_attempts", dimensions: [("state", "waiting")], factory: factory)
@@ -75,6 +77,11 @@ public final class FerryMetrics: Sendable {
             if retryScheduled { retriesScheduled.increment() } else { deliveriesGivenUp.increment() }
         case .permanent: deliveriesGivenUp.increment()
         }
+    }
+
+    /// Retention deleted `count` events.
+    public func eventsExpired(_ count: Int) {
+        if count > 0 { expiredEvents.increment(by: count) }
     }
 
     /// Sets the queue and subscription gauges.

@@ -8,7 +8,8 @@ enum PostgresSchema {
     static let advisoryLockKey: Int64 = 0x6665_7272_795f_6d67
 
     static let migrations: [(version: Int, statements: [String])] = [
-        (1, initial)
+        (1, initial),
+        (2, ["ALTER TABLE application ADD COLUMN retention_days integer"]),
     ]
 
     /// Applies every migration not yet recorded in `ferry_schema_migrations`.

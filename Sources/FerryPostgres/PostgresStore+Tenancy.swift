@@ -141,7 +141,7 @@ extension PostgresStore {
     static func application(_ columns: Columns) throws -> Application {
         Application(
             id: try columns.get("id"), organizationID: try columns.get("organization_id"),
-            name: try columns.get("name"),
-            createdAt: try columns.get("created_at"))
+            name: try columns.get("name"), createdAt: try columns.get("created_at"),
+            retentionDays: try columns.get("retention_days", as: Int32?.self).map(Int.init))
     }
 }

@@ -9,6 +9,9 @@ enum SQLiteSchema {
                 try db.execute(sql: statement)
             }
         }
+        migrator.registerMigration("0002_application_retention") { db in
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN retention_days INTEGER")
+        }
         return migrator
     }
 

@@ -146,6 +146,6 @@ extension SQLiteStore {
     static func application(_ row: Row) throws -> Application {
         Application(
             id: try SQLValues.uuid(row, "id"), organizationID: try SQLValues.uuid(row, "organization_id"),
-            name: row["name"], createdAt: SQLValues.date(row, "created_at"))
+            name: row["name"], createdAt: SQLValues.date(row, "created_at"), retentionDays: row["retention_days"])
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// Ferry's embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, concurrent readers,
-/// and every write going through group commit.
+/// Ferry's embedded backend: one SQLite file in WAL mode with `synchronous=FULL` and incremental auto-vacuum,
+/// concurrent readers, and every write going through group commit.
 public final class SQLiteStore: FerryStore {
     let pool: DatabasePool
     let batcher: WriteBatcher
@@ -25,6 +25,14 @@ public final class SQLiteStore: FerryStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // Retention hands freed pages back with `incremental_vacuum`, which needs this mode. A new file takes it
+        // before its first table; a file made by an older Ferry is rebuilt once by `VACUUM`.
+        try await pool.writeWithoutTransaction { db in
+            if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+            }
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             SQLiteSchema.migrator.asyncMigrate(pool) { result in
                 switch result {

@@ -30,6 +30,8 @@ public enum EffectiveConfiguration {
             ("request_body_timeout", "\(configuration.requestBodyTimeout)"),
             ("idle_timeout", "\(configuration.idleTimeout)"),
             ("max_connections", String(configuration.maxConnections)),
+            ("retention_days", String(configuration.retentionDays)),
+            ("retention_interval", "\(configuration.retentionInterval)"),
             ("log_level", configuration.logLevel.rawValue),
             ("log_format", configuration.logFormat.rawValue),
             ("metrics_token", configuration.metricsToken == nil ? "(unset)" : "********"),

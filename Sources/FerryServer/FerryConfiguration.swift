@@ -15,6 +15,10 @@ public struct FerryConfiguration: Sendable {
     public var publicURL: String
     public var delivery: DeliveryConfiguration
     public var logLevel: Logger.Level
+    /// Days events are kept unless their application sets its own retention.
+    public var retentionDays: Int
+    /// How often expired events are deleted.
+    public var retentionInterval: Duration
     /// How log lines are written.
     public var logFormat: LogFormat
     /// The bearer token `/metrics` requires, if any.
@@ -115,6 +119,11 @@ public struct FerryConfiguration: Sendable {
             throw fail("log_format", "expected text or json")
         }
         logFormat = format
+        guard let days = Int(value("retention_days")), (1...36_500).contains(days) else {
+            throw fail("retention_days", "expected a whole number of days from 1 to 36500")
+        }
+        retentionDays = days
+        retentionInterval = try Self.duration(value("retention_interval"), "retention_interval")
         let token = value("metrics_token")
         metricsToken = token.isEmpty ? nil : token
         let key = value("health_check_key")

@@ -84,6 +84,8 @@ public enum FerryServer {
                 let worker = makeWorker(
                     configuration: configuration, store: store, httpClient: httpClient, logger: logger,
                     metrics: telemetry.metrics)
+                let retention = makeRetention(
+                    configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics)
                 if let address = configuration.workerListen {
                     let router = buildOperationsRouter(
                         store: store,
@@ -92,12 +94,13 @@ public enum FerryServer {
                     let application = Application(
                         router: router,
                         configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Ferry"),
-                        services: [worker], logger: logger)
+                        services: [worker, retention], logger: logger)
                     try await application.runService()
                 } else {
                     let group = ServiceGroup(
                         configuration: .init(
-                            services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                            services: [worker, retention], gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: logger))
                     try await group.run()
                 }
             }
@@ -127,7 +130,8 @@ public enum FerryServer {
             ? [
                 makeWorker(
                     configuration: configuration, store: store, httpClient: httpClient, logger: logger,
-                    metrics: telemetry.metrics)
+                    metrics: telemetry.metrics),
+                makeRetention(configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics),
             ] : []
         let idleSeconds = configuration.idleTimeout.components
         return Application(
@@ -153,7 +157,16 @@ public enum FerryServer {
             targetPolicy: configuration.delivery.targetPolicy, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
             requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
-            healthCheckKey: configuration.healthCheckKey, isTransientStorageFailure: isTransientStorageFailure)
+            healthCheckKey: configuration.healthCheckKey, retentionDays: configuration.retentionDays,
+            isTransientStorageFailure: isTransientStorageFailure)
+    }
+
+    private static func makeRetention<Store: FerryStore>(
+        configuration: FerryConfiguration, store: Store, logger: Logger, metrics: FerryMetrics
+    ) -> RetentionService<Store> {
+        RetentionService(
+            store: store, defaultRetentionDays: configuration.retentionDays, interval: configuration.retentionInterval,
+            batchSize: 500, metrics: metrics, logger: logger)
     }
 
     private static func makeWorker<Store: FerryStore>(

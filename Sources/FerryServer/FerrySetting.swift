@@ -49,6 +49,11 @@ public struct FerrySetting: Sendable {
         ),
         .init("idle_timeout", "60s", "Keep-alive connections idle this long are closed."),
         .init("max_connections", "1024", "Open client connections per process; further ones wait in the accept queue."),
+        .init(
+            "retention_days", "30",
+            "Days events are kept (with their attempts and responses) unless their application sets its own; "
+                + "events with a pending delivery are kept until it ends."),
+        .init("retention_interval", "1h", "How often `ferry serve` and `ferry worker` delete expired events."),
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
         .init("log_format", "text", "`text` (human-readable lines) or `json` (one JSON object per line), on stderr."),
         .init(

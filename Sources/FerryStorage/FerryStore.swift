@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything Ferry stores, implemented once per backend (SQLite embedded, PostgreSQL for scale-out).
-public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue {
+public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue, RetentionStore {
     /// Cheap round trip proving the database answers (health checks).
     func ping() async throws
     /// Releases connections and files.

@@ -37,6 +37,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Time allowed to send a request body (FERRY_REQUEST_BODY_TIMEOUT).") var requestBodyTimeout: String?
     @Option(help: "Idle keep-alive connection timeout (FERRY_IDLE_TIMEOUT).") var idleTimeout: String?
     @Option(help: "Open client connections per process (FERRY_MAX_CONNECTIONS).") var maxConnections: String?
+    @Option(help: "Days events are kept (FERRY_RETENTION_DAYS).") var retentionDays: String?
+    @Option(help: "How often expired events are deleted (FERRY_RETENTION_INTERVAL).") var retentionInterval: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
     @Option(help: "Log format: text or json (FERRY_LOG_FORMAT).") var logFormat: String?
     @Option(help: "Bearer token for /metrics (FERRY_METRICS_TOKEN).") var metricsToken: String?
@@ -55,7 +57,8 @@ struct SettingOptions: ParsableArguments {
             ("signature_versions", signatureVersions), ("group_commit", groupCommit),
             ("max_request_body", maxRequestBody), ("request_body_timeout", requestBodyTimeout),
             ("idle_timeout", idleTimeout), ("max_connections", maxConnections), ("log_level", logLevel),
-            ("log_format", logFormat), ("metrics_token", metricsToken), ("health_check_key", healthCheckKey),
+            ("retention_days", retentionDays), ("retention_interval", retentionInterval), ("log_format", logFormat),
+            ("metrics_token", metricsToken), ("health_check_key", healthCheckKey),
             ("worker_listen", workerListen),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }

@@ -118,12 +118,12 @@ import Testing
     func slowReceiverTimesOutAndLargeBodiesAreTruncated(backend: StoreBackend) async throws {
         let big = Array(repeating: UInt8(ascii: "x"), count: 10_000)
         try await TestReceiver.with(reply: { request, _ in
-            request.path == "/slow" ? .init(status: 200, delay: .seconds(3)) : .init(status: 200, body: big)
+            request.path == "/slow" ? .init(status: 200, delay: .seconds(6)) : .init(status: 200, body: big)
         }) { receiver in
             try await DeliveryHarness.run(
                 backend: backend, url: receiver.url("/slow"),
                 configure: {
-                    $0.totalTimeout = .seconds(1); $0.responseBodyLimit = 1000;
+                    $0.totalTimeout = .seconds(2); $0.responseBodyLimit = 1000;
                     $0.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 0)
                 }
             ) { harness in
@@ -132,7 +132,8 @@ import Testing
                 let responseID = try #require(attempts.first?.responseID)
                 let response = try await harness.store.response(id: responseID, applicationID: harness.application.id)
                 #expect(response?.errorName == .timeout)
-                #expect((response?.elapsedMilliseconds ?? 0) >= 900 && (response?.elapsedMilliseconds ?? 99_999) < 2500)
+                #expect(
+                    (response?.elapsedMilliseconds ?? 0) >= 1900 && (response?.elapsedMilliseconds ?? 99_999) < 4500)
 
                 var draft = Fixtures.draft(applicationID: harness.application.id, url: receiver.url("/big"))
                 draft.labels = ["tenant": "t1"]

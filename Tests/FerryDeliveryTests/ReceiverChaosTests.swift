@@ -23,7 +23,7 @@ import Testing
         let receiver = try await ChaosReceiver.start()
         // Generous, so that a busy machine cannot push a quick answer past it; the healthy receiver must still
         // be served well before the hanging ones give up.
-        let timeout = Duration.seconds(4)
+        let timeout = Duration.seconds(8)
         try await DeliveryHarness.run(
             backend: backend, url: receiver.url("/ok"),
             configure: {
@@ -40,12 +40,12 @@ import Testing
             }
             let sent = Date()
             try await harness.send()
-            let attempts = try await harness.waitForAttempts(timeout: .seconds(20)) { attempts in
+            let attempts = try await harness.waitForAttempts(timeout: .seconds(30)) { attempts in
                 attempts.count == pathOfSubscription.count
                     && attempts.allSatisfy { $0.failedAt != nil || $0.succeededAt != nil }
             }
             let okArrival = try #require(receiver.arrivals["/ok"])
-            #expect(okArrival.timeIntervalSince(sent) < 2.0, "the healthy receiver waited on the others")
+            #expect(okArrival.timeIntervalSince(sent) < 4.0, "the healthy receiver waited on the others")
 
             var report: [String] = []
             for attempt in attempts {
@@ -64,9 +64,9 @@ import Testing
                 let elapsed = response.elapsedMilliseconds ?? -1
                 if expected.error == .timeout {
                     // The attempt ends at the total timeout, not at a shorter internal one.
-                    #expect(elapsed >= 3900 && elapsed < 6000, "\(path) elapsed \(elapsed) ms")
+                    #expect(elapsed >= 7900 && elapsed < 10_000, "\(path) elapsed \(elapsed) ms")
                 } else {
-                    #expect(elapsed >= 0 && elapsed < 3900, "\(path) elapsed \(elapsed) ms")
+                    #expect(elapsed >= 0 && elapsed < 7900, "\(path) elapsed \(elapsed) ms")
                 }
                 switch path {
                 case "/big":
@@ -83,10 +83,10 @@ import Testing
             receiver.reset()
             let again = Date()
             try await harness.send()
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(7)
             while receiver.arrivals["/ok"] == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let second = try #require(receiver.arrivals["/ok"])
-            #expect(second.timeIntervalSince(again) < 2.0)
+            #expect(second.timeIntervalSince(again) < 4.0)
         }
         try await receiver.close()
     }

@@ -9,6 +9,45 @@ import Testing
 /// The HTTP API through the real router: status codes, problem bodies, authorization and pagination.
 @Suite struct APITests {
     @Test(arguments: StoreBackend.available)
+    func applicationRetentionIsSetShownAndCleared(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            let path = "/api/v1/applications/\(tenant.application)"
+            let defaults = try await api.call(.get, path, token: tenant.token)
+            #expect(defaults["quotas"]?["days_of_events_retention_limit"] == .number(30))
+            let updated = try await api.call(
+                .put, path, token: tenant.token,
+                body: [
+                    "organization_id": .string(tenant.organization), "name": "acme app",
+                    "days_of_events_retention_limit": 7,
+                ])
+            #expect(updated.status == 200 && updated["days_of_events_retention_limit"] == .number(7))
+            let info = try await api.call(.get, path, token: tenant.token)
+            #expect(info["quotas"]?["days_of_events_retention_limit"] == .number(7))
+            let renamedOnly = try await api.call(
+                .put, path, token: tenant.token,
+                body: ["organization_id": .string(tenant.organization), "name": "renamed"])
+            #expect(renamedOnly["days_of_events_retention_limit"] == .number(7))
+            let invalid = try await api.call(
+                .put, path, token: tenant.token,
+                body: [
+                    "organization_id": .string(tenant.organization), "name": "acme app",
+                    "days_of_events_retention_limit": 0,
+                ])
+            #expect(invalid.status == 422 && invalid.string("id") == "Validation")
+            let cleared = try await api.call(
+                .put, path, token: tenant.token,
+                body: [
+                    "organization_id": .string(tenant.organization), "name": "acme app",
+                    "days_of_events_retention_limit": .null,
+                ])
+            #expect(cleared.status == 200 && cleared["days_of_events_retention_limit"] == .null)
+            let quotas = try await api.call(.get, "/api/v1/quotas")
+            #expect(quotas["limits"]?["global_days_of_events_retention_limit"] == .number(30))
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func ingestAnswers201ThenRejectsTheSameIDWith409(backend: StoreBackend) async throws {
         try await APIClient.with(backend: backend) { api, _ in
             let tenant = try await api.tenant()
@@ -198,5 +237,13 @@ import Testing
                 Issue.record("OpenAPI document has no paths")
             }
         }
+    }
+}
+
+extension JSONValue {
+    /// A member of an object, or nil.
+    fileprivate subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
     }
 }

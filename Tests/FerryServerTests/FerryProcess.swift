@@ -4,6 +4,10 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The real `ferry` binary run as a child process on a free loopback port, for crash and lifecycle tests.
 final class FerryProcess: @unchecked Sendable {
     // @unchecked: `process` and the output pipe are only touched from the test that owns this object.
@@ -80,6 +84,24 @@ final class FerryProcess: @unchecked Sendable {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
         _ = waitForExit(process, timeout: 10)
+    }
+
+    /// Sends SIGTERM and returns at once.
+    func signalTerminate() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Whether the child is still running.
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Waits up to 30 s for the child to exit and returns its status (-2 if it did not; it is then killed).
+    func waitForExit() -> Int32 {
+        guard let process else { return -1 }
+        if let status = waitForExit(process, timeout: 30) { return status }
+        kill(process.processIdentifier, SIGKILL)
+        _ = waitForExit(process, timeout: 10)
+        return -2
     }
 
     /// Sends SIGTERM and returns the exit status (-2 if it had not exited after 30 s; it is then killed).
@@ -165,5 +187,68 @@ extension JSONValue {
     func string(_ key: String) -> String? {
         if case .object(let object) = self, case .string(let value)? = object[key] { return value }
         return nil
+    }
+}
+
+/// A blocking TCP connection to 127.0.0.1, for requests sent in pieces.
+final class LoopbackConnection {
+    private let descriptor: Int32
+
+    /// Connects, or throws when the port refuses.
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw FerryProcessError(message: "connection to port \(port) refused")
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ text: String) throws { try send(bytes: Array(text.utf8)) }
+
+    func send(bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { buffer in
+                Glibc.send(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, 0)
+            }
+            guard sent > 0 else { throw FerryProcessError(message: "send failed") }
+            offset += sent
+        }
+    }
+
+    /// Reads until the peer closes or 10 s pass without data, and returns what came as text.
+    func receive() throws -> String {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += chunk[0..<count]
+            if let text = String(bytes: received, encoding: .utf8), Self.isComplete(text) { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// A response is complete once its head and `Content-Length` bytes of body arrived.
+    private static func isComplete(_ text: String) -> Bool {
+        guard let headEnd = text.range(of: "\r\n\r\n") else { return false }
+        let head = text[..<headEnd.lowerBound].lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return false }
+        return text[headEnd.upperBound...].utf8.count >= length
     }
 }

@@ -128,8 +128,51 @@ import Testing
     }
 }
 
-/// SIGTERM while a delivery is in flight: the delivery finishes and is recorded, and the process exits 0.
+/// SIGTERM while work is in flight: deliveries and requests finish and are recorded, new connections are refused,
+/// and the process exits 0.
 @Suite(.serialized) struct GracefulShutdownTests {
+    @Test func sigtermLetsAnInFlightIngestFinishAndRefusesNewConnections() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let environment = ["FERRY_MASTER_API_KEY": ProcessTests.masterKey]
+        let databasePath = directory.path + "/ferry.sqlite"
+        let ferry = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
+        try await ferry.start(client: client)
+        let application = try await ProcessTests.setUp(ferry, client: client, receiverURL: "https://example.com/hook")
+        let eventID = UUID().uuidString.lowercased()
+        let body = Array(
+            JSONValue.object([
+                "event_id": .string(eventID), "application_id": .string(application),
+                "event_type": "billing.invoice.paid", "payload": "hi", "payload_content_type": "text/plain",
+                "labels": ["tenant": "t1"], "occurred_at": "2026-01-01T00:00:00Z",
+            ]).encoded())
+        // The request's head and half its body are sent before SIGTERM, the rest after it.
+        let connection = try LoopbackConnection(port: ferry.port)
+        try connection.send(
+            "POST /api/v1/event HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(ProcessTests.masterKey)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+        try connection.send(bytes: Array(body.prefix(body.count / 2)))
+        try await Task.sleep(for: .milliseconds(200))
+        ferry.signalTerminate()
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(ferry.isRunning, "the server exited with a request in flight")
+        #expect((try? LoopbackConnection(port: ferry.port)) == nil, "a new connection was accepted after SIGTERM")
+        try connection.send(bytes: Array(body.dropFirst(body.count / 2)))
+        let answer = try connection.receive()
+        #expect(answer.hasPrefix("HTTP/1.1 201"), "answer: \(answer.prefix(200))")
+        #expect(answer.contains(eventID))
+        #expect(ferry.waitForExit() == 0)
+
+        let restarted = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
+        try await restarted.start(client: client)
+        let event = try await restarted.request(
+            client, .GET, "/api/v1/events/\(eventID)?application_id=\(application)", token: ProcessTests.masterKey)
+        #expect(event.status == 200 && event.json.string("event_id") == eventID)
+        #expect(restarted.terminate() == 0)
+        try await client.shutdown()
+    }
+
     @Test func sigtermLetsInFlightDeliveriesFinishAndExitsZero() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -120,6 +120,8 @@ extension TenantIsolationTests {
             Route("GET /instance", .get, .unscoped, 200, path: { _ in "/api/v1/instance" }),
             Route("GET /quotas", .get, .unscoped, 200, path: { _ in "/api/v1/quotas" }),
             Route("GET /health", .get, .unscoped, 200, path: { _ in "/api/v1/health" }),
+            Route("GET /health/live", .get, .unscoped, 200, path: { _ in "/health/live" }),
+            Route("GET /health/ready", .get, .unscoped, 200, path: { _ in "/health/ready" }),
             Route("GET /errors", .get, .unscoped, 200, path: { _ in "/api/v1/errors" }),
             Route("GET /payload_content_types", .get, .unscoped, 200, path: { _ in "/api/v1/payload_content_types" }),
             Route("GET /swagger.json", .get, .unscoped, 200, path: { _ in "/api/v1/swagger.json" }),

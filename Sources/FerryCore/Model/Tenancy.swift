@@ -19,12 +19,15 @@ public struct Application: Sendable, Equatable {
     public var organizationID: UUID
     public var name: String
     public var createdAt: Date
+    /// Days its events are kept; nil: the server's default (`FERRY_RETENTION_DAYS`).
+    public var retentionDays: Int?
 
-    public init(id: UUID, organizationID: UUID, name: String, createdAt: Date) {
+    public init(id: UUID, organizationID: UUID, name: String, createdAt: Date, retentionDays: Int? = nil) {
         self.id = id
         self.organizationID = organizationID
         self.name = name
         self.createdAt = createdAt
+        self.retentionDays = retentionDays
     }
 }
 
