@@ -35,7 +35,8 @@ struct AttemptRoutes<Store: FerryStore> {
         let eventTypes = Query.string(request, "event.event_type_names").map { text in
             text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let cursor = try Query.string(request, "pagination_cursor").map(PaginationCursor.decode)
+        let cursor = try Query.string(request, "pagination_cursor").flatMap { $0.isEmpty ? nil : $0 }
+            .map(PaginationCursor.decode)
         let query = AttemptQuery(
             applicationID: application.id, eventID: try Query.optionalUUID(request, "event_id"),
             subscriptionID: try Query.optionalUUID(request, "subscription_id"),

@@ -14,11 +14,13 @@ public func buildRouter<Store: FerryStore>(
     router.add(middleware: RequestLogMiddleware())
     router.add(
         middleware: ProblemMiddleware(
-            isTransientStorageFailure: configuration.isTransientStorageFailure))
+            isTransientStorageFailure: configuration.isTransientStorageFailure,
+            routes: RouteTable(openAPIDocument: Array(buffer: OpenAPIDocument.bytes))))
     router.add(
         middleware: RequestBodyMiddleware(
             maxBytes: configuration.maxRequestBodyBytes, timeout: configuration.requestBodyTimeout))
     router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
+    router.add(middleware: NULParameterMiddleware())
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
     OperationsRoutes(store: store, configuration: configuration).register(on: router)
@@ -98,6 +100,24 @@ struct StorageDeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
         try await StorageDeadline.$current.withValue(ContinuousClock.now + timeout) {
             try await next(request, context)
         }
+    }
+}
+
+/// Refuses a path or query string carrying an encoded NUL (`%00`) with 400, as JSON bodies are refused: no
+/// backend can store it, and PostgreSQL would fail on it.
+struct NULParameterMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let uri = request.uri.description.utf8
+        var previous: (UInt8, UInt8) = (0, 0)
+        for byte in uri {
+            if previous.0 == UInt8(ascii: "%") && previous.1 == UInt8(ascii: "0") && byte == UInt8(ascii: "0") {
+                throw ProblemCatalog.nulCharacter
+            }
+            previous = (previous.1, byte)
+        }
+        return try await next(request, context)
     }
 }
 

@@ -52,6 +52,13 @@ public enum ProblemCatalog {
         "JsonPayload", .badRequest, "Could not parse JSON body", "The body is not the JSON this route expects.")
     public static let validation = make(
         "Validation", .unprocessableContent, "Provided input is malformed", "The request has invalid fields.")
+    /// PostgreSQL cannot store U+0000 in text, so no backend accepts it in any field or parameter.
+    public static let nulCharacter = jsonPayload.with(
+        detail: "Text must not contain the NUL character (U+0000); send binary payloads as "
+            + "application/octet-stream+base64.")
+    public static let methodNotAllowed = make(
+        "MethodNotAllowed", .methodNotAllowed, "Method not allowed",
+        "This route does not accept this method; the Allow header lists those it does.")
     public static let notFound = make("NotFound", .notFound, "Item not found", "The requested resource does not exist.")
     public static let forbidden = make(
         "Forbidden", .forbidden, "Insufficient rights", "This credential may not act on this resource.")

@@ -7,6 +7,8 @@ import Logging
 /// routes into `NotFound`, storage outages into 503 `ServiceUnavailable`, and anything else into a logged 500.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     let isTransientStorageFailure: @Sendable (any Error) -> Bool
+    /// Tells an unknown path (404) from a known path asked with a method it does not take (405).
+    var routes = RouteTable(openAPIDocument: [])
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -19,10 +21,20 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(error).response(from: request, context: context)
         } catch let error as HTTPError {
             let problem: Problem
+            let allowed = error.status.code == 404 ? routes.allowedMethods(path: request.uri.path) : []
+            if !allowed.isEmpty {
+                var response = ProblemCatalog.methodNotAllowed.with(
+                    detail:
+                        "This route does not accept \(request.method); it accepts \(allowed.joined(separator: ", "))."
+                ).response()
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             switch error.status.code {
             case 404: problem = ProblemCatalog.notFound
             case 413: problem = ProblemCatalog.payloadTooLarge
-            case 405: problem = ProblemCatalog.notFound.with(detail: "This route does not accept \(request.method).")
+            case 405:
+                problem = ProblemCatalog.methodNotAllowed.with(detail: "This route does not accept \(request.method).")
             default:
                 problem = Problem(
                     id: error.status.code >= 500 ? "InternalServerError" : "JsonPayload", status: error.status,

@@ -28,14 +28,14 @@ enum Representation {
     static func applicationSecret(_ secret: ApplicationSecret) -> JSONValue {
         .object([
             "name": string(secret.name), "token": uuid(secret.token), "created_at": date(secret.createdAt),
-            "deleted_at": date(secret.deletedAt),
+            "deleted_at": date(secret.deletedAt), "application_id": uuid(secret.applicationID),
         ])
     }
 
     static func serviceToken(_ token: ServiceToken, bearer: String?) -> JSONValue {
         .object([
             "token_id": uuid(token.id), "name": .string(token.name), "biscuit": .string(bearer ?? token.displayHint),
-            "created_at": date(token.createdAt),
+            "created_at": date(token.createdAt), "organization_id": uuid(token.organizationID),
         ])
     }
 

@@ -47,19 +47,22 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         if eventTypes.isEmpty || eventTypes.count > 100 {
             errors.add("event_types", .length(min: 1, max: 100))
         }
-        if eventTypes.contains(where: { $0.utf8.isEmpty || $0.utf8.count > 200 }) {
+        if eventTypes.contains(where: { !(1...200).contains($0.unicodeScalars.count) }) {
             errors.add(
                 "event_types",
-                ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 bytes"))
+                ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 characters"))
         }
+        if eventTypes.contains(where: Validator.containsNUL) { errors.add("event_types", Validator.nulIssue) }
         if let description {
             Validator.length(description, field: "description", min: 1, max: 100, into: &errors)
         }
         if let metadata {
-            Validator.stringMap(metadata, field: "metadata", minEntries: 0, maxEntries: 50, maxBytes: 50, into: &errors)
+            Validator.stringMap(
+                metadata, field: "metadata", minEntries: 0, maxEntries: 50, maxCharacters: 50, into: &errors)
         }
         if self.labels != nil {
-            Validator.stringMap(labels, field: "labels", minEntries: 1, maxEntries: 10, maxBytes: 50, into: &errors)
+            Validator.stringMap(
+                labels, field: "labels", minEntries: 1, maxEntries: 10, maxCharacters: 50, into: &errors)
         } else {
             if let labelKey { Validator.length(labelKey, field: "label_key", min: 1, max: 100, into: &errors) }
             if let labelValue { Validator.length(labelValue, field: "label_value", min: 1, max: 100, into: &errors) }
@@ -80,7 +83,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         }
         var normalizedHeaders: [String: String] = [:]
         for (name, value) in targetHeaders {
-            if name.isEmpty || name.utf8.count > 500 || value.utf8.count > 500 || !HeaderSyntax.isToken(name)
+            if name.isEmpty || name.utf8.count > 500 || value.unicodeScalars.count > 500 || !HeaderSyntax.isToken(name)
                 || !HeaderSyntax.isFieldValue(value)
             {
                 targetErrors.add(

@@ -41,12 +41,14 @@ public final class PostgresStore: FerryStore {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        // The pool arms an idle timer (connections above the minimum) and a keep-alive timer each time a
-        // connection goes idle, with `Task.sleep`; a cancelled sleep holds its memory until its deadline, so at
-        // thousands of statements per second the API grew past 200 MB. Keeping the whole pool open and leaving
-        // dead connections to be noticed when they close (or on their next use, which fails as transient) arms
-        // no timer at all.
-        configuration.options.minimumConnections = maximumConnections
+        // PostgresNIO 1.33's pool stops the process on a precondition when it holds fewer than
+        // `minimumConnections` (after the server restarted, say) and a request needs a new one; so the pool
+        // keeps no minimum. It arms an idle timer with `Task.sleep` each time a connection goes idle, and a
+        // cancelled sleep holds its memory until its deadline: a short idle timeout bounds those dead timers
+        // (about one per statement for 3 s) and closes connections a quiet process no longer needs. Dead
+        // connections are noticed when they close, or on their next use, which fails as transient.
+        configuration.options.minimumConnections = 0
+        configuration.options.connectionIdleTimeout = .seconds(3)
         configuration.options.keepAliveBehavior = nil
         let store = PostgresStore(
             pool: PostgresClient(configuration: configuration, backgroundLogger: logger),

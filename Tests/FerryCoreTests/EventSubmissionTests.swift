@@ -8,7 +8,7 @@ import Testing
     static let occurredAt = Date(timeIntervalSince1970: 1_636_936_100)
     static let givenID = UUID(uuidString: "1A01CB48-5142-4D9B-8F90-D20CCA61F0EE")!
     static let keyValueLength = ValidationIssue(
-        code: "key_value_length", message: "keys and values must be 1 to 50 bytes",
+        code: "key_value_length", message: "keys and values must be 1 to 50 characters",
         params: ["min": .number(1), "max": .number(50)])
 
     private func submission(
@@ -185,17 +185,28 @@ import Testing
         ["k": ""],
         [String(repeating: "k", count: 51): "v"],
         ["k": String(repeating: "v", count: 51)],
-        // 26 characters but 52 UTF-8 bytes.
-        ["k": String(repeating: "é", count: 26)],
-        [String(repeating: "é", count: 26): "v"],
+        // Characters are counted, not bytes: 51 characters, 102 UTF-8 bytes.
+        ["k": String(repeating: "é", count: 51)],
+        [String(repeating: "é", count: 51): "v"],
     ])
-    func rejectsLabelKeyOrValueBytes(labels: [String: String]) {
+    func rejectsLabelKeyOrValueLength(labels: [String: String]) {
         #expect(throws: errors([("labels", Self.keyValueLength)])) { try validate(submission(labels: labels)) }
     }
 
-    @Test func acceptsFiftyByteLabels() throws {
-        let labels = [String(repeating: "k", count: 50): String(repeating: "é", count: 25)]
+    @Test func acceptsFiftyCharacterLabelsWhateverTheirBytes() throws {
+        let labels = [String(repeating: "k", count: 50): String(repeating: "é", count: 50)]
         #expect(try validate(submission(labels: labels)).labels == labels)
+    }
+
+    @Test func rejectsNULInTextFieldsButNotInThePayload() throws {
+        #expect(throws: errors([("labels", Validator.nulIssue)])) {
+            try validate(submission(labels: ["k\u{0}": "v"]))
+        }
+        #expect(throws: errors([("metadata", Validator.nulIssue)])) {
+            try validate(submission(metadata: ["k": "v\u{0}"]))
+        }
+        #expect(
+            try validate(submission(payload: "a\u{0}b", contentType: "text/plain")).payload == Array("a\u{0}b".utf8))
     }
 
     @Test func acceptsEmptyAndFullMetadata() throws {
@@ -209,9 +220,9 @@ import Testing
         }
     }
 
-    @Test func rejectsMetadataValueOverFiftyBytes() {
+    @Test func rejectsMetadataValueOverFiftyCharacters() {
         #expect(throws: errors([("metadata", Self.keyValueLength)])) {
-            try validate(submission(metadata: ["k": String(repeating: "é", count: 26)]))
+            try validate(submission(metadata: ["k": String(repeating: "é", count: 51)]))
         }
     }
 

@@ -95,12 +95,12 @@ import Testing
         #expect(throws: errors([("labels", .length(min: 1, max: 10))])) { try submission(labels: [:]).validated() }
     }
 
-    @Test func rejectsLabelValueOverFiftyBytes() {
+    @Test func rejectsLabelValueOverFiftyCharacters() {
         let issue = ValidationIssue(
-            code: "key_value_length", message: "keys and values must be 1 to 50 bytes",
+            code: "key_value_length", message: "keys and values must be 1 to 50 characters",
             params: ["min": .number(1), "max": .number(50)])
         #expect(throws: errors([("labels", issue)])) {
-            try submission(labels: ["env": String(repeating: "é", count: 26)]).validated()
+            try submission(labels: ["env": String(repeating: "é", count: 51)]).validated()
         }
     }
 
@@ -128,11 +128,21 @@ import Testing
         #expect(try submission(eventTypes: types).validated().eventTypes == types)
     }
 
-    @Test(arguments: ["", String(repeating: "a", count: 201)])
-    func rejectsEventTypeNameBytes(name: String) {
-        let issue = ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 bytes")
+    @Test(arguments: ["", String(repeating: "a", count: 201), String(repeating: "é", count: 201)])
+    func rejectsEventTypeNameLength(name: String) {
+        let issue = ValidationIssue(
+            code: "event_type_length", message: "each event type must be 1 to 200 characters")
         #expect(throws: errors([("event_types", issue)])) {
             try submission(eventTypes: ["a.b.c", name]).validated()
+        }
+    }
+
+    @Test func rejectsNULInEveryTextField() {
+        #expect(throws: errors([("event_types", Validator.nulIssue)])) {
+            try submission(eventTypes: ["a.b.c\u{0}"]).validated()
+        }
+        #expect(throws: errors([("labels", Validator.nulIssue)])) {
+            try submission(labels: ["env": "pro\u{0}d"]).validated()
         }
     }
 

@@ -127,6 +127,24 @@ struct ScaleOutTests {
         let (cluster, adminURL) = try await PostgresCluster.start(port: FerryProcess.freePort())
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let environment = Self.environment.merging(["FERRY_RETRY_SCHEDULE": "500ms"]) { _, new in new }
+        // The client and the cluster are shut down even when the test fails part-way (a dead server, say): an
+        // HTTPClient dropped unclosed stops the whole test process.
+        do {
+            try await restartScenario(
+                client: client, cluster: cluster, databaseURL: adminURL, directory: directory, environment: environment)
+        } catch {
+            await cluster.stop()
+            try? await client.shutdown()
+            throw error
+        }
+        await cluster.stop()
+        try await client.shutdown()
+    }
+
+    private func restartScenario(
+        client: HTTPClient, cluster: PostgresCluster, databaseURL adminURL: String, directory: TemporaryDirectory,
+        environment: [String: String]
+    ) async throws {
         try await TestReceiver.with { receiver in
             let ferry = FerryProcess(
                 command: "serve", databaseURL: adminURL, outputFile: directory.path + "/serve.log",
@@ -179,8 +197,6 @@ struct ScaleOutTests {
             #expect(after.status == 201)
             #expect(ferry.terminate() == 0)
         }
-        await cluster.stop()
-        try await client.shutdown()
     }
 
     /// Organization, application, event type and `subscriptions` subscriptions labelled `shard=s<i>` → `/s<i>`.
