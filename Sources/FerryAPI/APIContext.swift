@@ -56,6 +56,12 @@ enum Query {
         return value
     }
 
+    /// A path parameter as text, percent-decoded (the router hands it over as sent).
+    static func pathString(_ context: some RequestContext, _ name: String) -> String? {
+        guard let raw = context.parameters.get(name) else { return nil }
+        return raw.removingPercentEncoding ?? raw
+    }
+
     static func pathUUID(_ context: some RequestContext, _ name: String) throws -> UUID {
         guard let text = context.parameters.get(name), let value = UUID(uuidString: text) else {
             throw ProblemCatalog.notFound

@@ -25,14 +25,14 @@ struct CatalogRoutes<Store: FerryStore> {
         }
         router.get("/api/v1/event_types/:event_type_name") { request, context in
             let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
-            guard let name = context.parameters.get("event_type_name"),
+            guard let name = Query.pathString(context, "event_type_name"),
                 let eventType = try await api.store.eventType(applicationID: application.id, name: name)
             else { throw ProblemCatalog.notFound }
             return JSONBody.response(Representation.eventType(eventType))
         }
         router.delete("/api/v1/event_types/:event_type_name") { request, context in
             let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
-            guard let name = context.parameters.get("event_type_name"),
+            guard let name = Query.pathString(context, "event_type_name"),
                 try await api.store.deactivateEventType(applicationID: application.id, name: name)
             else { throw ProblemCatalog.notFound }
             return JSONBody.noContent()

@@ -9,6 +9,27 @@ import Testing
 /// The HTTP API through the real router: status codes, problem bodies, authorization and pagination.
 @Suite struct APITests {
     @Test(arguments: StoreBackend.available)
+    func eventTypeNamesAreFoundThroughTheirPercentEncodedPath(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            let created = try await api.call(
+                .post, "/api/v1/event_types", token: tenant.token,
+                body: [
+                    "application_id": .string(tenant.application), "service": "café", "resource_type": "a?b",
+                    "verb": "x/y z",
+                ])
+            #expect(created.status == 201 && created.string("event_type_name") == "café.a?b.x/y z")
+            let segment = try #require(
+                "café.a?b.x/y z".addingPercentEncoding(
+                    withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-_~"))))
+            let path = "/api/v1/event_types/\(segment)?application_id=\(tenant.application)"
+            let found = try await api.call(.get, path, token: tenant.token)
+            #expect(found.status == 200 && found.string("event_type_name") == "café.a?b.x/y z")
+            #expect(try await api.call(.delete, path, token: tenant.token).status == 204)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func applicationRetentionIsSetShownAndCleared(backend: StoreBackend) async throws {
         try await APIClient.with(backend: backend) { api, _ in
             let tenant = try await api.tenant()
