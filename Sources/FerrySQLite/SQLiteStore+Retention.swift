@@ -71,9 +71,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE application SET retention_days = ? WHERE id = ? AND deleted_at IS NULL",
                 arguments: [days, id.lowercased])
-            return try Row.fetchOne(
-                db, sql: "SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", arguments: [id.lowercased]
-            ).map(Self.application)
+            return try Self.liveApplication(db, id: id)
         }
     }
 }

@@ -105,10 +105,13 @@ extension SQLiteStore {
     }
 
     public func application(id: UUID) async throws -> Application? {
-        try await read { db in
-            try db.cachedRow("SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", [id.lowercased])
-                .map(Self.application)
-        }
+        try await read { db in try Self.liveApplication(db, id: id) }
+    }
+
+    /// The application `id` unless it was deleted: the read every application lookup and update ends with.
+    static func liveApplication(_ db: Database, id: UUID) throws -> Application? {
+        try db.cachedRow("SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", [id.lowercased])
+            .map(Self.application)
     }
 
     public func renameApplication(id: UUID, name: String) async throws -> Application? {
@@ -116,9 +119,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE application SET name = ? WHERE id = ? AND deleted_at IS NULL",
                 arguments: [name, id.lowercased])
-            return try Row.fetchOne(
-                db, sql: "SELECT * FROM application WHERE id = ? AND deleted_at IS NULL", arguments: [id.lowercased]
-            ).map(Self.application)
+            return try Self.liveApplication(db, id: id)
         }
     }
 
