@@ -10,6 +10,7 @@ let package = Package(
     name: "ferry",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "Biscuit", targets: ["Biscuit"]),
         .executable(name: "ferry", targets: ["ferry"]),
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
     ],
@@ -27,8 +28,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
+        .target(
+            name: "Biscuit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "biscuit-interop",
+            dependencies: ["Biscuit"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "FerryCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -157,6 +172,11 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/FerryTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BiscuitTests",
+            dependencies: ["Biscuit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSettings
         ),
         .testTarget(

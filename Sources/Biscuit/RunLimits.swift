@@ -1,0 +1,27 @@
+/// Bounds on one authorization, so that no token or authorizer can make it run long or grow without end.
+public struct RunLimits: Hashable, Sendable {
+    /// Most facts the world may hold (counting a fact once per distinct origin).
+    public var maxFacts: Int
+    /// Most rounds of rule application before the fixpoint must be reached.
+    public var maxIterations: Int
+    /// Longest the whole authorization (fixpoint, checks and policies) may take.
+    public var maxTime: Duration
+
+    /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of time (the
+    /// reference allows 1 ms, which a debug build can exceed on a small token).
+    public init(maxFacts: Int = 1000, maxIterations: Int = 100, maxTime: Duration = .milliseconds(5)) {
+        self.maxFacts = maxFacts
+        self.maxIterations = maxIterations
+        self.maxTime = maxTime
+    }
+}
+
+/// Which limit stopped an authorization.
+public enum RunLimit: Hashable, Sendable {
+    /// The world would hold more than `maxFacts` facts.
+    case tooManyFacts
+    /// The fixpoint needed more than `maxIterations` rounds.
+    case tooManyIterations
+    /// The authorization took longer than `maxTime`.
+    case timeout
+}
