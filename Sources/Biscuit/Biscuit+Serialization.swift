@@ -2,8 +2,8 @@ import Foundation
 import SwiftProtobuf
 
 extension Biscuit {
-    /// Parses and verifies a token: every signature of the chain from `rootKey`, the proof, and each block's
-    /// Datalog. Throws `.invalidSignature`, `.format`, `.unsupportedVersion` or `.tooLarge`.
+    /// Parses and verifies a token: every signature of the chain from `rootKey`, the proof, then each block's
+    /// Datalog. Throws `.invalidSignature`, `.invalidKey`, `.format`, `.unsupportedVersion` or `.tooLarge`.
     public init(bytes: [UInt8], rootKey: PublicKey, limits: TokenLimits = TokenLimits()) throws(BiscuitError) {
         try self.init(bytes: bytes, rootKeys: { _ in rootKey }, limits: limits)
     }

@@ -16,7 +16,7 @@ public struct BiscuitError: Error, Hashable, Sendable, CustomStringConvertible {
         case tooLarge
         /// A signature that does not verify, or a proof that does not match.
         case invalidSignature
-        /// The root key does not verify the token (or no root key is known for its key id).
+        /// No root key is known for the token's key id (a wrong root key fails as `.invalidSignature`).
         case unknownRootKey
         /// A sealed token cannot be attenuated or sealed again.
         case sealed
@@ -51,7 +51,9 @@ public struct BiscuitError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind and the message.
     public var description: String { message.isEmpty ? "\(kind)" : "\(kind): \(message)" }
 
+    /// Errors of the same kind are equal, whatever their messages.
     public static func == (left: BiscuitError, right: BiscuitError) -> Bool { left.kind == right.kind }
+    /// Hashes the kind.
     public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
 
     /// A signature that does not verify.

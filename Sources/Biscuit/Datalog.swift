@@ -1,4 +1,4 @@
-/// A predicate: a name applied to terms, `right("file1", $operation)`.
+/// A predicate: a name applied to terms, `right("file1", $operation)`. Names compare byte for byte.
 public struct Predicate: Hashable, Sendable {
     /// The predicate's name.
     public var name: String
@@ -9,6 +9,17 @@ public struct Predicate: Hashable, Sendable {
     public init(_ name: String, _ terms: [Term]) {
         self.name = name
         self.terms = terms
+    }
+
+    /// Same name (byte for byte) and same terms.
+    public static func == (left: Predicate, right: Predicate) -> Bool {
+        left.name.utf8.elementsEqual(right.name.utf8) && left.terms == right.terms
+    }
+
+    /// Hashes the name's bytes and the terms.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(Term.string(name))
+        hasher.combine(terms)
     }
 }
 
@@ -64,6 +75,26 @@ public struct Rule: Hashable, Sendable {
         let bound = Set(body.flatMap(\.terms).compactMap(\.variableName))
         var seen: Set<String> = []
         return head.terms.compactMap(\.variableName).filter { !bound.contains($0) && seen.insert($0).inserted }
+    }
+
+    /// Variables of the expressions (outside closures' own parameters) that no body predicate binds: the parser
+    /// refuses a rule with any, as the reference does; checks and policies with them fail when evaluated.
+    public var unboundExpressionVariables: [String] {
+        let bound = Set(body.flatMap(\.terms).compactMap(\.variableName))
+        var seen: Set<String> = []
+        return expressions.flatMap { Self.freeVariables($0.ops) }.filter {
+            !bound.contains($0) && seen.insert($0).inserted
+        }
+    }
+
+    private static func freeVariables(_ ops: [Operation]) -> [String] {
+        ops.flatMap { op -> [String] in
+            switch op {
+            case .value(.variable(let name)): [name]
+            case .closure(let parameters, let body): freeVariables(body).filter { !parameters.contains($0) }
+            default: []
+            }
+        }
     }
 }
 

@@ -122,7 +122,7 @@ extension Cursor {
             return .unary(name == "length" ? .length : .typeOf, receiver)
         case "all", "any":
             guard consume("$") else { throw error("expected a closure, $parameter -> expression") }
-            let parameter = try parseName("a parameter name")
+            let parameter = try parseName("a parameter name", digitFirst: true)
             try expect("->")
             let body = try parseExpression()
             try expect(")")

@@ -53,10 +53,10 @@ extension Cursor {
     private mutating func finishRule(head: Predicate, start: Int) throws(DatalogParseError) -> Rule {
         let (body, expressions, scopes) = try parseBody()
         let rule = Rule(head: head, body: body, expressions: expressions, scopes: scopes)
-        let unbound = rule.unboundHeadVariables
+        let unbound = rule.unboundHeadVariables + rule.unboundExpressionVariables
         guard unbound.isEmpty else {
             throw error(
-                "rule head contains variables that are not used in predicates of the rule's body: "
+                "the rule has variables that no predicate of its body binds: "
                     + unbound.map { "$\($0)" }.joined(separator: ", "), at: start)
         }
         return rule
@@ -66,19 +66,19 @@ extension Cursor {
     mutating func parseCheck() throws(DatalogParseError) -> Check? {
         let start = index
         let kind: CheckKind
-        if consumeKeyword("check") {
+        if consumeKeyword("check", ignoringCase: true) {
             skipSpace()
-            if consumeKeyword("if") {
+            if consumeKeyword("if", ignoringCase: true) {
                 kind = .one
-            } else if consumeKeyword("all") {
+            } else if consumeKeyword("all", ignoringCase: true) {
                 kind = .all
             } else {
                 index = start
                 return nil
             }
-        } else if consumeKeyword("reject") {
+        } else if consumeKeyword("reject", ignoringCase: true) {
             skipSpace()
-            guard consumeKeyword("if") else {
+            guard consumeKeyword("if", ignoringCase: true) else {
                 index = start
                 return nil
             }
@@ -93,15 +93,15 @@ extension Cursor {
     mutating func parsePolicy() throws(DatalogParseError) -> Policy? {
         let start = index
         let kind: PolicyKind
-        if consumeKeyword("allow") {
+        if consumeKeyword("allow", ignoringCase: true) {
             kind = .allow
-        } else if consumeKeyword("deny") {
+        } else if consumeKeyword("deny", ignoringCase: true) {
             kind = .deny
         } else {
             return nil
         }
         skipSpace()
-        guard consumeKeyword("if") else {
+        guard consumeKeyword("if", ignoringCase: true) else {
             index = start
             return nil
         }
@@ -115,7 +115,7 @@ extension Cursor {
             let (body, expressions, scopes) = try parseBody()
             queries.append(Rule(head: Predicate("query", []), body: body, expressions: expressions, scopes: scopes))
             skipSpaceAndComments()
-        } while consumeKeyword("or")
+        } while consumeKeyword("or", ignoringCase: true)
         return queries
     }
 
@@ -140,7 +140,8 @@ extension Cursor {
     /// A predicate if the text continues with `name(`; otherwise nil and nothing consumed.
     private mutating func parsePredicateIfPresent() throws(DatalogParseError) -> Predicate? {
         let start = index
-        guard let first = current, Self.isLetter(first), let name = try? parseName() else { return nil }
+        guard let first = current, Self.isLetter(first) || first == UInt8(ascii: "_"), let name = try? parseName()
+        else { return nil }
         skipSpace()
         guard current == UInt8(ascii: "("), !["true", "false", "null"].contains(name) else {
             index = start

@@ -8,7 +8,7 @@ extension Cursor {
         case UInt8(ascii: "$"):
             guard allowVariable else { throw error("variables are not allowed here") }
             index += 1
-            return .variable(try parseName("a variable name"))
+            return .variable(try parseName("a variable name", digitFirst: true))
         case UInt8(ascii: "\""):
             return .string(try parseString())
         case UInt8(ascii: "["):
@@ -31,7 +31,8 @@ extension Cursor {
             if consume("hex:") {
                 let hexStart = index
                 while let next = current, Self.isNameByte(next) { index += 1 }
-                guard let bytes = Hex.decode(String(decoding: bytes[hexStart..<index], as: UTF8.self)) else {
+                guard index > hexStart, let bytes = Hex.decode(String(decoding: bytes[hexStart..<index], as: UTF8.self))
+                else {
                     throw error("invalid hexadecimal bytes", at: hexStart)
                 }
                 return .bytes(bytes)
@@ -81,6 +82,9 @@ extension Cursor {
         }
         try expect("}", "',' or '}'")
         if let problem = SetRules.problem(elements) { throw error(problem, at: start) }
+        if elements.contains(where: { if case .array = $0 { true } else { false } }) {
+            throw error("sets cannot contain arrays", at: start)
+        }
         return .set(Set(elements))
     }
 

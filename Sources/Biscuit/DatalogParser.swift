@@ -125,12 +125,14 @@ struct Cursor {
         return true
     }
 
-    /// Consumes a keyword (case-insensitive) that is not followed by a name character.
-    mutating func consumeKeyword(_ keyword: String) -> Bool {
+    /// Consumes a keyword that is not followed by a name character. Statement keywords (`check`, `if`, `allow`,
+    /// `or`, …) ignore case, as in the reference grammar; values and scopes (`true`, `trusting`, …) do not.
+    mutating func consumeKeyword(_ keyword: String, ignoringCase: Bool = false) -> Bool {
         let pattern = Array(keyword.utf8)
         guard index + pattern.count <= bytes.count else { return false }
-        for (offset, byte) in pattern.enumerated() where Self.lowercased(bytes[index + offset]) != byte {
-            return false
+        for (offset, byte) in pattern.enumerated() {
+            let actual = bytes[index + offset]
+            if (ignoringCase ? Self.lowercased(actual) : actual) != byte { return false }
         }
         if let next = peek(pattern.count), Self.isNameByte(next) { return false }
         index += pattern.count
@@ -155,9 +157,11 @@ struct Cursor {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
-    /// A name: a letter, then letters, digits, `_` or `:`.
-    mutating func parseName(_ what: String = "a name") throws(DatalogParseError) -> String {
-        guard let first = current, Self.isLetter(first) else { throw error("expected \(what)") }
+    /// A name: a letter or `_` (or, for variables, also a digit), then letters, digits, `_` or `:`.
+    mutating func parseName(_ what: String = "a name", digitFirst: Bool = false) throws(DatalogParseError) -> String {
+        guard let first = current,
+            Self.isLetter(first) || first == UInt8(ascii: "_") || (digitFirst && Self.isNameByte(first))
+        else { throw error("expected \(what)") }
         let start = index
         while let byte = current, Self.isNameByte(byte) { index += 1 }
         return String(decoding: bytes[start..<index], as: UTF8.self)

@@ -115,9 +115,11 @@ struct ExpressionEvaluator: Sendable {
         case (.all, _, 1), (.any, _, 1):
             let elements: [Term]
             switch left {
-            case .set(let set): elements = Array(set)
+            // Sets and maps in their natural order, as the reference walks them (the first failing or deciding
+            // element is then the same).
+            case .set(let set): elements = set.sorted()
             case .array(let array): elements = array
-            case .map(let map): elements = map.map { .array([$0.key.term, $0.value]) }
+            case .map(let map): elements = map.sorted { $0.key < $1.key }.map { .array([$0.key.term, $0.value]) }
             default: throw .invalidType
             }
             let wanted = op == .any

@@ -44,9 +44,11 @@ enum RFC3339 {
             return nil
         }
         guard index == text.count, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-            hour < 24, minute < 60, second < 60
+            hour < 24, minute < 60, second <= 60
         else { return nil }
-        return daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        // A leap second (`:60`) counts as the second before it, as Unix time does.
+        let seconds = min(second, 59)
+        return daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + seconds - offset
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`.

@@ -8,33 +8,47 @@ struct SymbolTable: Sendable {
     ]
     static let customOffset = 1024
     private static let defaultIndexes = Dictionary(
-        uniqueKeysWithValues: defaults.enumerated().map { ($0.element, $0.offset) })
+        uniqueKeysWithValues: defaults.enumerated().map { (Key($0.element), $0.offset) })
+
+    /// Symbols are told apart byte for byte (two spellings of "é" are two symbols), as in every implementation.
+    private struct Key: Hashable {
+        let bytes: [UInt8]
+        init(_ symbol: String) { bytes = Array(symbol.utf8) }
+    }
 
     private(set) var symbols: [String] = []
-    private var indexes: [String: Int] = [:]
+    private var indexes: [Key: Int] = [:]
     private(set) var publicKeys: [PublicKey] = []
 
     init() {}
 
-    /// A table extended by a block's symbols and keys; fails if a symbol is already present.
+    /// A table extended by a block's symbols and keys; fails if a symbol or key is already in the table (a block
+    /// may repeat one of its own symbols: the first occurrence is the one referred to).
     func extended(symbols added: [String], publicKeys addedKeys: [PublicKey]) throws(BiscuitError) -> SymbolTable {
         var table = self
         for symbol in added {
-            guard Self.defaultIndexes[symbol] == nil, table.indexes[symbol] == nil else {
+            let key = Key(symbol)
+            guard Self.defaultIndexes[key] == nil, indexes[key] == nil else {
                 throw BiscuitError(.format, "the symbol \(Term.quoted(symbol)) is defined twice")
             }
-            table.indexes[symbol] = table.symbols.count
+            if table.indexes[key] == nil { table.indexes[key] = table.symbols.count }
             table.symbols.append(symbol)
         }
-        table.publicKeys += addedKeys
+        for key in addedKeys {
+            guard !publicKeys.contains(key) else {
+                throw BiscuitError(.format, "the public key \(key) is listed twice")
+            }
+            table.publicKeys.append(key)
+        }
         return table
     }
 
     /// The number of `symbol`, adding it if new.
     mutating func intern(_ symbol: String) -> UInt64 {
-        if let index = Self.defaultIndexes[symbol] { return UInt64(index) }
-        if let index = indexes[symbol] { return UInt64(Self.customOffset + index) }
-        indexes[symbol] = symbols.count
+        let key = Key(symbol)
+        if let index = Self.defaultIndexes[key] { return UInt64(index) }
+        if let index = indexes[key] { return UInt64(Self.customOffset + index) }
+        indexes[key] = symbols.count
         symbols.append(symbol)
         return UInt64(Self.customOffset + symbols.count - 1)
     }

@@ -88,6 +88,7 @@ public enum MapKey: Sendable {
 }
 
 extension MapKey: Hashable, Comparable {
+    /// Same type and value; strings byte for byte.
     public static func == (left: MapKey, right: MapKey) -> Bool {
         switch (left, right) {
         case (.integer(let a), .integer(let b)): a == b
@@ -96,6 +97,7 @@ extension MapKey: Hashable, Comparable {
         }
     }
 
+    /// Hashes the type and the value (a string's bytes).
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .integer(let value):
@@ -119,6 +121,7 @@ extension MapKey: Hashable, Comparable {
 }
 
 extension Term: Hashable, Comparable {
+    /// Same type and value; strings and names byte for byte, sets regardless of order.
     public static func == (left: Term, right: Term) -> Bool {
         switch (left, right) {
         case (.variable(let a), .variable(let b)), (.string(let a), .string(let b)),
@@ -136,6 +139,7 @@ extension Term: Hashable, Comparable {
         }
     }
 
+    /// Hashes the type and the value (a string's bytes).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(typeRank)
         switch self {

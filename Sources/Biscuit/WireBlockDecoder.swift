@@ -21,6 +21,8 @@ struct WireBlockDecoder {
             if check.hasKind && version < BlockVersion.datalog31 {
                 throw BiscuitError(.format, "check kinds need block version 4")
             }
+            // An unknown kind lands in the unknown fields; reading it as `check if` would weaken the check.
+            guard check.unknownFields.data.isEmpty else { throw BiscuitError(.format, "unknown check kind") }
             let kind: CheckKind =
                 switch check.kind {
                 case .one: .one

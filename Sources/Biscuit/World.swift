@@ -57,7 +57,8 @@ struct World: Sendable {
                 try forEachMatch(of: rule, trusted: trusted, budget: budget) { bindings, origin throws(WorldFailure) in
                     var origin = origin
                     origin.insert(block)
-                    generated.append((origin, Fact(predicate: Self.instantiate(rule.head, bindings))))
+                    let head = Self.instantiate(rule.head, bindings)
+                    if head.terms.allSatisfy(\.isGround) { generated.append((origin, Fact(predicate: head))) }
                     return true
                 }
             }
@@ -100,7 +101,8 @@ struct World: Sendable {
     func produce(_ rule: Rule, trusted: TrustedOrigins, budget: TimeBudget) throws(WorldFailure) -> Set<Fact> {
         var produced: Set<Fact> = []
         try forEachMatch(of: rule, trusted: trusted, budget: budget) { bindings, _ throws(WorldFailure) in
-            produced.insert(Fact(predicate: Self.instantiate(rule.head, bindings)))
+            let head = Self.instantiate(rule.head, bindings)
+            if head.terms.allSatisfy(\.isGround) { produced.insert(Fact(predicate: head)) }
             return true
         }
         return produced
@@ -158,7 +160,9 @@ struct World: Sendable {
 
     /// The bindings extended so that `predicate` equals `fact`, or nil if they cannot be.
     static func unify(_ predicate: Predicate, _ fact: Fact, _ bindings: [String: Term]) -> [String: Term]? {
-        guard predicate.terms.count == fact.predicate.terms.count else { return nil }
+        guard predicate.terms.count == fact.predicate.terms.count,
+            predicate.name.utf8.elementsEqual(fact.predicate.name.utf8)
+        else { return nil }
         var bindings = bindings
         for (pattern, value) in zip(predicate.terms, fact.predicate.terms) {
             if case .variable(let name) = pattern {

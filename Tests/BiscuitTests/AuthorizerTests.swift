@@ -110,6 +110,9 @@ import Testing
                 Fact("x", [.string("alice")])
             ])
         #expect(result.facts.contains(Fact("can_read", [.string("mallory"), .string("doc")])))
+        let unbound = Rule(
+            head: Predicate("x", [.variable("nope")]), body: [Predicate("owner", [.variable("u"), .variable("d")])])
+        #expect(try result.query(unbound).isEmpty)
     }
 
     @Test func limitsStopRunawayEvaluationWithAClearError() throws {

@@ -61,6 +61,31 @@ import Testing
         #expect(throws: expected, "\(text)") { try Self.evaluate(text) }
     }
 
+    static let regexes: [(String, String, Bool)] = [
+        ("abc", "b", true), ("abc", "^b", false), ("abc", "c$", true), ("abc", "^a.c$", true), ("a\nc", "a.c", false),
+        ("abab", "^(ab)+$", true), ("aba", "^(ab)+$", false), ("abc", "a|x", true), ("xyz", "a|b", false),
+        ("aXb", "a[A-Z]b", true), ("a-b", "a[^a-z]b", true), ("abb", "^ab{2}$", true), ("abbb", "^ab{1,2}$", false),
+        ("abbb", "^ab{2,}$", true), ("ab", "^a(?:b|c)$", true), ("é1", "^\\w\\d$", true), ("a b", "a\\sb", true),
+        ("can't", "can\\b", true), ("cant", "can\\b", false), ("a.b", "a\\.b", true), ("axb", "a\\.b", false),
+        ("", "^$", true), ("abc", "", true), ("aaa", "^a*?$", true), ("x", "(?i)X", false), ("x", "(?=x)", false),
+        ("x", "[", false), ("x", "a{2,1}", false), ("日本", "^..$", true), ("\\", "\\\\", true),
+    ]
+
+    @Test func regularExpressionsFollowTheReferenceSyntax() {
+        for (text, pattern, expected) in Self.regexes {
+            #expect(RegexMatcher.matches(text, pattern: pattern) == expected, "\(text) ~ \(pattern)")
+        }
+    }
+
+    @Test func aCatastrophicPatternRunsInLinearTime() {
+        let text = String(repeating: "a", count: 5000)
+        let started = ContinuousClock.now
+        #expect(!RegexMatcher.matches(text, pattern: "(a+)+b"))
+        #expect(!RegexMatcher.matches(text, pattern: "^(a|aa)*$b"))
+        #expect(RegexMatcher.matches(text + "b", pattern: "(a*)*b"))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func closureParametersCannotShadowBoundVariables() throws {
         #expect(throws: EvaluationFailure.shadowedVariable("x")) {
             try Self.evaluate("[1].any($x -> $x == 1)", ["x": .integer(1)])

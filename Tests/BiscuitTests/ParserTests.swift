@@ -99,6 +99,23 @@ import Testing
         #expect(reparsed.description == printed)
     }
 
+    @Test func followsTheReferenceGrammarOnNamesKeywordsAndEdgeCases() throws {
+        let accepted = try DatalogParser.parseAuthorizer(
+            "_a(1); Check If _a($1); ALLOW IF [1].any($_x -> true) OR false; f(2016-12-31T23:59:60Z);")
+        #expect(accepted.facts[0] == Fact("_a", [.integer(1)]))
+        #expect(accepted.checks[0].queries[0].body == [Predicate("_a", [.variable("1")])])
+        #expect(accepted.policies[0].queries.count == 2)
+        #expect(accepted.facts[1] == Fact("f", [.date(1_483_228_799)]))
+        for refused in [
+            "allow if TRUE;", "allow if true trusting AUTHORITY;", "f(hex:);", "f({[1], [2]});",
+            "r(1) <- f($x), $y == 1;", "r($y) <- f($x);",
+        ] {
+            #expect(throws: DatalogParseError.self, "\(refused)") { try DatalogParser.parseAuthorizer(refused) }
+        }
+        let closure = try DatalogParser.parseRule("r($x) <- f($x), [1].any($e -> $e == $x)")
+        #expect(closure.unboundExpressionVariables.isEmpty)
+    }
+
     @Test func parametersAreReplacedAndMissingOrUnusedOnesRefused() throws {
         let block = try DatalogParser.parseBlock("check if time($t), $t < {expiry}; user({id});")
         #expect(block.parameterNames == ["expiry", "id"])

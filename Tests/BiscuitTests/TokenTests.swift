@@ -113,6 +113,31 @@ import Testing
         #expect(try Authorizer("allow if true;").authorize(later).policyIndex == 0)
     }
 
+    @Test func canonicallyEquivalentStringsStayDistinctThroughTheSymbolTable() throws {
+        let root = PrivateKey(generating: .ed25519)
+        var content = BlockContent()
+        content.facts = [Fact("a", [.string("\u{E9}")]), Fact("b", [.string("e\u{301}")])]
+        let token = try Biscuit(
+            bytes: try Biscuit.build(rootKey: root, authority: content).serialized(), rootKey: root.publicKey)
+        #expect(token.blocks[0].content.facts == content.facts)
+        #expect(throws: BiscuitError.unauthorized) { try Authorizer("allow if a($x), b($x);").authorize(token) }
+    }
+
+    @Test func anUnknownCheckKindIsRefusedRatherThanWeakened() throws {
+        let root = PrivateKey(generating: .ed25519)
+        let token = try Biscuit.build(rootKey: root, source: "check all f($x), $x > 0;")
+        var block = try Biscuit_Wire_Block(serializedBytes: token.links[0].data)
+        var check = block.checks[0]
+        check.clearKind()
+        var unknown = try check.serializedBytes() as [UInt8]
+        unknown += [0x10, 0x07]
+        block.checks[0] = try Biscuit_Wire_CheckData(serializedBytes: unknown)
+        #expect(!block.checks[0].hasKind && !block.checks[0].unknownFields.data.isEmpty)
+        #expect(throws: BiscuitError.format) {
+            try WireBlockDecoder(table: SymbolTable()).decode(block, version: block.version)
+        }
+    }
+
     @Test func sizeAndVersionLimitsAreEnforced() throws {
         let root = PrivateKey(generating: .ed25519)
         let bytes = try Biscuit.build(rootKey: root, source: "a(1);").appending(source: "b(2);").serialized()

@@ -18,6 +18,9 @@ CASES = int(os.environ.get("BISCUIT_DIFFERENTIAL_CASES", "1000"))
 SEED = int(os.environ.get("BISCUIT_DIFFERENTIAL_SEED", str(random.SystemRandom().randrange(2**32))))
 
 STRINGS = ["a", "b", "ab", "ba", "abc", "é", "", "a\\\"q"]
+# Patterns as written inside a Datalog string (so `\\\\w` is the regex `\\w`).
+REGEXES = ["^a", "b$", "a|c", "^(ab)+$", "[a-c]{2}", "\\\\w+$", "^\\\\d*$", "é", "a.c", "(?:a|b)c", "^[^a]", "a\\\\b",
+           ".*", "^.{2,3}$", "(a+)+b"]
 DATES = ["2024-01-01T00:00:00Z", "2025-06-15T12:30:00Z", "2030-01-01T00:00:00+02:00"]
 ARRAYS = ["[]", "[1]", "[1, 2]", "[3, 1]", "[2, 2, 2]"]
 # No `{}` in facts: biscuit-python 0.4.0 reads `{` there as a set and refuses the empty map (it accepts it in
@@ -113,7 +116,7 @@ class Generator:
             return r.choice([
                 f'{variable}.starts_with("{s}")', f'{variable}.ends_with("{s}")', f'{variable}.contains("{s}")',
                 f"{variable}.length() > {c}", f'{variable} + "x" == "{s}x"', f'{variable} == "{s}"',
-                f'{variable}.matches("^a")', f'{variable}.matches("b$")', f'{{"a", "b"}}.contains({variable})',
+                f'{variable}.matches("{r.choice(REGEXES)}")', f'{{"a", "b"}}.contains({variable})',
                 f"{variable} != 1",
             ])
         if kind == "date":
