@@ -47,7 +47,8 @@ extension Cursor {
 
     /// An expression, from `||` (loosest) down to method calls on terms (tightest).
     mutating func parseExpression() throws(DatalogParseError) -> ExpressionNode {
-        try parseLevel(0)
+        if depth == 0 { operators = 0 }
+        return try parseLevel(0)
     }
 
     private mutating func parseLevel(_ level: Int) throws(DatalogParseError) -> ExpressionNode {
@@ -60,6 +61,7 @@ extension Cursor {
                 index = save
                 return left
             }
+            try countOperator()
             let right = try parseLevel(level + 1)
             switch op {
             case .lazyAnd, .lazyOr: left = .binary(op, left, .closure([], right))
@@ -88,7 +90,10 @@ extension Cursor {
         skipSpaceAndComments()
         if current == UInt8(ascii: "!") && peek(1) != UInt8(ascii: "=") {
             index += 1
-            return .unary(.negate, try parseLevel(Self.additiveLevel))
+            let operand = try nested { (cursor: inout Cursor) throws(DatalogParseError) in
+                try cursor.parseLevel(Self.additiveLevel)
+            }
+            return .unary(.negate, operand)
         }
         return try parseMethods()
     }
@@ -98,14 +103,19 @@ extension Cursor {
         skipSpaceAndComments()
         var node: ExpressionNode
         if consume("(") {
-            node = .unary(.parens, try parseExpression())
+            node = .unary(
+                .parens, try nested { (cursor: inout Cursor) throws(DatalogParseError) in try cursor.parseExpression() }
+            )
             try expect(")", "')'")
         } else {
             node = .value(try parseTerm(allowVariable: true))
         }
         while current == UInt8(ascii: "."), let next = peek(1), Self.isLetter(next) {
             index += 1
-            node = try parseMethod(on: node)
+            try countOperator()
+            let receiver = node
+            node = try nested { (cursor: inout Cursor) throws(DatalogParseError) in try cursor.parseMethod(on: receiver)
+            }
         }
         return node
     }

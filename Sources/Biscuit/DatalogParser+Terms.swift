@@ -12,18 +12,9 @@ extension Cursor {
         case UInt8(ascii: "\""):
             return .string(try parseString())
         case UInt8(ascii: "["):
-            index += 1
-            var elements: [Term] = []
-            skipSpaceAndComments()
-            if consume("]") { return .array(elements) }
-            repeat {
-                elements.append(try parseTerm(allowVariable: false))
-                skipSpaceAndComments()
-            } while consume(",")
-            try expect("]", "',' or ']'")
-            return .array(elements)
+            return try nested { (cursor: inout Cursor) throws(DatalogParseError) in try cursor.parseArray() }
         case UInt8(ascii: "{"):
-            return try parseBraces()
+            return try nested { (cursor: inout Cursor) throws(DatalogParseError) in try cursor.parseBraces() }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             if let date = try parseDateIfPresent() { return .date(date) }
             return .integer(try parseInteger())
@@ -42,6 +33,20 @@ extension Cursor {
             if consumeKeyword("null") { return .null }
             throw error("expected a term", at: start)
         }
+    }
+
+    /// `[term, …]` (no variables inside).
+    private mutating func parseArray() throws(DatalogParseError) -> Term {
+        index += 1
+        var elements: [Term] = []
+        skipSpaceAndComments()
+        if consume("]") { return .array(elements) }
+        repeat {
+            elements.append(try parseTerm(allowVariable: false))
+            skipSpaceAndComments()
+        } while consume(",")
+        try expect("]", "',' or ']'")
+        return .array(elements)
     }
 
     /// `{name}` (a parameter), `{,}` (empty set), `{}` (empty map), `{k: v, …}` (map) or `{a, b}` (set).

@@ -68,6 +68,29 @@ public enum DatalogParser {
 struct Cursor {
     let bytes: [UInt8]
     var index = 0
+    /// How deeply parentheses, closures and collections are nested at the current position.
+    var depth = 0
+    /// Deepest nesting accepted, so that no text can exhaust the stack.
+    static let maxDepth = 64
+    /// Operators and method calls in the current expression.
+    var operators = 0
+    /// Most operators in one expression (a longer chain would nest as deeply in the parsed tree).
+    static let maxOperators = 1000
+
+    mutating func countOperator() throws(DatalogParseError) {
+        operators += 1
+        guard operators <= Self.maxOperators else {
+            throw error("more than \(Self.maxOperators) operators in one expression")
+        }
+    }
+
+    /// Runs `body` one nesting level deeper; throws past `maxDepth`.
+    mutating func nested<T>(_ body: (inout Cursor) throws(DatalogParseError) -> T) throws(DatalogParseError) -> T {
+        guard depth < Self.maxDepth else { throw error("nested more than \(Self.maxDepth) levels deep") }
+        depth += 1
+        defer { depth -= 1 }
+        return try body(&self)
+    }
 
     init(_ text: String) {
         bytes = Array(text.utf8)

@@ -116,6 +116,21 @@ import Testing
         #expect(closure.unboundExpressionVariables.isEmpty)
     }
 
+    @Test func deepNestingIsAnErrorNotACrash() throws {
+        let deep = 100_000
+        for text in [
+            "check if " + String(repeating: "(", count: deep) + "true" + String(repeating: ")", count: deep) + ";",
+            "f(" + String(repeating: "[", count: deep) + String(repeating: "]", count: deep) + ");",
+            "check if " + String(repeating: "!", count: deep) + "true;",
+            "check if 1" + String(repeating: " + 1", count: deep) + " > 0;",
+            "check if \"a\"" + String(repeating: ".length()", count: deep) + " > 0;",
+        ] {
+            #expect(throws: DatalogParseError.self) { try DatalogParser.parseBlock(text) }
+        }
+        let fine = "check if " + String(repeating: "(", count: 60) + "true" + String(repeating: ")", count: 60) + ";"
+        #expect(try DatalogParser.parseBlock(fine).checks.count == 1)
+    }
+
     @Test func parametersAreReplacedAndMissingOrUnusedOnesRefused() throws {
         let block = try DatalogParser.parseBlock("check if time($t), $t < {expiry}; user({id});")
         #expect(block.parameterNames == ["expiry", "id"])

@@ -4,10 +4,25 @@ import FerryTestSupport
 import Foundation
 import Testing
 
+@testable import FerrySQLite
+
 /// Retention deletes old events with their attempts and responses, keeps what is pending or still within its
 /// application's retention, and frees the space: SQLite's file shrinks, and PostgreSQL reuses the space instead
 /// of growing. Run against every backend.
 @Suite struct RetentionTests {
+    /// The retention pass runs inside the writer: scanning every event there stalled delivery for over a second
+    /// on a million-event backlog (found by scripts/bench). The plan must search events by the index.
+    @Test func theSQLiteExpiredEventsQuerySearchesEventsByTheirIndex() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-plan-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("plan.sqlite").path)
+        let plan = try await store.queryPlan(SQLiteStore.expiredEventsQuery, arguments: [0, 30, 500])
+        try await store.close()
+        #expect(plan.contains { $0.hasPrefix("SEARCH e USING INDEX event_application_received") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN e") }, "\(plan)")
+    }
+
     @Test(arguments: StoreBackend.available)
     func expiredEventsAreDeletedAndTheSpaceIsFreed(backend: StoreBackend) async throws {
         try await backend.withStore { store in
