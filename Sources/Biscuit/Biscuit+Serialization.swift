@@ -20,8 +20,7 @@ extension Biscuit {
 
     /// Parses and verifies a token in URL-safe base64 (with or without padding, optionally prefixed `biscuit:`).
     public init(base64: String, rootKey: PublicKey, limits: TokenLimits = TokenLimits()) throws(BiscuitError) {
-        guard let bytes = Base64URL.decode(base64) else { throw BiscuitError(.format, "not URL-safe base64") }
-        try self.init(bytes: bytes, rootKey: rootKey, limits: limits)
+        try self.init(bytes: try Base64URL.bytes(base64), rootKey: rootKey, limits: limits)
     }
 
     /// The token's bytes.
@@ -78,8 +77,7 @@ public struct UnverifiedBiscuit: Sendable {
 
     /// Parses a token in URL-safe base64.
     public init(base64: String, limits: TokenLimits = TokenLimits()) throws(BiscuitError) {
-        guard let bytes = Base64URL.decode(base64) else { throw BiscuitError(.format, "not URL-safe base64") }
-        try self.init(bytes: bytes, limits: limits)
+        try self.init(bytes: try Base64URL.bytes(base64), limits: limits)
     }
 
     /// The root key id hint.
@@ -193,13 +191,7 @@ struct SignatureChain {
         var tokenSymbols = SymbolTable()
         var blocks: [TokenBlock] = []
         for link in links {
-            let block: Biscuit_Wire_Block
-            do {
-                block = try Biscuit_Wire_Block(serializedBytes: link.data)
-            } catch {
-                throw BiscuitError(.format, "block \(blocks.count) is malformed: \(error)")
-            }
-            let keys = try block.publicKeys.map { key throws(BiscuitError) in try Self.publicKey(key) }
+            let (block, keys) = try Self.readBlock(link.data, name: "block \(blocks.count)")
             let table: SymbolTable
             if link.external == nil {
                 tokenSymbols = try tokenSymbols.extended(symbols: block.symbols, publicKeys: keys)
@@ -223,6 +215,17 @@ struct SignatureChain {
         return SignedBlock(
             data: Array(block.block), nextKey: try publicKey(block.nextKey), signature: Array(block.signature),
             external: external, signatureVersion: block.hasVersion ? block.version : 0)
+    }
+
+    /// A serialized block and the public keys it lists (the symbols are in the block).
+    static func readBlock(_ data: [UInt8], name: String) throws(BiscuitError) -> (Biscuit_Wire_Block, [PublicKey]) {
+        let block: Biscuit_Wire_Block
+        do {
+            block = try Biscuit_Wire_Block(serializedBytes: data)
+        } catch {
+            throw BiscuitError(.format, "\(name) is malformed: \(error)")
+        }
+        return (block, try block.publicKeys.map { key throws(BiscuitError) in try publicKey(key) })
     }
 
     static func publicKey(_ key: Biscuit_Wire_PublicKey) throws(BiscuitError) -> PublicKey {

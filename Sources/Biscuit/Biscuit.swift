@@ -123,15 +123,13 @@ extension BlockContent {
     static func parseBlock(_ source: String, parameters: [String: Term], keys: [String: PublicKey])
         throws(BiscuitError) -> BlockContent
     {
+        let parsed: BlockContent
         do {
-            return try DatalogParser.parseBlock(source).substituting(parameters, keys: keys)
-        } catch let error as DatalogParseError {
-            throw BiscuitError(error)
-        } catch let error as BiscuitError {
-            throw error
+            parsed = try DatalogParser.parseBlock(source)
         } catch {
-            throw BiscuitError(.parse, "\(error)")
+            throw BiscuitError(error)
         }
+        return try parsed.substituting(parameters, keys: keys)
     }
 }
 

@@ -72,7 +72,7 @@ public struct Rule: Hashable, Sendable {
 
     /// Variables of the head that no body predicate binds: a rule with any is refused.
     public var unboundHeadVariables: [String] {
-        let bound = Set(body.flatMap(\.terms).compactMap(\.variableName))
+        let bound = boundVariables
         var seen: Set<String> = []
         return head.terms.compactMap(\.variableName).filter { !bound.contains($0) && seen.insert($0).inserted }
     }
@@ -80,12 +80,15 @@ public struct Rule: Hashable, Sendable {
     /// Variables of the expressions (outside closures' own parameters) that no body predicate binds: the parser
     /// refuses a rule with any, as the reference does; checks and policies with them fail when evaluated.
     public var unboundExpressionVariables: [String] {
-        let bound = Set(body.flatMap(\.terms).compactMap(\.variableName))
+        let bound = boundVariables
         var seen: Set<String> = []
         return expressions.flatMap { Self.freeVariables($0.ops) }.filter {
             !bound.contains($0) && seen.insert($0).inserted
         }
     }
+
+    /// The variables the body's predicates bind.
+    private var boundVariables: Set<String> { Set(body.flatMap(\.terms).compactMap(\.variableName)) }
 
     private static func freeVariables(_ ops: [Operation]) -> [String] {
         ops.flatMap { op -> [String] in

@@ -27,8 +27,7 @@ public struct ThirdPartyRequest: Hashable, Sendable {
 
     /// A request in URL-safe base64.
     public init(base64: String) throws(BiscuitError) {
-        guard let bytes = Base64URL.decode(base64) else { throw BiscuitError(.format, "not URL-safe base64") }
-        try self.init(bytes: bytes)
+        try self.init(bytes: try Base64URL.bytes(base64))
     }
 
     /// The request's bytes.
@@ -94,8 +93,7 @@ public struct ThirdPartyBlock: Hashable, Sendable {
 
     /// A third-party block in URL-safe base64.
     public init(base64: String) throws(BiscuitError) {
-        guard let bytes = Base64URL.decode(base64) else { throw BiscuitError(.format, "not URL-safe base64") }
-        try self.init(bytes: bytes)
+        try self.init(bytes: try Base64URL.bytes(base64))
     }
 
     /// The block's bytes.
@@ -135,13 +133,7 @@ extension Biscuit {
         guard block.publicKey.verifies(block.signature, of: payload) else {
             throw BiscuitError(.invalidSignature, "the third-party block was not signed for this token")
         }
-        let wire: Biscuit_Wire_Block
-        do {
-            wire = try Biscuit_Wire_Block(serializedBytes: block.payload)
-        } catch {
-            throw BiscuitError(.format, "the third-party block is malformed: \(error)")
-        }
-        let keys = try wire.publicKeys.map { key throws(BiscuitError) in try SignatureChain.publicKey(key) }
+        let (wire, keys) = try SignatureChain.readBlock(block.payload, name: "the third-party block")
         let table = try SymbolTable().extended(symbols: wire.symbols, publicKeys: keys)
         return try appending(
             data: block.payload, wire: wire, external: (block.signature, block.publicKey), table: table,

@@ -60,6 +60,12 @@ enum Base64URL {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of `text`, or a `.format` error.
+    static func bytes(_ text: String) throws(BiscuitError) -> [UInt8] {
+        guard let bytes = decode(text) else { throw BiscuitError(.format, "not URL-safe base64") }
+        return bytes
+    }
+
     static func decode(_ text: String) -> [UInt8]? {
         var input = Array(text.utf8)
         if input.starts(with: "biscuit:".utf8) { input.removeFirst("biscuit:".utf8.count) }
