@@ -12,6 +12,9 @@ enum EvaluationFailure: Error, Equatable {
     case shadowedVariable(String)
     case undefinedExternal(String)
     case externalFailed(String)
+    case regexNestedTooDeep
+    /// A run limit was reached inside the expression (a closure or a match ran past the deadline).
+    case limit(RunLimit)
 
     var message: String {
         switch self {
@@ -23,11 +26,15 @@ enum EvaluationFailure: Error, Equatable {
         case .shadowedVariable(let name): "closure parameter $\(name) shadows a variable"
         case .undefinedExternal(let name): "no external function named \(name)"
         case .externalFailed(let message): "external function failed: \(message)"
+        case .regexNestedTooDeep: "regular expression nested more than \(RegexSyntax.maxDepth) levels deep"
+        case .limit(let limit): "\(limit)"
         }
     }
 }
 
-/// Evaluates expressions against variable bindings (the stack machine of the specification).
+/// Evaluates expressions against variable bindings (the stack machine of the specification), within the
+/// authorization's time budget: closures and regular expression matches check it as they go, since nested
+/// closures over collections and long matches can take far longer than any single Datalog step.
 struct ExpressionEvaluator: Sendable {
     var externals: [String: ExternalFunction] = [:]
 
@@ -36,7 +43,7 @@ struct ExpressionEvaluator: Sendable {
         case closure([String], [Operation])
     }
 
-    func evaluate(_ ops: [Operation], bindings: [String: Term]) throws(EvaluationFailure) -> Term {
+    func evaluate(_ ops: [Operation], bindings: [String: Term], budget: TimeBudget) throws(EvaluationFailure) -> Term {
         var stack: [StackItem] = []
         for op in ops {
             switch op {
@@ -52,14 +59,17 @@ struct ExpressionEvaluator: Sendable {
                 guard let right = stack.popLast(), let left = stack.popLast() else { throw .invalidStack }
                 switch (left, right) {
                 case (.term(let left), .term(let right)):
-                    stack.append(.term(try evaluate(binary, left, right)))
+                    stack.append(.term(try evaluate(binary, left, right, budget: budget)))
                 case (.term(let left), .closure(let parameters, let body)):
                     try checkShadowing(parameters, bindings)
-                    stack.append(.term(try evaluate(binary, left, closure: parameters, body, bindings)))
+                    stack.append(.term(try evaluate(binary, left, closure: parameters, body, bindings, budget: budget)))
                 case (.closure(let parameters, let body), .term(let fallback)) where binary == .tryOr:
                     try checkShadowing(parameters, bindings)
                     do {
-                        stack.append(.term(try evaluate(body, bindings: bindings)))
+                        stack.append(.term(try evaluate(body, bindings: bindings, budget: budget)))
+                    } catch .limit(let limit) {
+                        // A limit stops the whole authorization; it is not a failure the fallback may replace.
+                        throw .limit(limit)
                     } catch {
                         stack.append(.term(fallback))
                     }
@@ -105,13 +115,13 @@ struct ExpressionEvaluator: Sendable {
 
     private func evaluate(
         _ op: BinaryOperator, _ left: Term, closure parameters: [String], _ body: [Operation],
-        _ bindings: [String: Term]
+        _ bindings: [String: Term], budget: TimeBudget
     ) throws(EvaluationFailure) -> Term {
         switch (op, left, parameters.count) {
         case (.lazyOr, .bool(true), 0): return .bool(true)
         case (.lazyAnd, .bool(false), 0): return .bool(false)
         case (.lazyOr, .bool(false), 0), (.lazyAnd, .bool(true), 0):
-            return try evaluate(body, bindings: bindings)
+            return try evaluate(body, bindings: bindings, budget: budget)
         case (.all, _, 1), (.any, _, 1):
             let elements: [Term]
             switch left {
@@ -125,8 +135,13 @@ struct ExpressionEvaluator: Sendable {
             let wanted = op == .any
             var inner = bindings
             for element in elements {
+                // Nested closures multiply their collections' sizes, so the deadline is checked per element (a
+                // clock read costs far less than evaluating the body).
+                try budget.checkDuringEvaluation()
                 inner[parameters[0]] = element
-                guard case .bool(let holds) = try evaluate(body, bindings: inner) else { throw .invalidType }
+                guard case .bool(let holds) = try evaluate(body, bindings: inner, budget: budget) else {
+                    throw .invalidType
+                }
                 if holds == wanted { return .bool(wanted) }
             }
             return .bool(!wanted)
@@ -135,11 +150,13 @@ struct ExpressionEvaluator: Sendable {
         }
     }
 
-    private func evaluate(_ op: BinaryOperator, _ left: Term, _ right: Term) throws(EvaluationFailure) -> Term {
+    private func evaluate(_ op: BinaryOperator, _ left: Term, _ right: Term, budget: TimeBudget)
+        throws(EvaluationFailure) -> Term
+    {
         if case .external(let name) = op { return try callExternal(name, left, right) }
         switch (left, right) {
         case (.integer(let a), .integer(let b)): return try integerOperation(op, a, b)
-        case (.string(let a), .string(let b)): return try stringOperation(op, a, b)
+        case (.string(let a), .string(let b)): return try stringOperation(op, a, b, budget: budget)
         case (.date(let a), .date(let b)):
             if let ordered = compare(op, a, b) { return .bool(ordered) }
         case (.bytes(let a), .bytes(let b)):
@@ -226,12 +243,14 @@ struct ExpressionEvaluator: Sendable {
         return .integer(result.partialValue)
     }
 
-    private func stringOperation(_ op: BinaryOperator, _ a: String, _ b: String) throws(EvaluationFailure) -> Term {
+    private func stringOperation(_ op: BinaryOperator, _ a: String, _ b: String, budget: TimeBudget)
+        throws(EvaluationFailure) -> Term
+    {
         switch op {
         case .prefix: return .bool(a.utf8.starts(with: b.utf8))
         case .suffix: return .bool(a.utf8.reversed().starts(with: b.utf8.reversed()))
         case .contains: return .bool(UTF8Search.contains(a, b))
-        case .regex: return .bool(RegexMatcher.matches(a, pattern: b))
+        case .regex: return .bool(try RegexMatcher.matches(a, pattern: b, budget: budget))
         case .add: return .string(a + b)
         default:
             if let equality = equality(op, a.utf8.elementsEqual(b.utf8)) { return .bool(equality) }

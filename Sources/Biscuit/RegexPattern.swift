@@ -23,11 +23,12 @@ struct RegexPattern {
 
     private(set) var program: [Instruction] = []
 
-    /// Compiles `pattern`; nil if it is not valid in the supported syntax.
-    init?(_ pattern: String) {
+    /// Compiles `pattern`; throws `.unsupported` if it is not valid in the supported syntax or compiles to more
+    /// than `maxInstructions`, `.nestedTooDeep` if its groups and quantifiers nest past `RegexSyntax.maxDepth`.
+    init(_ pattern: String) throws(RegexSyntax.Refusal) {
         var parser = RegexSyntax(Array(pattern.unicodeScalars))
-        guard let node = parser.parseAlternation(), parser.atEnd else { return nil }
-        guard emit(node) else { return nil }
+        let parsed = try parser.parseAlternation()
+        guard parser.atEnd, emit(parsed.node) else { throw .unsupported }
         program.append(.match)
     }
 

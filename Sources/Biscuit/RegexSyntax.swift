@@ -1,4 +1,7 @@
-/// Parses the supported regular expression syntax (see `RegexPattern`) into a tree; nil on anything else.
+/// Parses the supported regular expression syntax (see `RegexPattern`) into a tree; throws on anything else.
+///
+/// Groups and quantifiers may nest at most `maxDepth` levels deep, so that no pattern a token carries can exhaust
+/// the stack while it is parsed, compiled or released (the Datalog parser bounds its own nesting the same way).
 struct RegexSyntax {
     indirect enum Node {
         case empty
@@ -11,11 +14,29 @@ struct RegexSyntax {
         case repetition(Node, minimum: Int, maximum: Int?)
     }
 
+    /// Why a pattern was refused.
+    enum Refusal: Error, Equatable {
+        /// The pattern is outside the supported syntax (it then matches nothing, as in the reference).
+        case unsupported
+        /// Groups and quantifiers nest deeper than `maxDepth`.
+        case nestedTooDeep
+    }
+
+    /// A parsed piece of the pattern and how many groups and quantifiers nest inside it, itself included.
+    struct Parsed {
+        var node: Node
+        var depth: Int
+    }
+
     /// Largest bound of a counted repetition (`{n,m}`).
     static let maxCount = 1000
+    /// Deepest nesting of groups and quantifiers accepted (the Datalog parser's bound).
+    static let maxDepth = 64
 
     private let scalars: [Unicode.Scalar]
     private var index = 0
+    /// Groups open at the current position.
+    private var openGroups = 0
 
     init(_ scalars: [Unicode.Scalar]) {
         self.scalars = scalars
@@ -30,54 +51,59 @@ struct RegexSyntax {
         return true
     }
 
-    mutating func parseAlternation() -> Node? {
+    mutating func parseAlternation() throws(Refusal) -> Parsed {
         var branches: [Node] = []
+        var depth = 0
         repeat {
-            guard let branch = parseConcatenation() else { return nil }
-            branches.append(branch)
+            let branch = try parseConcatenation()
+            branches.append(branch.node)
+            depth = max(depth, branch.depth)
         } while consume("|")
-        return branches.count == 1 ? branches[0] : .alternation(branches)
+        return Parsed(node: branches.count == 1 ? branches[0] : .alternation(branches), depth: depth)
     }
 
-    private mutating func parseConcatenation() -> Node? {
+    private mutating func parseConcatenation() throws(Refusal) -> Parsed {
         var items: [Node] = []
+        var depth = 0
         while let scalar = current, scalar != "|", scalar != ")" {
-            guard let atom = parseAtom(), let repeated = parseQuantifiers(atom) else { return nil }
-            items.append(repeated)
+            let repeated = try parseQuantifiers(try parseAtom())
+            items.append(repeated.node)
+            depth = max(depth, repeated.depth)
         }
-        return items.isEmpty ? .empty : items.count == 1 ? items[0] : .concatenation(items)
+        return Parsed(node: items.isEmpty ? .empty : items.count == 1 ? items[0] : .concatenation(items), depth: depth)
     }
 
-    private mutating func parseQuantifiers(_ atom: Node) -> Node? {
-        var node = atom
+    /// Each quantifier wraps what precedes it one level deeper (`a**…*` nests without any group).
+    private mutating func parseQuantifiers(_ atom: Parsed) throws(Refusal) -> Parsed {
+        var parsed = atom
         while let scalar = current {
             let bounds: (Int, Int?)
             switch scalar {
             case "*": bounds = (0, nil)
             case "+": bounds = (1, nil)
             case "?": bounds = (0, 1)
-            case "{":
-                guard let counted = parseCount() else { return nil }
-                bounds = counted
-            default: return node
+            case "{": bounds = try parseCount()
+            default: return parsed
             }
             index += 1
             _ = consume("?")
-            if case .assertion = node { return nil }
-            node = .repetition(node, minimum: bounds.0, maximum: bounds.1)
+            if case .assertion = parsed.node { throw .unsupported }
+            guard parsed.depth < Self.maxDepth else { throw .nestedTooDeep }
+            parsed = Parsed(
+                node: .repetition(parsed.node, minimum: bounds.0, maximum: bounds.1), depth: parsed.depth + 1)
         }
-        return node
+        return parsed
     }
 
     /// `{n}`, `{n,}` or `{n,m}`, leaving the index on the closing brace.
-    private mutating func parseCount() -> (Int, Int?)? {
+    private mutating func parseCount() throws(Refusal) -> (Int, Int?) {
         index += 1
-        guard let minimum = parseNumber() else { return nil }
+        guard let minimum = parseNumber() else { throw .unsupported }
         var maximum: Int? = minimum
         if consume(",") { maximum = current == "}" ? nil : parseNumber() }
         guard current == "}", minimum <= Self.maxCount, (maximum ?? minimum) <= Self.maxCount,
             (maximum ?? minimum) >= minimum
-        else { return nil }
+        else { throw .unsupported }
         return (minimum, maximum)
     }
 
@@ -88,28 +114,39 @@ struct RegexSyntax {
         return Int(String(String.UnicodeScalarView(scalars[start..<index])))
     }
 
-    private mutating func parseAtom() -> Node? {
-        guard let scalar = current else { return nil }
+    private mutating func parseAtom() throws(Refusal) -> Parsed {
+        guard let scalar = current else { throw .unsupported }
         index += 1
         switch scalar {
-        case ".": return .anyButNewline
-        case "^": return .assertion(.start)
-        case "$": return .assertion(.end)
+        case ".": return Parsed(node: .anyButNewline, depth: 0)
+        case "^": return Parsed(node: .assertion(.start), depth: 0)
+        case "$": return Parsed(node: .assertion(.end), depth: 0)
         case "(":
             if consume("?") {
-                guard consume(":") else { return nil }
+                guard consume(":") else { throw .unsupported }
             }
-            guard let inner = parseAlternation(), consume(")") else { return nil }
-            return inner
-        case "[": return parseBracket()
-        case "\\": return parseEscape()
-        case "*", "+", "?", "{", ")", "]", "}": return nil
-        default: return .scalar(scalar)
+            return try parseGroup()
+        case "[": return Parsed(node: try parseBracket(), depth: 0)
+        case "\\": return Parsed(node: try parseEscape(), depth: 0)
+        case "*", "+", "?", "{", ")", "]", "}": throw .unsupported
+        default: return Parsed(node: .scalar(scalar), depth: 0)
         }
     }
 
-    private mutating func parseEscape() -> Node? {
-        guard let scalar = current else { return nil }
+    /// The inside of a group, after its opening parenthesis, and the closing one; refused past `maxDepth` before
+    /// recursing, so that the depth of the parser's own recursion is bounded too.
+    private mutating func parseGroup() throws(Refusal) -> Parsed {
+        guard openGroups < Self.maxDepth else { throw .nestedTooDeep }
+        openGroups += 1
+        defer { openGroups -= 1 }
+        let inner = try parseAlternation()
+        guard consume(")") else { throw .unsupported }
+        guard inner.depth < Self.maxDepth else { throw .nestedTooDeep }
+        return Parsed(node: inner.node, depth: inner.depth + 1)
+    }
+
+    private mutating func parseEscape() throws(Refusal) -> Node {
+        guard let scalar = current else { throw .unsupported }
         index += 1
         switch scalar {
         case "d", "D", "w", "W", "s", "S":
@@ -121,7 +158,7 @@ struct RegexSyntax {
         case "A": return .assertion(.start)
         case "z": return .assertion(.end)
         default:
-            guard let literal = Self.escapedLiteral(scalar) else { return nil }
+            guard let literal = Self.escapedLiteral(scalar) else { throw .unsupported }
             return .scalar(literal)
         }
     }
@@ -147,7 +184,7 @@ struct RegexSyntax {
     }
 
     /// `[…]` after the opening bracket: ranges, escapes and classes, `^` to negate.
-    private mutating func parseBracket() -> Node? {
+    private mutating func parseBracket() throws(Refusal) -> Node {
         var set = ScalarSet()
         set.negated = consume("^")
         var first = true
@@ -156,33 +193,35 @@ struct RegexSyntax {
             index += 1
             var low = scalar
             if scalar == "\\" {
-                guard let escaped = current else { return nil }
+                guard let escaped = current else { throw .unsupported }
                 index += 1
                 if "dDwWsS".unicodeScalars.contains(escaped) {
                     set.classes.append(Self.escapeClass(escaped))
                     continue
                 }
-                guard let literal = Self.escapedLiteral(escaped) else { return nil }
+                guard let literal = Self.escapedLiteral(escaped) else { throw .unsupported }
                 low = literal
             } else if scalar == "[" {
-                return nil
+                throw .unsupported
             }
             if current == "-", index + 1 < scalars.count, scalars[index + 1] != "]" {
                 index += 1
-                guard var high = current else { return nil }
+                guard var high = current else { throw .unsupported }
                 index += 1
                 if high == "\\" {
-                    guard let escaped = current, let literal = Self.escapedLiteral(escaped) else { return nil }
+                    guard let escaped = current, let literal = Self.escapedLiteral(escaped) else {
+                        throw .unsupported
+                    }
                     index += 1
                     high = literal
                 }
-                guard low.value <= high.value else { return nil }
+                guard low.value <= high.value else { throw .unsupported }
                 set.ranges.append(low.value...high.value)
             } else {
                 set.ranges.append(low.value...low.value)
             }
         }
-        guard consume("]") else { return nil }
+        guard consume("]") else { throw .unsupported }
         return .set(set)
     }
 }

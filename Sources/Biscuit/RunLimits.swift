@@ -4,7 +4,8 @@ public struct RunLimits: Hashable, Sendable {
     public var maxFacts: Int
     /// Most rounds of rule application before the fixpoint must be reached.
     public var maxIterations: Int
-    /// Longest the whole authorization (fixpoint, checks and policies) may take.
+    /// Longest the whole authorization (fixpoint, checks and policies) may take; it is checked inside expressions
+    /// too, before each closure element and every 1,024 steps of a regular expression match.
     public var maxTime: Duration
 
     /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of time (the

@@ -13,19 +13,6 @@ enum WorldFailure: Error, Equatable {
     }
 }
 
-/// A deadline shared by every step of one authorization.
-struct TimeBudget: Sendable {
-    let deadline: ContinuousClock.Instant
-
-    init(_ duration: Duration) {
-        deadline = ContinuousClock.now.advanced(by: duration)
-    }
-
-    func check() throws(WorldFailure) {
-        if ContinuousClock.now >= deadline { throw .limit(.timeout) }
-    }
-}
-
 /// The Datalog world of one authorization: facts tagged with their origin, rules tagged with what they trust,
 /// and the fixpoint that extends the facts until no rule adds any.
 struct World: Sendable {
@@ -88,7 +75,7 @@ struct World: Sendable {
         var holds = true
         try forEachBodyMatch(query.body, trusted: trusted, budget: budget) { bindings, _ throws(WorldFailure) in
             found = true
-            if try !expressionsHold(query.expressions, bindings) {
+            if try !expressionsHold(query.expressions, bindings, budget: budget) {
                 holds = false
                 return false
             }
@@ -114,16 +101,20 @@ struct World: Sendable {
         _ visit: ([String: Term], Origin) throws(WorldFailure) -> Bool
     ) throws(WorldFailure) {
         try forEachBodyMatch(rule.body, trusted: trusted, budget: budget) { bindings, origin throws(WorldFailure) in
-            guard try expressionsHold(rule.expressions, bindings) else { return true }
+            guard try expressionsHold(rule.expressions, bindings, budget: budget) else { return true }
             return try visit(bindings, origin)
         }
     }
 
-    private func expressionsHold(_ expressions: [Expression], _ bindings: [String: Term]) throws(WorldFailure) -> Bool {
+    private func expressionsHold(_ expressions: [Expression], _ bindings: [String: Term], budget: TimeBudget)
+        throws(WorldFailure) -> Bool
+    {
         for expression in expressions {
             let result: Term
             do {
-                result = try evaluator.evaluate(expression.ops, bindings: bindings)
+                result = try evaluator.evaluate(expression.ops, bindings: bindings, budget: budget)
+            } catch .limit(let limit) {
+                throw .limit(limit)
             } catch {
                 throw .expression(error)
             }

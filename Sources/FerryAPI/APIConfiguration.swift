@@ -11,7 +11,7 @@ public struct APIConfiguration: Sendable {
     /// Which subscription targets are refused up front (literal non-global addresses, `http` in https-only mode).
     public var targetPolicy: TargetPolicy
 
-    /// Largest request body accepted (413 beyond it).
+    /// Largest request body accepted (400 `JsonPayload` beyond it, as Hook0).
     public var maxRequestBodyBytes: Int
     /// Longest a client may take to send a request body (408 beyond it).
     public var requestBodyTimeout: Duration
@@ -30,6 +30,10 @@ public struct APIConfiguration: Sendable {
     /// Days events are kept when their application sets no retention of its own (shown in quotas).
     public var retentionDays: Int
 
+    /// Every setting the server reads, as `GET /api/v1/environment_variables` lists them (definitions and
+    /// defaults, never the values in effect).
+    public var documentedSettings: [DocumentedSetting]
+
     /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
     public var isTransientStorageFailure: @Sendable (any Error) -> Bool
 
@@ -38,7 +42,7 @@ public struct APIConfiguration: Sendable {
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
-        healthCheckKey: String? = nil, retentionDays: Int = 30,
+        healthCheckKey: String? = nil, retentionDays: Int = 30, documentedSettings: [DocumentedSetting] = [],
         isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
@@ -49,9 +53,45 @@ public struct APIConfiguration: Sendable {
         self.metricsToken = metricsToken
         self.healthCheckKey = healthCheckKey
         self.retentionDays = retentionDays
+        self.documentedSettings = documentedSettings
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
         self.targetPolicy = targetPolicy
         self.isTransientStorageFailure = isTransientStorageFailure
+    }
+}
+
+/// One setting as Hook0's public `GET /api/v1/environment_variables` describes it: its name, environment variable,
+/// meaning, default, whether it is a secret, whether it must be set, and the group it belongs to.
+public struct DocumentedSetting: Sendable, Equatable {
+    public var name: String
+    public var environmentVariable: String
+    public var description: String
+    /// The default value, or nil when the setting has none.
+    public var defaultValue: String?
+    public var isSensitive: Bool
+    public var isRequired: Bool
+    public var group: String
+
+    public init(
+        name: String, environmentVariable: String, description: String, defaultValue: String?, isSensitive: Bool,
+        isRequired: Bool, group: String
+    ) {
+        self.name = name
+        self.environmentVariable = environmentVariable
+        self.description = description
+        self.defaultValue = defaultValue
+        self.isSensitive = isSensitive
+        self.isRequired = isRequired
+        self.group = group
+    }
+
+    /// The JSON object Hook0 answers for one variable.
+    var jsonValue: JSONValue {
+        .object([
+            "name": .string(name), "env_var": .string(environmentVariable), "description": .string(description),
+            "default": defaultValue.map(JSONValue.string) ?? .null, "sensitive": .bool(isSensitive),
+            "required": .bool(isRequired), "group": .string(group),
+        ])
     }
 }

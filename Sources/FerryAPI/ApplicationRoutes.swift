@@ -98,11 +98,12 @@ struct ApplicationRoutes<Store: FerryStore> {
         }
     }
 
+    /// Hook0's order: the field validator first (so `""` is 422 `Validation`), then the blank check (400).
     private static func validate(name: String) throws {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.applicationNameMissing }
         var errors = ValidationErrors()
         Validator.length(name, field: "name", min: 2, max: 50, into: &errors)
         if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.applicationNameMissing }
     }
 
     private static func validate(retention: RetentionChange) throws {
@@ -119,7 +120,7 @@ struct ApplicationRoutes<Store: FerryStore> {
     private static func validate(secretName name: String?) throws {
         guard let name else { return }
         var errors = ValidationErrors()
-        Validator.length(name, field: "name", min: 1, max: 50, into: &errors)
+        Validator.length(name, field: "name", min: 0, max: 50, into: &errors)
         if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
     }
 

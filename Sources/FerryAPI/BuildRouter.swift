@@ -23,7 +23,7 @@ public func buildRouter<Store: FerryStore>(
     router.add(middleware: NULParameterMiddleware())
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
-    OperationsRoutes(store: store, configuration: configuration).register(on: router)
+    OperationsRoutes(store: store, configuration: configuration, metricsNeedToken: true).register(on: router)
     OrganizationRoutes(api: api).register(on: router)
     ApplicationRoutes(api: api).register(on: router)
     ServiceTokenRoutes(api: api).register(on: router)
@@ -33,8 +33,8 @@ public func buildRouter<Store: FerryStore>(
     return router
 }
 
-/// Builds the router of a process that serves no API (`ferry worker`): `/metrics` and the `/health/live` and
-/// `/health/ready` probes only.
+/// Builds the router of the operations listener (`metrics_listen`; the only HTTP of `ferry worker`): `/metrics`
+/// and the `/health/live` and `/health/ready` probes only.
 public func buildOperationsRouter<Store: FerryStore>(
     store: Store, configuration: APIConfiguration
 ) -> Router<FerryRequestContext> {
@@ -42,12 +42,13 @@ public func buildOperationsRouter<Store: FerryStore>(
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ProblemMiddleware(isTransientStorageFailure: configuration.isTransientStorageFailure))
     router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
-    OperationsRoutes(store: store, configuration: configuration).register(on: router)
+    OperationsRoutes(store: store, configuration: configuration, metricsNeedToken: false).register(on: router)
     return router
 }
 
-/// One log line per request, with method, path, status, duration and the request id (never headers or bodies:
-/// they hold secrets). The id is the client's `X-Request-Id` when it sent a short printable one, otherwise one of
+/// One log line per request, with method, route, status, duration and the request id. The route is the matched
+/// pattern (`/api/v1/application_secrets/{token}`), never the path itself, and never headers or bodies: paths, queries,
+/// headers and bodies can all carry credentials. The id is the client's `X-Request-Id` when it sent a short printable one, otherwise one of
 /// Hummingbird's; it is answered in `X-Request-Id` and carried by every log line about the request.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -69,7 +70,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "method": "\(request.method)", "route": "\(LoggedRoute.describe(request, context: context))",
+                "status": "\(response.status.code)",
                 "elapsed_ms":
                     "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
             ])
@@ -82,6 +84,22 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             return nil
         }
         return value
+    }
+}
+
+/// What Ferry's logs say of a request's path: the pattern of the route that answered it, or for a path no route
+/// matched, its first three segments with the rest masked (`/api/v1/application_secrets/…`), so a credential carried
+/// in a path segment never reaches a log line.
+enum LoggedRoute {
+    static func describe(_ request: Request, context: some RequestContext) -> String {
+        if let pattern = context.endpointPath, pattern.hasPrefix("/") { return pattern }
+        return masked(request.uri.path)
+    }
+
+    static func masked(_ path: String) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        let kept = segments.prefix(3).joined(separator: "/")
+        return "/" + kept + (segments.count > 3 ? "/…" : "")
     }
 }
 
@@ -131,7 +149,7 @@ enum OpenAPIDocument {
     }()
 }
 
-/// Reads every request body up front, within the size limit (413) and the time limit (408, then the connection is
+/// Reads every request body up front, within the size limit (400 `JsonPayload`, as Hook0) and the time limit (408, then the connection is
 /// closed), so a slow or oversized upload never reaches a handler or holds a database connection.
 struct RequestBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBytes: Int
@@ -162,7 +180,7 @@ struct RequestBodyMiddleware<Context: RequestContext>: RouterMiddleware {
             buffered.body = .init(buffer: buffer)
             return try await next(buffered, context)
         case .failure(let error as any HTTPResponseError)? where error.status == .contentTooLarge:
-            throw ProblemCatalog.payloadTooLarge
+            throw ProblemCatalog.payloadTooLarge(maxBytes: maxBytes)
         case .failure(let error)?:
             throw error
         case nil:

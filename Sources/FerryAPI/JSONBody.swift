@@ -13,7 +13,7 @@ enum JSONBody {
         do {
             buffer = try await request.collectBody(upTo: .max)
         } catch {
-            throw ProblemCatalog.payloadTooLarge
+            throw ProblemCatalog.payloadTooLarge(maxBytes: nil)
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))

@@ -5,10 +5,14 @@ import Foundation
 import Hummingbird
 
 /// Routes for operators and their tools: Prometheus metrics, and the liveness and readiness probes of a load
-/// balancer or Kubernetes. None needs an API token; `/metrics` asks for the metrics token when one is configured.
+/// balancer or Kubernetes. None needs an API token. `/metrics` lists every tenant's activity, so on the API port it
+/// exists only when a metrics token is configured (and asks for it); on a separate listener, which the operator binds
+/// to a private address, it is open unless a token is configured.
 struct OperationsRoutes<Store: FerryStore> {
     let store: Store
     let configuration: APIConfiguration
+    /// Whether `/metrics` is served only when a metrics token is configured (true on the API port).
+    let metricsNeedToken: Bool
 
     func register(on router: Router<FerryRequestContext>) {
         router.get("/health/live") { _, _ in
@@ -24,7 +28,9 @@ struct OperationsRoutes<Store: FerryStore> {
                     status: .serviceUnavailable)
             }
         }
-        guard let exposition = configuration.metricsExposition else { return }
+        guard let exposition = configuration.metricsExposition,
+            !metricsNeedToken || configuration.metricsToken?.isEmpty == false
+        else { return }
         router.get("/metrics") { request, _ in
             try authorizeScrape(request)
             if let statistics = try? await store.queueStatistics(now: Date()) {

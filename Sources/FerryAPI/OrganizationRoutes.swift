@@ -61,11 +61,12 @@ struct OrganizationRoutes<Store: FerryStore> {
         return try await info(renamed)
     }
 
+    /// Hook0's order: the field validator first (so `""` is 422 `Validation`), then the blank check (400).
     private static func validate(name: String) throws {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.organizationNameMissing }
         var errors = ValidationErrors()
         Validator.length(name, field: "name", min: 2, max: 50, into: &errors)
         if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ProblemCatalog.organizationNameMissing }
     }
 
     /// OrganizationInfo: the organization with quotas, consumption and onboarding progress.

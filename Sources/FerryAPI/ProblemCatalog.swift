@@ -56,8 +56,10 @@ public enum ProblemCatalog {
     public static let nulCharacter = jsonPayload.with(
         detail: "Text must not contain the NUL character (U+0000); send binary payloads as "
             + "application/octet-stream+base64.")
+    /// Status 405 with an `Allow` header, under the `NotFound` id: Hook0's closed list of ids has no method error,
+    /// and its SDKs type a problem by id, so this is the one they can read ("no such route for this method").
     public static let methodNotAllowed = make(
-        "MethodNotAllowed", .methodNotAllowed, "Method not allowed",
+        "NotFound", .methodNotAllowed, "Method not allowed",
         "This route does not accept this method; the Allow header lists those it does.")
     public static let notFound = make("NotFound", .notFound, "Item not found", "The requested resource does not exist.")
     public static let forbidden = make(
@@ -71,9 +73,12 @@ public enum ProblemCatalog {
     public static let rateLimited = Problem(
         id: "RateLimited", status: .tooManyRequests, title: "Rate limit exceeded",
         detail: "Too many requests; retry after the delay in Retry-After.", retryAfter: 1)
-    /// Kept under the `JsonPayload` id (the SDKs' closed list of ids has no other fit) with status 413.
-    public static let payloadTooLarge = make(
-        "JsonPayload", .contentTooLarge, "Request body too large", "The request body exceeds the size limit.")
+    /// A body over the size limit: 400 `JsonPayload`, as Hook0 answers it (its JSON extractor refuses the body).
+    public static func payloadTooLarge(maxBytes: Int?) -> Problem {
+        make(
+            "JsonPayload", .badRequest, "Could not parse JSON body",
+            maxBytes.map { "Body is too big (maximum is \($0) bytes)" } ?? "Body is too big.")
+    }
     public static let bodyTooSlow = make(
         "JsonPayload", .requestTimeout, "Request body too slow", "The request body did not arrive in time.")
 

@@ -22,7 +22,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let problem: Problem
             let allowed = error.status.code == 404 ? routes.allowedMethods(path: request.uri.path) : []
-            if !allowed.isEmpty {
+            // A documented path asked with a method it takes, yet unrouted here, is absent on this server (e.g.
+            // `/metrics` while no metrics token is set): 404, not 405.
+            if !allowed.isEmpty && !allowed.contains(request.method.rawValue) {
                 var response = ProblemCatalog.methodNotAllowed.with(
                     detail:
                         "This route does not accept \(request.method); it accepts \(allowed.joined(separator: ", "))."
@@ -32,7 +34,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             switch error.status.code {
             case 404: problem = ProblemCatalog.notFound
-            case 413: problem = ProblemCatalog.payloadTooLarge
+            case 413: problem = ProblemCatalog.payloadTooLarge(maxBytes: nil)
             case 405:
                 problem = ProblemCatalog.methodNotAllowed.with(detail: "This route does not accept \(request.method).")
             default:
@@ -44,10 +46,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             if StorageFailure.isTransient(error) || isTransientStorageFailure(error) {
                 context.logger.warning(
-                    "database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                    "database unavailable",
+                    metadata: ["error": "\(error)", "route": "\(LoggedRoute.describe(request, context: context))"])
                 return try ProblemCatalog.serviceUnavailable.response(from: request, context: context)
             }
-            context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error(
+                "unexpected error",
+                metadata: ["error": "\(error)", "route": "\(LoggedRoute.describe(request, context: context))"])
             return try ProblemCatalog.internalServerError.response(from: request, context: context)
         }
     }

@@ -3,7 +3,8 @@ import FerryStorage
 import Foundation
 import Hummingbird
 
-/// Unauthenticated routes: instance configuration, quotas, health, the problem list, content types and OpenAPI.
+/// Unauthenticated routes: instance configuration, quotas, the settings list, health, the problem list, content
+/// types and OpenAPI.
 struct PublicRoutes<Store: FerryStore> {
     let api: APIContext<Store>
     let openAPIDocument: ByteBuffer
@@ -40,6 +41,9 @@ struct PublicRoutes<Store: FerryStore> {
                 else { throw ProblemCatalog.forbidden }
             }
             return try await health()
+        }
+        router.get("/api/v1/environment_variables") { _, _ in
+            JSONBody.response(.array(api.configuration.documentedSettings.map(\.jsonValue)))
         }
         router.get("/api/v1/errors") { _, _ in
             JSONBody.response(.array(ProblemCatalog.all.map(\.body)))

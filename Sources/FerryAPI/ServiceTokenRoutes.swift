@@ -57,9 +57,10 @@ struct ServiceTokenRoutes<Store: FerryStore> {
         }
     }
 
+    /// At most 50 characters, and no minimum (Hook0's rule: an empty name is accepted).
     private static func validate(name: String) throws {
         var errors = ValidationErrors()
-        Validator.length(name, field: "name", min: 1, max: 50, into: &errors)
+        Validator.length(name, field: "name", min: 0, max: 50, into: &errors)
         if !errors.isEmpty { throw Problem(DomainError.validation(errors)) }
     }
 }

@@ -35,10 +35,12 @@ public struct EventSubmission: Sendable, Equatable {
         Validator.length(
             payload, field: "payload", min: 0, max: Self.maxPayloadCharacters, allowsNUL: true, into: &errors)
         Validator.length(payloadContentType, field: "payload_content_type", min: 1, max: 100, into: &errors)
-        Validator.stringMap(labels, field: "labels", minEntries: 1, maxEntries: 10, maxCharacters: 50, into: &errors)
+        Validator.stringMap(
+            labels, field: "labels", rule: "labels", minEntries: 1, maxEntries: 10, maxBytes: 50, into: &errors)
         if let metadata {
             Validator.stringMap(
-                metadata, field: "metadata", minEntries: 0, maxEntries: 50, maxCharacters: 50, into: &errors)
+                metadata, field: "metadata", rule: "metadata", minEntries: 0, maxEntries: 50, maxBytes: 50,
+                into: &errors)
         }
         if !errors.isEmpty { throw .validation(errors) }
         guard let contentType = PayloadContentType(rawValue: payloadContentType) else {

@@ -45,12 +45,14 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         let labels = try resolvedLabels()
         var errors = ValidationErrors()
         if eventTypes.isEmpty || eventTypes.count > 100 {
-            errors.add("event_types", .length(min: 1, max: 100))
+            errors.add("event_types", .size("event-types", min: 1, max: 100))
         }
-        if eventTypes.contains(where: { !(1...200).contains($0.unicodeScalars.count) }) {
+        if eventTypes.contains(where: { !(1...200).contains($0.utf8.count) }) {
             errors.add(
                 "event_types",
-                ValidationIssue(code: "event_type_length", message: "each event type must be 1 to 200 characters"))
+                ValidationIssue(
+                    code: "event-types-name-length", message: "each event type must be 1 to 200 bytes long",
+                    params: ["min": .number(1), "max": .number(200)]))
         }
         if eventTypes.contains(where: Validator.containsNUL) { errors.add("event_types", Validator.nulIssue) }
         if let description {
@@ -58,11 +60,12 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         }
         if let metadata {
             Validator.stringMap(
-                metadata, field: "metadata", minEntries: 0, maxEntries: 50, maxCharacters: 50, into: &errors)
+                metadata, field: "metadata", rule: "metadata", minEntries: 0, maxEntries: 50, maxBytes: 50,
+                into: &errors)
         }
         if self.labels != nil {
             Validator.stringMap(
-                labels, field: "labels", minEntries: 1, maxEntries: 10, maxCharacters: 50, into: &errors)
+                labels, field: "labels", rule: "labels", minEntries: 1, maxEntries: 10, maxBytes: 50, into: &errors)
         } else {
             if let labelKey { Validator.length(labelKey, field: "label_key", min: 1, max: 100, into: &errors) }
             if let labelValue { Validator.length(labelValue, field: "label_value", min: 1, max: 100, into: &errors) }
@@ -72,29 +75,47 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             targetErrors.add(
                 "method",
                 ValidationIssue(
-                    code: "method", message: "must be one of GET, PATCH, POST, PUT, DELETE, OPTIONS, HEAD (uppercase)",
+                    code: "subscription-target-http-method",
+                    message: "must be one of GET, PATCH, POST, PUT, DELETE, OPTIONS, HEAD (uppercase)",
                     params: ["value": .string(targetMethod)]))
         }
         if targetURL.utf8.count > 1000 {
-            targetErrors.add("url", .length(min: 1, max: 1000))
+            targetErrors.add(
+                "url",
+                ValidationIssue(
+                    code: "subscription-target-url-length", message: "must be at most 1000 bytes long",
+                    params: ["max": .number(1000)]))
         }
         if targetHeaders.count > 10 {
-            targetErrors.add("headers", .length(min: 0, max: 10))
+            targetErrors.add("headers", .size("subscription-target-headers", min: 0, max: 10))
         }
         var normalizedHeaders: [String: String] = [:]
         for (name, value) in targetHeaders {
-            if name.isEmpty || name.utf8.count > 500 || value.unicodeScalars.count > 500 || !HeaderSyntax.isToken(name)
-                || !HeaderSyntax.isFieldValue(value)
-            {
+            if name.isEmpty || name.utf8.count > 500 || value.utf8.count > 500 {
+                targetErrors.add("headers", .propertyLength("subscription-target-headers", maxBytes: 500))
+                continue
+            }
+            if !HeaderSyntax.isToken(name) || !HeaderSyntax.isFieldValue(value) {
                 targetErrors.add(
                     "headers",
                     ValidationIssue(
                         code: "header", message: "invalid header name or value", params: ["value": .string(name)]))
                 continue
             }
+            if HeaderSyntax.isReserved(name) {
+                targetErrors.add(
+                    "headers",
+                    ValidationIssue(
+                        code: "reserved_header",
+                        message: "\(name) is set by Ferry (or by HTTP itself) and cannot be chosen per subscription",
+                        params: ["value": .string(name)]))
+                continue
+            }
             normalizedHeaders[name.lowercased()] = value
         }
-        if TargetURL.isAcceptable(targetURL), let refusal = targetPolicy.refusal(for: targetURL) {
+        if TargetURL.isAcceptable(targetURL),
+            let refusal = targetPolicy.refusal(for: targetURL, application: applicationID)
+        {
             targetErrors.add(
                 "url", ValidationIssue(code: "target", message: refusal, params: ["value": .string(targetURL)]))
         }
@@ -110,8 +131,21 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     }
 }
 
-/// Syntax rules for HTTP header names and values (RFC 9110 tokens and field values).
+/// Syntax rules for HTTP header names and values (RFC 9110 tokens and field values), and the names a subscription
+/// may not set.
 public enum HeaderSyntax {
+    /// Headers that belong to the connection or to the message framing (a subscription setting them could smuggle a
+    /// second request or break the exchange), and the signature headers Ferry computes for every delivery. Lowercase.
+    public static let reservedNames: Set<String> = [
+        "host", "content-length", "connection", "transfer-encoding", "te", "trailer", "upgrade", "keep-alive",
+        "proxy-connection", "expect", "x-hook0-signature", "webhook-id", "webhook-timestamp", "webhook-signature",
+    ]
+
+    /// Whether a subscription may not set header `name` (any case).
+    public static func isReserved(_ name: String) -> Bool {
+        reservedNames.contains(name.lowercased())
+    }
+
     /// Whether `name` is a valid header field name.
     public static func isToken(_ name: String) -> Bool {
         let extra = Set("!#$%&'*+-.^_`|~".utf8)

@@ -1,5 +1,10 @@
-/// Reusable field rules shared by every request validation (lengths in characters or bytes, control characters).
+/// Reusable field rules shared by every request validation (lengths in characters or bytes, control characters),
+/// reporting Hook0's codes (`length`, `non_control_character`, and its named map rules such as `labels-size`).
 public enum Validator {
+    /// The issue of a text field holding a control character (the validator crate's code, as Hook0 reports it).
+    public static let controlCharacterIssue = ValidationIssue(
+        code: "non_control_character", message: "must not contain control characters")
+
     /// Checks a string's length in characters and that it has no control characters.
     public static func text(
         _ value: String, field: String, min: Int, max: Int, into errors: inout ValidationErrors
@@ -9,8 +14,7 @@ public enum Validator {
             errors.add(field, .length(min: min, max: max))
         }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            errors.add(
-                field, ValidationIssue(code: "control_character", message: "must not contain control characters"))
+            errors.add(field, controlCharacterIssue)
         }
     }
 
@@ -44,28 +48,36 @@ public enum Validator {
         }
     }
 
-    /// Checks a string map (labels, metadata): entry count, and each key and value's length in characters
-    /// (Unicode scalars). Hook0 counts bytes; counting characters accepts the same ASCII maps and a few longer
-    /// non-ASCII ones, and is what the OpenAPI document's `minLength`/`maxLength` can state exactly.
+    /// Checks a string map (labels, metadata, headers) as Hook0's `validators.rs` does: its entry count, then each
+    /// key and value's length in UTF-8 **bytes** (1 to `maxBytes`), reporting `<rule>-size` and
+    /// `<rule>-property-length` (e.g. `labels-size`, `labels-property-length`).
     public static func stringMap(
-        _ map: [String: String], field: String, minEntries: Int, maxEntries: Int, maxCharacters: Int,
+        _ map: [String: String], field: String, rule: String, minEntries: Int, maxEntries: Int, maxBytes: Int,
         into errors: inout ValidationErrors
     ) {
         if map.count < minEntries || map.count > maxEntries {
-            errors.add(field, .length(min: minEntries, max: maxEntries))
+            errors.add(field, .size(rule, min: minEntries, max: maxEntries))
         }
         let badEntry = map.contains { key, value in
-            !(1...maxCharacters).contains(key.unicodeScalars.count)
-                || !(1...maxCharacters).contains(value.unicodeScalars.count)
+            !(1...maxBytes).contains(key.utf8.count) || !(1...maxBytes).contains(value.utf8.count)
         }
         if map.contains(where: { containsNUL($0.key) || containsNUL($0.value) }) { errors.add(field, nulIssue) }
-        if badEntry {
-            errors.add(
-                field,
-                ValidationIssue(
-                    code: "key_value_length",
-                    message: "keys and values must be 1 to \(maxCharacters) characters",
-                    params: ["min": .number(1), "max": .number(Double(maxCharacters))]))
-        }
+        if badEntry { errors.add(field, .propertyLength(rule, maxBytes: maxBytes)) }
+    }
+}
+
+extension ValidationIssue {
+    /// Hook0's `<rule>-size`: a map or list with too few or too many entries.
+    public static func size(_ rule: String, min: Int, max: Int) -> ValidationIssue {
+        ValidationIssue(
+            code: "\(rule)-size", message: "must have between \(min) and \(max) entries",
+            params: ["min": .number(Double(min)), "max": .number(Double(max))])
+    }
+
+    /// Hook0's `<rule>-property-length`: a key or value (or list item) outside 1 to `maxBytes` UTF-8 bytes.
+    public static func propertyLength(_ rule: String, maxBytes: Int) -> ValidationIssue {
+        ValidationIssue(
+            code: "\(rule)-property-length", message: "each key and value must be 1 to \(maxBytes) bytes long",
+            params: ["min": .number(1), "max": .number(Double(maxBytes))])
     }
 }

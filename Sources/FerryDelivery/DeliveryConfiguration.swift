@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 
 /// Settings of the delivery worker; every field has the documented default.
 public struct DeliveryConfiguration: Sendable {
@@ -25,6 +26,8 @@ public struct DeliveryConfiguration: Sendable {
     public var retryPolicy = RetryPolicy()
     /// Address blocks exempt from the target guard.
     public var allowedTargetNetworks: [CIDR] = []
+    /// Address blocks exempt from the target guard for one application each.
+    public var allowedTargetNetworksByApplication: [UUID: [CIDR]] = [:]
     /// Refuse plain `http://` targets.
     public var httpsOnly = false
     /// Which `X-Hook0-Signature` versions to emit.
@@ -36,6 +39,8 @@ public struct DeliveryConfiguration: Sendable {
 
     /// The target checks these settings ask for.
     public var targetPolicy: TargetPolicy {
-        TargetPolicy(allowedNetworks: allowedTargetNetworks, httpsOnly: httpsOnly)
+        TargetPolicy(
+            allowedNetworks: allowedTargetNetworks, allowedNetworksByApplication: allowedTargetNetworksByApplication,
+            httpsOnly: httpsOnly)
     }
 }

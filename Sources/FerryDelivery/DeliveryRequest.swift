@@ -22,7 +22,10 @@ public struct DeliveryRequest: Sendable, Equatable {
         for job: DeliveryJob, timestamp: Int64, signatureVersions: Set<Hook0Signature.Version>
     ) -> Result<DeliveryRequest, ResponseErrorName> {
         var covered: [String: String] = [:]
-        for (name, value) in job.target.headers { covered[name.lowercased()] = value }
+        // A subscription stored before reserved names were refused may still carry one: it is never sent.
+        for (name, value) in job.target.headers where !HeaderSyntax.isReserved(name) {
+            covered[name.lowercased()] = value
+        }
         covered["content-type"] = job.payloadContentType
         covered["x-event-id"] = job.eventID.lowercased
         covered["x-event-type"] = job.eventType

@@ -90,7 +90,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
         let observation: AttemptObservation
         switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
         {
-        case .success(let request): observation = await deliverer.deliver(request)
+        case .success(let request): observation = await deliverer.deliver(request, tenant: job.applicationID)
         case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
         }
         let retryAt: Date?

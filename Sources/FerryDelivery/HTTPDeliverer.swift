@@ -44,31 +44,30 @@ public struct HTTPDeliverer: Sendable {
     }
 
     /// Vets the target, sends the request, and reads the answer up to the body limit, all within the total timeout.
-    public func deliver(_ request: DeliveryRequest) async -> AttemptObservation {
+    /// At the timeout it returns `E_TIMEOUT` at once, whatever the work is stuck in; the abandoned work is cancelled
+    /// and sends nothing after that, so a later attempt cannot overlap it. `tenant` is the application delivering.
+    public func deliver(_ request: DeliveryRequest, tenant: UUID? = nil) async -> AttemptObservation {
         let started = ContinuousClock.now
         @Sendable func elapsed() -> Int {
             let duration = ContinuousClock.now - started
             return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
         }
-        let timeout = configuration.totalTimeout
-        return await withTaskGroup(of: AttemptObservation?.self) { group in
-            group.addTask { await self.perform(request, elapsed: elapsed) }
-            group.addTask {
-                await CancellableSleep.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failed(.timeout, elapsedMilliseconds: elapsed())
+        let outcome = await Deadline.run(within: configuration.totalTimeout) {
+            await self.perform(request, tenant: tenant, elapsed: elapsed)
         }
+        return (outcome ?? nil) ?? .failed(.timeout, elapsedMilliseconds: elapsed())
     }
 
-    private func perform(_ request: DeliveryRequest, elapsed: @Sendable () -> Int) async -> AttemptObservation? {
+    private func perform(_ request: DeliveryRequest, tenant: UUID?, elapsed: @Sendable () -> Int) async
+        -> AttemptObservation?
+    {
         let vetted: TargetGuard.VettedTarget
-        switch await targetGuard.vet(request.url) {
+        switch await targetGuard.vet(request.url, tenant: tenant) {
         case .success(let target): vetted = target
         case .failure(let name): return .failed(name, elapsedMilliseconds: elapsed())
         }
+        // Past the deadline the attempt has been answered `E_TIMEOUT`: sending now could deliver it twice.
+        if Task.isCancelled { return nil }
         var httpRequest = HTTPClientRequest(url: vetted.requestURL)
         httpRequest.method = HTTPMethod(rawValue: request.method)
         for header in request.headers {

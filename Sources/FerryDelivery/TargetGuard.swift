@@ -1,7 +1,6 @@
 import FerryCore
 import FerryStorage
 import Foundation
-import NIOPosix
 
 /// Refuses delivery targets whose resolved addresses are not globally routable (SSRF guard), unless they lie
 /// in an allowed network, and hands back the vetted address so the connection goes there and nowhere else
@@ -39,21 +38,23 @@ public struct TargetGuard: Sendable {
     private let dnsTimeout: Duration
     private let resolver: HostResolver
 
-    /// - Parameter resolver: how host names become addresses (the system resolver unless a test says otherwise).
-    public init(policy: TargetPolicy, dnsTimeout: Duration = .seconds(5), resolver: HostResolver = .system) {
+    /// - Parameter resolver: how host names become addresses (Ferry's caching resolver over the machine's
+    ///   resolv.conf and hosts file unless a test says otherwise).
+    public init(policy: TargetPolicy, dnsTimeout: Duration = .seconds(5), resolver: HostResolver? = nil) {
         self.policy = policy
         self.dnsTimeout = dnsTimeout
-        self.resolver = resolver
+        self.resolver = resolver ?? CachingResolver().hostResolver
     }
 
-    /// Whether an address may be contacted.
-    public func permits(_ address: IPAddress) -> Bool {
-        policy.permits(address)
+    /// Whether an address may be contacted for `application`'s deliveries.
+    public func permits(_ address: IPAddress, application: UUID? = nil) -> Bool {
+        policy.permits(address, application: application)
     }
 
-    /// Resolves and checks `url`; fails with `E_INVALID_TARGET` or `E_DNS`. Every resolved address must pass.
-    public func vet(_ url: String) async -> Result<VettedTarget, ResponseErrorName> {
-        guard policy.refusal(for: url) == nil, var components = URLComponents(string: url),
+    /// Resolves and checks `url` for `tenant`'s delivery; fails with `E_INVALID_TARGET` or `E_DNS`. Every resolved
+    /// address must pass.
+    public func vet(_ url: String, tenant: UUID? = nil) async -> Result<VettedTarget, ResponseErrorName> {
+        guard policy.refusal(for: url, application: tenant) == nil, var components = URLComponents(string: url),
             let rawHost = components.host, let scheme = components.scheme?.lowercased()
         else { return .failure(.invalidTarget) }
         let host = TargetPolicy.normalizedHost(rawHost)
@@ -61,12 +62,14 @@ public struct TargetGuard: Sendable {
         if let literal = TargetPolicy.literalAddress(ofHost: host) {
             addresses = [literal]
         } else {
-            switch await resolve(host) {
+            switch await resolve(host, tenant: tenant) {
             case .success(let resolved): addresses = resolved
             case .failure(let error): return .failure(error)
             }
         }
-        guard let first = addresses.first, addresses.allSatisfy(permits) else { return .failure(.invalidTarget) }
+        guard let first = addresses.first, addresses.allSatisfy({ permits($0, application: tenant) }) else {
+            return .failure(.invalidTarget)
+        }
         if scheme == "https" {
             if IPAddress(host) == first { return .success(VettedTarget(requestURL: url, hostHeader: nil, pin: nil)) }
             return .success(
@@ -82,60 +85,27 @@ public struct TargetGuard: Sendable {
         return .success(VettedTarget(requestURL: pinned, hostHeader: hostHeader, pin: nil))
     }
 
-    private func resolve(_ host: String) async -> Result<[IPAddress], ResponseErrorName> {
-        let timeout = dnsTimeout
+    /// Resolves within the DNS timeout, returning at the deadline even if the lookup has not ended.
+    private func resolve(_ host: String, tenant: UUID?) async -> Result<[IPAddress], ResponseErrorName> {
         let resolver = resolver
-        return await withTaskGroup(of: Result<[IPAddress], ResponseErrorName>?.self) { group in
-            group.addTask { await resolver.resolve(host) }
-            group.addTask {
-                await CancellableSleep.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(.dns)
-        }
+        return await Deadline.run(within: dnsTimeout) { await resolver.resolve(host, tenant) } ?? .failure(.dns)
     }
 }
 
 /// Turns a host name into its addresses.
 public struct HostResolver: Sendable {
-    /// Resolves a name; `.dns` when it has no address.
-    public let resolve: @Sendable (String) async -> Result<[IPAddress], ResponseErrorName>
+    /// Resolves a name for a tenant (the application whose delivery asks, if any); `.dns` when it has no address.
+    public let resolve: @Sendable (_ host: String, _ tenant: UUID?) async -> Result<[IPAddress], ResponseErrorName>
 
-    public init(resolve: @escaping @Sendable (String) async -> Result<[IPAddress], ResponseErrorName>) {
+    /// A resolver that tells tenants apart.
+    public init(
+        resolve: @escaping @Sendable (_ host: String, _ tenant: UUID?) async -> Result<[IPAddress], ResponseErrorName>
+    ) {
         self.resolve = resolve
     }
 
-    /// The operating system's resolver (`getaddrinfo` on NIO's blocking-I/O thread pool).
-    public static let system = HostResolver { host in
-        (try? await NIOThreadPool.singleton.runIfActive { getAddresses(host) }) ?? .failure(.dns)
-    }
-
-    private static func getAddresses(_ host: String) -> Result<[IPAddress], ResponseErrorName> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0, let head = list else { return .failure(.dns) }
-        defer { freeaddrinfo(head) }
-        var addresses: [IPAddress] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = head
-        while let entry = cursor {
-            if let socketAddress = entry.pointee.ai_addr {
-                if entry.pointee.ai_family == AF_INET {
-                    let bytes = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
-                    }
-                    addresses.append(.v4(bytes))
-                } else if entry.pointee.ai_family == AF_INET6 {
-                    let bytes = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-                    }
-                    addresses.append(.v6(bytes))
-                }
-            }
-            cursor = entry.pointee.ai_next
-        }
-        return addresses.isEmpty ? .failure(.dns) : .success(addresses)
+    /// A resolver that treats every tenant alike.
+    public init(resolve: @escaping @Sendable (_ host: String) async -> Result<[IPAddress], ResponseErrorName>) {
+        self.resolve = { host, _ in await resolve(host) }
     }
 }

@@ -2,6 +2,7 @@ import FerryCore
 import FerryStorage
 import Foundation
 import Metrics
+import Synchronization
 
 /// Ferry's metrics, recorded through swift-metrics into whichever backend the process chose (Prometheus for
 /// `ferry serve`, `ferry api` and `ferry worker`). Labels stay bounded: applications, event types, outcomes and
@@ -23,10 +24,17 @@ public final class FerryMetrics: Sendable {
     private let connectionsInUse: Gauge
     private let connectionsWaiting: Gauge
     private let connectionsCapacity: Gauge
+    private let tenantSeriesLimit: Int
+    private let tenantSeries = Mutex<Set<String>>([])
 
-    /// Records into `factory`; tests pass their own, processes pass their Prometheus factory.
-    public init(factory: any MetricsFactory) {
+    /// The label value of the series that counts every application and event type past the limit.
+    public static let otherTenants = "other"
+
+    /// Records into `factory`; tests pass their own, processes pass their Prometheus factory. `tenantSeriesLimit`
+    /// (0 by default) is how many application/event-type pairs get series of their own.
+    public init(factory: any MetricsFactory, tenantSeriesLimit: Int = 0) {
         self.factory = factory
+        self.tenantSeriesLimit = max(0, tenantSeriesLimit)
         ingestDuration = Metrics.Timer(label: "ferry_ingest_duration_seconds", factory: factory)
         deliveryDuration = Metrics.Timer(label: "ferry_delivery_duration_seconds", factory: factory)
         retriesScheduled = Counter(label: "ferry_retries_scheduled_total", factory: factory)
@@ -53,9 +61,21 @@ public final class FerryMetrics: Sendable {
 
     /// An event was stored (`POST /api/v1/event` answered 201 after `duration`).
     public func eventIngested(applicationID: UUID, eventType: String, duration: Duration) {
+        let application = applicationID.lowercased
+        let ownSeries =
+            tenantSeriesLimit > 0
+            && tenantSeries.withLock { seen in
+                let key = application + "/" + eventType
+                if seen.contains(key) { return true }
+                guard seen.count < tenantSeriesLimit else { return false }
+                seen.insert(key)
+                return true
+            }
+        let labels =
+            ownSeries ? (application, eventType) : (Self.otherTenants, Self.otherTenants)
         Counter(
             label: "ferry_events_ingested_total",
-            dimensions: [("application_id", applicationID.lowercased), ("event_type", eventType)], factory: factory
+            dimensions: [("application_id", labels.0), ("event_type", labels.1)], factory: factory
         ).increment()
         ingestDuration.recordNanoseconds(Self.nanoseconds(duration))
     }

@@ -48,7 +48,7 @@ extension PostgresStore {
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
             target: draft.target, createdAt: now, updatedAt: now)
         try await transaction { connection in
-            try await self.requireActiveEventTypes(
+            try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
             try await connection.query(
                 """
@@ -86,7 +86,7 @@ extension PostgresStore {
 
     public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
         let updated = try await transaction { connection -> Bool in
-            try await self.requireActiveEventTypes(
+            try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
             let now = Date()
             let rows = try await connection.query(
@@ -129,7 +129,7 @@ extension PostgresStore {
             """, logger: self.logger)
     }
 
-    private func requireActiveEventTypes(_ connection: PostgresConnection, applicationID: UUID, names: [String])
+    private func requireKnownEventTypes(_ connection: PostgresConnection, applicationID: UUID, names: [String])
         async throws
     {
         let unique = Array(Set(names))
@@ -137,7 +137,7 @@ extension PostgresStore {
             try await connection.query(
                 """
                 SELECT count(*) FROM event_type
-                WHERE application_id = \(applicationID) AND deactivated_at IS NULL AND name = ANY(\(unique))
+                WHERE application_id = \(applicationID) AND name = ANY(\(unique))
                 """, logger: self.logger
             ).collect().first.map { try Columns($0).get("count", as: Int.self) } ?? 0
         if found != unique.count { throw DomainError.eventTypeDoesNotExist }

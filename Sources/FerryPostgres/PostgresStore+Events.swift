@@ -10,7 +10,8 @@ extension PostgresStore {
     }
 
     /// Writes a batch of events with their fan-out (decision D5) in one statement, `IngestEventsQuery`.
-    /// Returns one outcome per event, in order: an inactive type or an existing id fails that event alone.
+    /// Returns one outcome per event, in order: a deleted application, an unknown type
+    /// or an existing id fails that event alone.
     /// A batch never holds the same id twice (`StatementBatcher` keys batches by event id).
     static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws -> [IngestOutcome] {
         let rows = try await database.client.rows(IngestEventsQuery(events: events), logger: database.logger)
@@ -18,7 +19,9 @@ extension PostgresStore {
         for row in rows {
             let columns = Columns(row)
             let id: UUID = try columns.get("id")
-            if try !columns.get("active", as: Bool.self) {
+            if try !columns.get("live", as: Bool.self) {
+                refusals[id] = .forbidden
+            } else if try !columns.get("known", as: Bool.self) {
                 refusals[id] = .eventTypeDoesNotExist
             } else if try !columns.get("inserted", as: Bool.self) {
                 refusals[id] = .eventAlreadyIngested

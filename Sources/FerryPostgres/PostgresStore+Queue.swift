@@ -5,13 +5,12 @@ import PostgresNIO
 
 extension PostgresStore {
     public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
-        let now = Date()
-        let leaseEnd = now.addingTimeInterval(
-            Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let claimToken = UUID()
-        // One statement: lock due rows others have not locked, lease them, and read what delivery needs.
+        // One statement, on the database's clock: lock due rows others have not locked, lease them, and read what
+        // delivery needs.
         let rows = try await client.rows(
-            ClaimDueJobsQuery(now: now, limit: limit, leaseEnd: leaseEnd, claimToken: claimToken), logger: logger)
+            ClaimDueJobsQuery(limit: limit, leaseSeconds: leaseSeconds, claimToken: claimToken), logger: logger)
         return try rows.map { row in
             let columns = Columns(row)
             return DeliveryJob(

@@ -42,16 +42,19 @@ extension DeadlineClient {
     }
 }
 
-/// Leases due, unfinished attempts nobody else has locked, and reads what delivering them needs.
+/// Leases due, unfinished attempts nobody else has locked, and reads what delivering them needs. Due times and the
+/// lease are read and written on the database's clock (`now()`), so workers whose clocks drift apart still agree
+/// on when a lease has expired.
 struct ClaimDueJobsQuery: PreparedQuery {
     static let sql = """
         WITH due AS (
             SELECT id FROM request_attempt
-            WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= $1
-            ORDER BY due_at LIMIT $2
+            WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= now()
+            ORDER BY due_at LIMIT $1
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
-            UPDATE request_attempt ra SET picked_at = $1, due_at = $3, claim_token = $4
+            UPDATE request_attempt ra
+            SET picked_at = now(), due_at = now() + make_interval(secs => $2::double precision), claim_token = $3
             FROM due WHERE ra.id = due.id
             RETURNING ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count
         )
@@ -60,12 +63,12 @@ struct ClaimDueJobsQuery: PreparedQuery {
         FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
         """
 
-    let now: Date
     let limit: Int
-    let leaseEnd: Date
+    /// The lease, in seconds.
+    let leaseSeconds: Double
     let claimToken: UUID
 
-    var values: [any PostgresThrowingDynamicTypeEncodable] { [now.postgres, limit, leaseEnd.postgres, claimToken] }
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
 }
 
 /// The live, enabled subscriptions to the given (application, event type) pairs, held `FOR SHARE` so a concurrent
@@ -87,12 +90,13 @@ struct MatchingSubscriptionsQuery: PreparedQuery {
 }
 
 /// Ingests a batch of events in one statement (one round trip, committing on its own): keeps the events whose
-/// type is active, inserts those whose id is new, and inserts one attempt per matching subscription, held
+/// application is live, holding it `FOR SHARE` so that a concurrent deletion waits for the ingest and then cancels
+/// its attempts (or, deleting first, makes the ingest refuse the event), and whose type exists (a deactivated type counts, as in Hook0), inserts those whose id is new, and inserts one attempt per matching subscription, held
 /// `FOR SHARE` so a concurrent disable waits for the ingest (and then cancels its attempts) instead of missing
 /// them. Subscription labels match as in `LabelMatcher` (every subscription label on the event with the same
 /// value), written as JSON containment. Attempt ids are version-7 UUIDs of the event's receipt time. Workers
-/// are woken with `pg_notify` when attempts were created. Returns, per incoming event, whether its type is
-/// active and whether it was inserted.
+/// are woken with `pg_notify` when attempts were created. Returns, per incoming event, whether its application is
+/// live, whether its type is known and whether it was inserted.
 struct IngestEventsQuery: PreparedQuery {
     static let sql = """
         WITH incoming AS (
@@ -100,16 +104,21 @@ struct IngestEventsQuery: PreparedQuery {
                 $7::boolean[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
                 AS e(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata, labels,
                     occurred_at, received_at)
-        ), active AS (
+        ), live_application AS (
+            SELECT a.id FROM application a
+            WHERE a.id IN (SELECT application_id FROM incoming) AND a.deleted_at IS NULL
+            FOR SHARE OF a
+        ), known AS (
             SELECT e.* FROM incoming e
-            WHERE EXISTS (
+            WHERE e.application_id IN (SELECT id FROM live_application)
+              AND EXISTS (
                 SELECT 1 FROM event_type t
-                WHERE t.application_id = e.application_id AND t.name = e.event_type AND t.deactivated_at IS NULL)
+                WHERE t.application_id = e.application_id AND t.name = e.event_type)
         ), matching AS (
             SELECT s.id, s.application_id, t.event_type_name, s.labels FROM subscription s
             JOIN subscription_event_type t ON t.subscription_id = s.id
             WHERE s.is_enabled AND s.deleted_at IS NULL
-              AND (s.application_id, t.event_type_name) IN (SELECT application_id, event_type FROM active)
+              AND (s.application_id, t.event_type_name) IN (SELECT application_id, event_type FROM known)
             ORDER BY s.id
             FOR SHARE OF s
         ), inserted AS (
@@ -117,7 +126,7 @@ struct IngestEventsQuery: PreparedQuery {
                 occurred_at, received_at)
             SELECT id, application_id, event_type, payload, payload_content_type, CASE WHEN has_ip THEN ip END,
                 metadata, labels, occurred_at, received_at
-            FROM active
+            FROM known
             ON CONFLICT (id) DO NOTHING
             RETURNING id, application_id, event_type, labels, received_at
         ), attempts AS (
@@ -134,8 +143,9 @@ struct IngestEventsQuery: PreparedQuery {
         ), woken AS (
             SELECT pg_notify('ferry_work', '') FROM (SELECT 1 FROM attempts LIMIT 1) AS any_attempt
         )
-        SELECT e.id, a.id IS NOT NULL AS active, i.id IS NOT NULL AS inserted, (SELECT count(*) FROM woken) AS woken
-        FROM incoming e LEFT JOIN active a ON a.id = e.id LEFT JOIN inserted i ON i.id = e.id
+        SELECT e.id, e.application_id IN (SELECT id FROM live_application) AS live, a.id IS NOT NULL AS known,
+            i.id IS NOT NULL AS inserted, (SELECT count(*) FROM woken) AS woken
+        FROM incoming e LEFT JOIN known a ON a.id = e.id LEFT JOIN inserted i ON i.id = e.id
         """
 
     let events: [Event]

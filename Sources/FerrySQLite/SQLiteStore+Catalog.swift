@@ -59,7 +59,7 @@ extension SQLiteStore {
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
             target: draft.target, createdAt: now, updatedAt: now)
         try await write { db in
-            try Self.requireActiveEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
+            try Self.requireKnownEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
             try db.execute(
                 sql: """
                     INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
@@ -98,7 +98,7 @@ extension SQLiteStore {
 
     public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
         try await write { db in
-            try Self.requireActiveEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
+            try Self.requireKnownEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
             let now = SQLValues.micros(Date())
             try db.execute(
                 sql: """
@@ -143,14 +143,14 @@ extension SQLiteStore {
             arguments: [now, subscriptionID.lowercased])
     }
 
-    private static func requireActiveEventTypes(_ db: Database, applicationID: UUID, names: [String]) throws {
+    private static func requireKnownEventTypes(_ db: Database, applicationID: UUID, names: [String]) throws {
         let unique = Array(Set(names))
         let found =
             try Int.fetchOne(
                 db,
                 sql: """
                     SELECT COUNT(*) FROM event_type
-                    WHERE application_id = ? AND deactivated_at IS NULL AND name IN (\(SQLValues.placeholders(unique.count)))
+                    WHERE application_id = ? AND name IN (\(SQLValues.placeholders(unique.count)))
                     """,
                 arguments: StatementArguments([applicationID.lowercased] + unique)) ?? 0
         if found != unique.count { throw DomainError.eventTypeDoesNotExist }

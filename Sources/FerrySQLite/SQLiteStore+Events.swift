@@ -22,10 +22,15 @@ extension SQLiteStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw DomainError.eventAlreadyIngested
             }
-            let typeIsActive = try db.cachedRow(
-                "SELECT 1 FROM event_type WHERE application_id = ? AND name = ? AND deactivated_at IS NULL",
+            // The writer is serialized, so an application deleted before this write is seen here, and one deleted
+            // after it cancels the attempts this write creates.
+            let applicationIsLive = try db.cachedRow(
+                "SELECT 1 FROM application WHERE id = ? AND deleted_at IS NULL", [event.applicationID.lowercased])
+            if applicationIsLive == nil { throw DomainError.forbidden }
+            let typeExists = try db.cachedRow(
+                "SELECT 1 FROM event_type WHERE application_id = ? AND name = ?",
                 [event.applicationID.lowercased, event.eventType])
-            if typeIsActive == nil { throw DomainError.eventTypeDoesNotExist }
+            if typeExists == nil { throw DomainError.eventTypeDoesNotExist }
             try Self.fanOut(db, event: event, at: event.receivedAt)
             return event
         }

@@ -15,6 +15,12 @@ public enum EffectiveConfiguration {
             ("master_api_key", configuration.masterAPIKey == nil ? "(unset)" : "********"),
             ("public_url", configuration.publicURL),
             ("allowed_target_networks", delivery.allowedTargetNetworks.map(\.description).joined(separator: ",")),
+            (
+                "allowed_target_networks_by_application",
+                delivery.allowedTargetNetworksByApplication.sorted { $0.key.uuidString < $1.key.uuidString }
+                    .map { "\($0.key.uuidString.lowercased())=\($0.value.map(\.description).joined(separator: ","))" }
+                    .joined(separator: ";")
+            ),
             ("https_only", String(delivery.httpsOnly)),
             ("retry_schedule", delivery.retryPolicy.schedule.map(DurationText.format).joined(separator: ",")),
             ("max_retries", String(delivery.retryPolicy.maxRetries)),
@@ -29,14 +35,17 @@ public enum EffectiveConfiguration {
             ("max_request_body", String(configuration.maxRequestBodyBytes)),
             ("request_body_timeout", "\(configuration.requestBodyTimeout)"),
             ("idle_timeout", "\(configuration.idleTimeout)"),
+            ("request_head_timeout", "\(configuration.requestHeadTimeout)"),
             ("max_connections", String(configuration.maxConnections)),
+            ("max_connections_per_client", String(configuration.maxConnectionsPerClient)),
             ("retention_days", String(configuration.retentionDays)),
             ("retention_interval", "\(configuration.retentionInterval)"),
             ("log_level", configuration.logLevel.rawValue),
             ("log_format", configuration.logFormat.rawValue),
             ("metrics_token", configuration.metricsToken == nil ? "(unset)" : "********"),
             ("health_check_key", configuration.healthCheckKey == nil ? "(unset)" : "********"),
-            ("worker_listen", configuration.workerListen.map { "\($0.host):\($0.port)" } ?? ""),
+            ("metrics_listen", configuration.metricsListen.map { "\($0.host):\($0.port)" } ?? ""),
+            ("metrics_tenant_series", "\(configuration.metricsTenantSeries)"),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")
     }

@@ -21,12 +21,14 @@ public struct FerryConfiguration: Sendable {
     public var retentionInterval: Duration
     /// How log lines are written.
     public var logFormat: LogFormat
-    /// The bearer token `/metrics` requires, if any.
+    /// The bearer token `/metrics` requires, if any; without one the API port serves no metrics.
     public var metricsToken: String?
+    /// Where a separate listener serves metrics and probes, if anywhere.
+    public var metricsListen: (host: String, port: Int)?
+    /// How many application/event-type pairs get metric series of their own.
+    public var metricsTenantSeries: Int
     /// The `?key=` `/api/v1/health` requires, if any.
     public var healthCheckKey: String?
-    /// Where `ferry worker` serves its metrics and probes, if anywhere.
-    public var workerListen: (host: String, port: Int)?
     /// PostgreSQL pool size per process.
     public var databaseMaxConnections: Int
     /// Whether start-up applies pending migrations.
@@ -41,6 +43,10 @@ public struct FerryConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Open client connections per process.
     public var maxConnections: Int
+    /// A connection that sends no complete request head this long after connecting is closed.
+    public var requestHeadTimeout: Duration
+    /// Open connections one client address may hold; 0 for no cap.
+    public var maxConnectionsPerClient: Int
 
     /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -74,6 +80,13 @@ public struct FerryConfiguration: Sendable {
         delivery.allowedTargetNetworks = try networks.map { text throws(ConfigurationError) in
             guard let cidr = CIDR(text) else { throw fail("allowed_target_networks", "`\(text)` is not a CIDR") }
             return cidr
+        }
+        switch TargetPolicy.parseNetworksByApplication(value("allowed_target_networks_by_application")) {
+        case .success(let byApplication): delivery.allowedTargetNetworksByApplication = byApplication
+        case .failure(let failure):
+            throw fail(
+                "allowed_target_networks_by_application",
+                "`\(failure.entry)` is not APPLICATION_ID=CIDR[,CIDR…] (entries separated by `;`)")
         }
         delivery.httpsOnly = try Self.flag(value("https_only"), "https_only")
         guard let schedule = RetryPolicy.parseSchedule(value("retry_schedule")) else {
@@ -128,15 +141,19 @@ public struct FerryConfiguration: Sendable {
         metricsToken = token.isEmpty ? nil : token
         let key = value("health_check_key")
         healthCheckKey = key.isEmpty ? nil : key
-        let workerAddress = value("worker_listen")
-        if workerAddress.isEmpty {
-            workerListen = nil
+        let metricsAddress = value("metrics_listen")
+        if metricsAddress.isEmpty {
+            metricsListen = nil
         } else {
-            guard let address = Self.parseListen(workerAddress) else {
-                throw fail("worker_listen", "expected host:port, e.g. 127.0.0.1:9090")
+            guard let address = Self.parseListen(metricsAddress) else {
+                throw fail("metrics_listen", "expected host:port, e.g. 127.0.0.1:9464")
             }
-            workerListen = address
+            metricsListen = address
         }
+        guard let tenantSeries = Int(value("metrics_tenant_series")), tenantSeries >= 0 else {
+            throw fail("metrics_tenant_series", "expected a whole number ≥ 0")
+        }
+        metricsTenantSeries = tenantSeries
         groupCommit = try Self.flag(value("group_commit"), "group_commit")
         autoMigrate = try Self.flag(value("auto_migrate"), "auto_migrate")
         guard let connections = Int(value("database_max_connections")), connections >= 2 else {
@@ -153,6 +170,11 @@ public struct FerryConfiguration: Sendable {
             throw fail("max_connections", "expected a whole number ≥ 1")
         }
         self.maxConnections = maxConnections
+        requestHeadTimeout = try Self.duration(value("request_head_timeout"), "request_head_timeout")
+        guard let perClient = Int(value("max_connections_per_client")), perClient >= 0 else {
+            throw fail("max_connections_per_client", "expected a whole number ≥ 0 (0: no cap)")
+        }
+        maxConnectionsPerClient = perClient
         guard sqlitePath != nil || postgresURL != nil else {
             throw fail("database_url", "`\(databaseURL)` is neither sqlite:PATH nor postgres://…")
         }

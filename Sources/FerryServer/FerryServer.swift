@@ -10,6 +10,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -72,7 +73,7 @@ public enum FerryServer {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
         let httpClient = HTTPDeliverer.makeClient(configuration: configuration.delivery)
-        let telemetry = ProcessTelemetry()
+        let telemetry = ProcessTelemetry(tenantSeriesLimit: configuration.metricsTenantSeries)
         do {
             switch role {
             case .all, .api:
@@ -86,16 +87,11 @@ public enum FerryServer {
                     metrics: telemetry.metrics)
                 let retention = makeRetention(
                     configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics)
-                if let address = configuration.workerListen {
-                    let router = buildOperationsRouter(
-                        store: store,
-                        configuration: apiConfiguration(
-                            configuration, telemetry: telemetry, isTransientStorageFailure: isTransient))
-                    let application = Application(
-                        router: router,
-                        configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Ferry"),
-                        services: [worker, retention], logger: logger)
-                    try await application.runService()
+                if let operations = operationsListener(
+                    configuration: configuration, store: store, telemetry: telemetry, isTransient: isTransient,
+                    services: [worker, retention], logger: logger)
+                {
+                    try await operations.runService()
                 } else {
                     let group = ServiceGroup(
                         configuration: .init(
@@ -125,7 +121,7 @@ public enum FerryServer {
             store: store,
             configuration: apiConfiguration(
                 configuration, telemetry: telemetry, isTransientStorageFailure: isTransientStorageFailure))
-        let services: [any Service] =
+        var services: [any Service] =
             includeWorker
             ? [
                 makeWorker(
@@ -133,19 +129,50 @@ public enum FerryServer {
                     metrics: telemetry.metrics),
                 makeRetention(configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics),
             ] : []
-        let idleSeconds = configuration.idleTimeout.components
+        if let operations = operationsListener(
+            configuration: configuration, store: store, telemetry: telemetry,
+            isTransient: isTransientStorageFailure, services: [], logger: logger)
+        {
+            services.append(operations)
+        }
+        let connectionCounts = ClientConnectionCounts(limitPerClient: configuration.maxConnectionsPerClient)
+        let requestHeadTimeout = timeAmount(configuration.requestHeadTimeout)
         return Application(
             router: router,
             server: .http1(
                 configuration: .init(
-                    idleTimeout: .nanoseconds(
-                        idleSeconds.seconds * 1_000_000_000 + idleSeconds.attoseconds / 1_000_000_000))),
+                    additionalChannelHandlers: [
+                        ConnectionGuardHandler(counts: connectionCounts, requestHeadTimeout: requestHeadTimeout)
+                    ],
+                    idleTimeout: timeAmount(configuration.idleTimeout))),
             configuration: .init(
                 address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "Ferry",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let parts = duration.components
+        return .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+    }
+
+    /// The separate listener of `/metrics` and the probes (`metrics_listen`), running `services` beside it; nil when
+    /// no address is configured.
+    private static func operationsListener<Store: FerryStore>(
+        configuration: FerryConfiguration, store: Store, telemetry: ProcessTelemetry,
+        isTransient: @escaping @Sendable (any Error) -> Bool, services: [any Service], logger: Logger
+    ) -> Hummingbird.Application<RouterResponder<FerryRequestContext>>? {
+        guard let address = configuration.metricsListen else { return nil }
+        let router = buildOperationsRouter(
+            store: store,
+            configuration: apiConfiguration(configuration, telemetry: telemetry, isTransientStorageFailure: isTransient)
+        )
+        return Hummingbird.Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Ferry"),
+            services: services, logger: logger)
     }
 
     private static func apiConfiguration(
@@ -158,7 +185,8 @@ public enum FerryServer {
             requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
             healthCheckKey: configuration.healthCheckKey, retentionDays: configuration.retentionDays,
-            isTransientStorageFailure: isTransientStorageFailure)
+            documentedSettings: FerrySetting.all.map(\.documented), isTransientStorageFailure: isTransientStorageFailure
+        )
     }
 
     private static func makeRetention<Store: FerryStore>(

@@ -1,3 +1,4 @@
+import FerryAPI
 import Foundation
 
 /// One configuration setting: its key (`ferry.worker_concurrency` ↔ `FERRY_WORKER_CONCURRENCY` ↔
@@ -8,6 +9,8 @@ public struct FerrySetting: Sendable {
     public let defaultValue: String
     public let meaning: String
     public let isSecret: Bool
+    /// The part of Ferry the setting tunes (`server`, `database`, `delivery`, `retention`, `observability`).
+    public let group: String
 
     /// The environment variable, e.g. `FERRY_WORKER_CONCURRENCY`.
     public var environmentVariable: String { "FERRY_" + name.uppercased() }
@@ -28,7 +31,13 @@ public struct FerrySetting: Sendable {
             "master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.",
             secret: true),
         .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
-        .init("allowed_target_networks", "", "Comma-separated CIDRs exempt from the target-address guard."),
+        .init(
+            "allowed_target_networks", "",
+            "Comma-separated CIDRs exempt from the target-address guard, for every application."),
+        .init(
+            "allowed_target_networks_by_application", "",
+            "CIDRs exempt from the target-address guard for one application only: "
+                + "`APPLICATION_ID=CIDR,CIDR;APPLICATION_ID=CIDR`."),
         .init("https_only", "false", "Refuse `http://` targets: 422 on subscription writes, refused at delivery."),
         .init("retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", "Delays before retry 1, 2, …; the last one repeats."),
         .init("max_retries", "24", "Retries after the first attempt."),
@@ -43,12 +52,21 @@ public struct FerrySetting: Sendable {
             "group_commit", "true",
             "Write concurrent ingests in shared transactions, one fsync for many; `false` only to measure it."),
         .init(
-            "max_request_body", "2097152", "Largest request body in bytes; larger ones get 413 and nothing is stored."),
+            "max_request_body", "2097152",
+            "Largest request body in bytes; larger ones get 400 `JsonPayload` (as Hook0) and nothing is stored."),
         .init(
             "request_body_timeout", "30s", "Time a client may take to send a request body; then 408, connection closed."
         ),
         .init("idle_timeout", "60s", "Keep-alive connections idle this long are closed."),
+        .init(
+            "request_head_timeout", "10s",
+            "A new connection that has not sent a complete request head this long after connecting is closed."),
         .init("max_connections", "1024", "Open client connections per process; further ones wait in the accept queue."),
+        .init(
+            "max_connections_per_client", "256",
+            "Open connections one client address may hold (further ones are closed at once), so one address cannot "
+                + "take every connection; 0 for no cap. Behind a reverse proxy every client has the proxy's address: "
+                + "raise it or set 0 there."),
         .init(
             "retention_days", "30",
             "Days events are kept (with their attempts and responses) unless their application sets its own; "
@@ -57,13 +75,20 @@ public struct FerrySetting: Sendable {
         .init("log_level", "info", "trace, debug, info, notice, warning, error or critical."),
         .init("log_format", "text", "`text` (human-readable lines) or `json` (one JSON object per line), on stderr."),
         .init(
-            "metrics_token", "", "Bearer token `GET /metrics` requires; empty leaves it open to whoever reaches it.",
-            secret: true),
+            "metrics_token", "",
+            "Bearer token `GET /metrics` requires; while unset, the API port serves no `/metrics` at all "
+                + "(scrape `metrics_listen` instead).", secret: true),
+        .init(
+            "metrics_listen", "",
+            "Address (host:port) of a separate listener serving `/metrics` and `/health/*` (besides the API for "
+                + "`ferry serve` and `ferry api`; the only HTTP of `ferry worker`); empty serves none. Keep it on a "
+                + "private address: it asks for no token unless `metrics_token` is set."),
+        .init(
+            "metrics_tenant_series", "0",
+            "How many application/event-type pairs get `ferry_events_ingested_total` series of their own; the rest "
+                + "are counted under `application_id=\"other\"`. 0 keeps tenants out of the metrics."),
         .init(
             "health_check_key", "", "The `?key=` `GET /api/v1/health` requires; empty leaves it open.", secret: true),
-        .init(
-            "worker_listen", "",
-            "Address (host:port) where `ferry worker` serves `/metrics` and `/health/*`; empty serves nothing."),
     ]
 
     /// The markdown table of every setting that `docs/configuration.md` shows (`ferry config --reference`).
@@ -79,10 +104,35 @@ public struct FerrySetting: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The setting as `GET /api/v1/environment_variables` lists it (no setting is required: each has a default).
+    public var documented: DocumentedSetting {
+        DocumentedSetting(
+            name: name, environmentVariable: environmentVariable, description: meaning,
+            defaultValue: defaultValue.isEmpty ? nil : defaultValue, isSensitive: isSecret, isRequired: false,
+            group: group)
+    }
+
     init(_ name: String, _ defaultValue: String, _ meaning: String, secret: Bool = false) {
         self.name = name
         self.defaultValue = defaultValue
         self.meaning = meaning
         self.isSecret = secret
+        self.group = Self.groups.first { $0.value.contains(name) }?.key ?? "server"
     }
+
+    /// Which group each setting belongs to.
+    private static let groups: [String: Set<String>] = [
+        "server": [
+            "listen", "master_api_key", "public_url", "max_request_body", "request_body_timeout", "idle_timeout",
+            "request_head_timeout", "max_connections", "max_connections_per_client", "health_check_key",
+        ],
+        "database": ["database_url", "database_max_connections", "auto_migrate", "group_commit"],
+        "delivery": [
+            "allowed_target_networks", "allowed_target_networks_by_application", "https_only", "retry_schedule",
+            "max_retries", "retry_jitter", "worker_concurrency", "connect_timeout", "delivery_timeout",
+            "response_body_limit", "lease", "signature_versions",
+        ],
+        "retention": ["retention_days", "retention_interval"],
+        "observability": ["log_level", "log_format", "metrics_token", "metrics_listen", "metrics_tenant_series"],
+    ]
 }

@@ -12,8 +12,9 @@ public struct ProcessTelemetry: Sendable {
     /// Ferry's metrics, recorded into `registry`.
     public let metrics: FerryMetrics
 
-    /// A fresh registry with latency buckets from 0.5 ms to 10 s.
-    public init() {
+    /// A fresh registry with latency buckets from 0.5 ms to 10 s; `tenantSeriesLimit` application/event-type pairs
+    /// get series of their own.
+    public init(tenantSeriesLimit: Int = 0) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -21,7 +22,7 @@ public struct ProcessTelemetry: Sendable {
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
-        metrics = FerryMetrics(factory: factory)
+        metrics = FerryMetrics(factory: factory, tenantSeriesLimit: tenantSeriesLimit)
     }
 
     /// Every metric in the Prometheus text format.

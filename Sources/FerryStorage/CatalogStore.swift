@@ -9,10 +9,12 @@ public protocol CatalogStore: Sendable {
     func eventTypes(applicationID: UUID) async throws -> [EventType]
     /// One active event type, or nil.
     func eventType(applicationID: UUID, name: String) async throws -> EventType?
-    /// Deactivates an event type; it is then neither listed nor ingestible.
+    /// Deactivates an event type: it is no longer listed, but (as in Hook0) events of it are still ingested and
+    /// delivered and subscriptions may still name it.
     func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool
 
-    /// Creates a subscription; throws `DomainError.eventTypeDoesNotExist` if a type is not active.
+    /// Creates a subscription; throws `DomainError.eventTypeDoesNotExist` if a type was never created
+    /// (a deactivated type still counts, as in Hook0).
     func createSubscription(_ draft: SubscriptionDraft, secret: UUID) async throws -> Subscription
     /// Live subscriptions of an application, oldest first.
     func subscriptions(applicationID: UUID) async throws -> [Subscription]

@@ -4,7 +4,9 @@ import Foundation
 /// Durable event ingestion with fan-out, and reading events back.
 public protocol EventStore: Sendable {
     /// Stores the event and one delivery job per matching subscription in one durable transaction (decision D5),
-    /// returning only after the commit. Throws `DomainError.eventAlreadyIngested` or `.eventTypeDoesNotExist`.
+    /// returning only after the commit. Throws `DomainError.eventAlreadyIngested`, `.eventTypeDoesNotExist`, or
+    /// `.forbidden` when the application was deleted (a deletion racing the ingest either refuses it or cancels the
+    /// attempts it made: no attempt of a deleted application is ever left to deliver).
     func ingest(_ event: Event) async throws -> Event
     /// The newest events of an application (at most `limit`), newest first.
     func events(applicationID: UUID, limit: Int) async throws -> [Event]

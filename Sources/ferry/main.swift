@@ -37,13 +37,21 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Time allowed to send a request body (FERRY_REQUEST_BODY_TIMEOUT).") var requestBodyTimeout: String?
     @Option(help: "Idle keep-alive connection timeout (FERRY_IDLE_TIMEOUT).") var idleTimeout: String?
     @Option(help: "Open client connections per process (FERRY_MAX_CONNECTIONS).") var maxConnections: String?
+    @Option(help: "Open connections per client address, 0 for no cap (FERRY_MAX_CONNECTIONS_PER_CLIENT).")
+    var maxConnectionsPerClient: String?
+    @Option(help: "Time a new connection has to send its request head (FERRY_REQUEST_HEAD_TIMEOUT).")
+    var requestHeadTimeout: String?
+    @Option(help: "Per-application target guard exemptions (FERRY_ALLOWED_TARGET_NETWORKS_BY_APPLICATION).")
+    var allowedTargetNetworksByApplication: String?
     @Option(help: "Days events are kept (FERRY_RETENTION_DAYS).") var retentionDays: String?
     @Option(help: "How often expired events are deleted (FERRY_RETENTION_INTERVAL).") var retentionInterval: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
     @Option(help: "Log format: text or json (FERRY_LOG_FORMAT).") var logFormat: String?
     @Option(help: "Bearer token for /metrics (FERRY_METRICS_TOKEN).") var metricsToken: String?
     @Option(help: "Key for /api/v1/health?key= (FERRY_HEALTH_CHECK_KEY).") var healthCheckKey: String?
-    @Option(help: "Metrics and probes address of `ferry worker` (FERRY_WORKER_LISTEN).") var workerListen: String?
+    @Option(help: "Separate metrics and probes listener (FERRY_METRICS_LISTEN).") var metricsListen: String?
+    @Option(help: "Applications/event types with own metric series (FERRY_METRICS_TENANT_SERIES).")
+    var metricsTenantSeries: String?
 
     func resolve() throws -> FerryConfiguration {
         let given: [(String, String?)] = [
@@ -59,7 +67,9 @@ struct SettingOptions: ParsableArguments {
             ("idle_timeout", idleTimeout), ("max_connections", maxConnections), ("log_level", logLevel),
             ("retention_days", retentionDays), ("retention_interval", retentionInterval), ("log_format", logFormat),
             ("metrics_token", metricsToken), ("health_check_key", healthCheckKey),
-            ("worker_listen", workerListen),
+            ("metrics_listen", metricsListen), ("metrics_tenant_series", metricsTenantSeries),
+            ("max_connections_per_client", maxConnectionsPerClient), ("request_head_timeout", requestHeadTimeout),
+            ("allowed_target_networks_by_application", allowedTargetNetworksByApplication),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
         let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)

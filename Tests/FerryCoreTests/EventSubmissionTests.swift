@@ -7,9 +7,10 @@ import Testing
     static let receivedAt = Date(timeIntervalSince1970: 1_636_936_200.5)
     static let occurredAt = Date(timeIntervalSince1970: 1_636_936_100)
     static let givenID = UUID(uuidString: "1A01CB48-5142-4D9B-8F90-D20CCA61F0EE")!
-    static let keyValueLength = ValidationIssue(
-        code: "key_value_length", message: "keys and values must be 1 to 50 characters",
+    static let labelsPropertyLength = ValidationIssue(
+        code: "labels-property-length", message: "each key and value must be 1 to 50 bytes long",
         params: ["min": .number(1), "max": .number(50)])
+    static let metadataPropertyLength = ValidationIssue.propertyLength("metadata", maxBytes: 50)
 
     private func submission(
         eventID: UUID? = nil, eventType: String = "billing.invoice.paid", payload: String = #"{"id":1}"#,
@@ -127,7 +128,7 @@ import Testing
 
     @Test(arguments: ["billing\u{0}paid", "billing\npaid", "billing\tpaid", "billing\u{7F}", "billing\u{85}"])
     func rejectsControlCharactersInEventType(name: String) {
-        let issue = ValidationIssue(code: "control_character", message: "must not contain control characters")
+        let issue = ValidationIssue(code: "non_control_character", message: "must not contain control characters")
         #expect(throws: errors([("event_type", issue)])) { try validate(submission(eventType: name)) }
     }
 
@@ -162,7 +163,7 @@ import Testing
     }
 
     @Test func validationErrorsComeBeforeContentTypeCheck() {
-        #expect(throws: errors([("labels", .length(min: 1, max: 10))])) {
+        #expect(throws: errors([("labels", .size("labels", min: 1, max: 10))])) {
             try validate(submission(contentType: "application/xml", labels: [:]))
         }
     }
@@ -171,7 +172,7 @@ import Testing
 
     @Test(arguments: [0, 11])
     func rejectsLabelCount(count: Int) {
-        #expect(throws: errors([("labels", .length(min: 1, max: 10))])) {
+        #expect(throws: errors([("labels", .size("labels", min: 1, max: 10))])) {
             try validate(submission(labels: Self.labels(count: count)))
         }
     }
@@ -185,16 +186,17 @@ import Testing
         ["k": ""],
         [String(repeating: "k", count: 51): "v"],
         ["k": String(repeating: "v", count: 51)],
-        // Characters are counted, not bytes: 51 characters, 102 UTF-8 bytes.
-        ["k": String(repeating: "é", count: 51)],
-        [String(repeating: "é", count: 51): "v"],
+        // Bytes are counted, as in Hook0: 26 characters, 52 UTF-8 bytes.
+        ["env": String(repeating: "é", count: 26)],
+        [String(repeating: "é", count: 26): "v"],
+        ["k": String(repeating: "🚀", count: 13)],
     ])
     func rejectsLabelKeyOrValueLength(labels: [String: String]) {
-        #expect(throws: errors([("labels", Self.keyValueLength)])) { try validate(submission(labels: labels)) }
+        #expect(throws: errors([("labels", Self.labelsPropertyLength)])) { try validate(submission(labels: labels)) }
     }
 
-    @Test func acceptsFiftyCharacterLabelsWhateverTheirBytes() throws {
-        let labels = [String(repeating: "k", count: 50): String(repeating: "é", count: 50)]
+    @Test func acceptsFiftyByteLabelsWhateverTheirCharacters() throws {
+        let labels = [String(repeating: "k", count: 50): String(repeating: "é", count: 25)]
         #expect(try validate(submission(labels: labels)).labels == labels)
     }
 
@@ -215,14 +217,14 @@ import Testing
     }
 
     @Test func rejectsTooMuchMetadata() {
-        #expect(throws: errors([("metadata", .length(min: 0, max: 50))])) {
+        #expect(throws: errors([("metadata", .size("metadata", min: 0, max: 50))])) {
             try validate(submission(metadata: Self.labels(count: 51)))
         }
     }
 
-    @Test func rejectsMetadataValueOverFiftyCharacters() {
-        #expect(throws: errors([("metadata", Self.keyValueLength)])) {
-            try validate(submission(metadata: ["k": String(repeating: "é", count: 51)]))
+    @Test func rejectsMetadataValueOverFiftyBytes() {
+        #expect(throws: errors([("metadata", Self.metadataPropertyLength)])) {
+            try validate(submission(metadata: ["k": String(repeating: "é", count: 26)]))
         }
     }
 
@@ -230,8 +232,8 @@ import Testing
         let expected = errors([
             ("event_type", .length(min: 1, max: 200)),
             ("payload_content_type", .length(min: 1, max: 100)),
-            ("labels", .length(min: 1, max: 10)),
-            ("metadata", Self.keyValueLength),
+            ("labels", .size("labels", min: 1, max: 10)),
+            ("metadata", Self.metadataPropertyLength),
         ])
         #expect(throws: expected) {
             try validate(submission(eventType: "", contentType: "", labels: [:], metadata: ["": "x"]))
@@ -254,7 +256,7 @@ import Testing
                     "params": .object(["min": .number(1), "max": .number(200)]),
                 ]),
                 .object([
-                    "code": .string("control_character"), "message": .string("must not contain control characters"),
+                    "code": .string("non_control_character"), "message": .string("must not contain control characters"),
                     "params": .object([:]),
                 ]),
             ])

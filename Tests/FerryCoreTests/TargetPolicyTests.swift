@@ -1,4 +1,5 @@
 import FerryCore
+import Foundation
 import Testing
 
 /// The DNS-free target checks: every spelling of an address, and which addresses and schemes are refused.
@@ -44,6 +45,24 @@ import Testing
         let policy = TargetPolicy(allowedNetworks: [try #require(CIDR("127.0.0.0/8"))])
         #expect(policy.refusal(for: "http://2130706433:9000/hook") == nil)
         #expect(policy.refusal(for: "http://10.0.0.1/") != nil)
+    }
+
+    @Test func perApplicationAllowListsOpenARangeForThatApplicationOnly() throws {
+        let customer = try #require(UUID(uuidString: "0190a000-0000-7000-8000-000000000001"))
+        let parsed = try TargetPolicy.parseNetworksByApplication(
+            " \(customer.uuidString.lowercased())=10.20.0.0/16, fd00::/8 ; "
+        ).get()
+        #expect(parsed == [customer: [try #require(CIDR("10.20.0.0/16")), try #require(CIDR("fd00::/8"))]])
+        let policy = TargetPolicy(allowedNetworksByApplication: parsed)
+        #expect(policy.refusal(for: "http://10.20.1.2/hook", application: customer) == nil)
+        #expect(policy.refusal(for: "http://[fd00::5]/hook", application: customer) == nil)
+        #expect(policy.refusal(for: "http://10.20.1.2/hook", application: UUID()) != nil)
+        #expect(policy.refusal(for: "http://10.20.1.2/hook") != nil)
+        #expect(policy.refusal(for: "http://10.21.1.2/hook", application: customer) != nil)
+        for bad in ["not-a-uuid=10.0.0.0/8", "\(customer)=", "\(customer)=10.0.0.0/99", "\(customer)"] {
+            #expect(throws: TargetPolicy.ParseFailure.self) { try TargetPolicy.parseNetworksByApplication(bad).get() }
+        }
+        #expect(try TargetPolicy.parseNetworksByApplication("").get().isEmpty)
     }
 
     @Test func httpsOnlyRefusesPlainHTTP() {

@@ -62,6 +62,24 @@ import Testing
         #expect(decimal.requestURL == "http://127.0.0.1:9000/hook")
     }
 
+    @Test func aPrivateRangeOpenedForOneApplicationStaysClosedForTheOthers() async throws {
+        let customer = UUID()
+        let policy = TargetPolicy(allowedNetworksByApplication: [customer: [try #require(CIDR("10.20.0.0/16"))]])
+        let guardian = TargetGuard(policy: policy, resolver: Self.resolver(["crm.internal": [.v4([10, 20, 0, 7])]]))
+        let forCustomer = try await guardian.vet("http://crm.internal/hook", tenant: customer).get()
+        #expect(forCustomer.requestURL == "http://10.20.0.7/hook")
+        #expect(await guardian.vet("http://crm.internal/hook", tenant: UUID()) == .failure(.invalidTarget))
+        #expect(await guardian.vet("http://crm.internal/hook") == .failure(.invalidTarget))
+        #expect(await guardian.vet("http://10.21.0.1/hook", tenant: customer) == .failure(.invalidTarget))
+    }
+
+    @Test func azuresWireServerIsRefusedThoughGloballyRoutable() async {
+        let guardian = TargetGuard(
+            policy: TargetPolicy(), resolver: Self.resolver(["wire.test": [.v4([168, 63, 129, 16])]]))
+        #expect(await guardian.vet("http://168.63.129.16/machine") == .failure(.invalidTarget))
+        #expect(await guardian.vet("http://wire.test/machine") == .failure(.invalidTarget))
+    }
+
     @Test func unresolvableHostIsADNSError() async {
         let guardian = TargetGuard(policy: TargetPolicy())
         #expect(await guardian.vet("http://no-such-host.invalid/") == .failure(.dns))

@@ -1,6 +1,7 @@
 import FerryAPI
 import FerryCore
 import FerrySQLite
+import FerryServer
 import FerryStorage
 import FerryTestSupport
 import Foundation
@@ -46,7 +47,10 @@ struct APIClient {
             var logger = Logger(label: "api-test")
             logger.logLevel = .critical
             let router = buildRouter(
-                store: store, configuration: APIConfiguration(publicURL: "http://ferry.test", masterAPIKey: masterKey))
+                store: store,
+                configuration: APIConfiguration(
+                    publicURL: "http://ferry.test", masterAPIKey: masterKey,
+                    documentedSettings: FerrySetting.all.map(\.documented)))
             let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in
                 try await body(APIClient(client: client), store)

@@ -1,5 +1,6 @@
 import FerryCore
 import FerrySQLite
+import FerryServer
 import FerryStorage
 import FerryTestSupport
 import Foundation
@@ -152,6 +153,98 @@ import Testing
         }
     }
 
+    /// The places where Ferry once differed from Hook0's own validators and handlers (issue 13, item 7).
+    @Test(arguments: StoreBackend.available)
+    func hook0sOwnRulesHoldWhereFerryOnceSlipped(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, _ in
+            let tenant = try await api.tenant()
+            let typePath = "/api/v1/event_types/billing.invoice.paid?application_id=\(tenant.application)"
+            _ = try await api.call(
+                .post, "/api/v1/event_types", token: tenant.token,
+                body: [
+                    "application_id": .string(tenant.application), "service": "billing", "resource_type": "invoice",
+                    "verb": "paid",
+                ])
+
+            // Label values are limited in bytes: 26 × "é" is 26 characters but 52 bytes.
+            let wideLabel = try await api.call(
+                .post, "/api/v1/event", token: tenant.token,
+                body: APIClient.eventBody(
+                    application: tenant.application, labels: ["env": String(repeating: "é", count: 26)]))
+            #expect(wideLabel.status == 422 && wideLabel.string("id") == "Validation")
+            #expect(wideLabel["validation"]?["labels"]?.arrayFirst?["code"] == .string("labels-property-length"))
+            let noLabels = try await api.call(
+                .post, "/api/v1/event", token: tenant.token,
+                body: APIClient.eventBody(application: tenant.application, labels: [:]))
+            #expect(noLabels["validation"]?["labels"]?.arrayFirst?["code"] == .string("labels-size"))
+            let controlType = try await api.call(
+                .post, "/api/v1/event_types", token: tenant.token,
+                body: [
+                    "application_id": .string(tenant.application), "service": "a\u{7}", "resource_type": "b",
+                    "verb": "c",
+                ])
+            #expect(controlType["validation"]?["service"]?.arrayFirst?["code"] == .string("non_control_character"))
+
+            // An event of a deleted event type is still ingested (and a subscription may still name the type).
+            #expect(try await api.call(.delete, typePath, token: tenant.token).status == 204)
+            #expect(try await api.call(.get, typePath, token: tenant.token).status == 404)
+            let subscription = try await api.call(
+                .post, "/api/v1/subscriptions", token: tenant.token,
+                body: .object([
+                    "application_id": .string(tenant.application), "is_enabled": true,
+                    "event_types": .array(["billing.invoice.paid"]), "labels": .object(["tenant": "t1"]),
+                    "target": .object([
+                        "type": "http", "method": "POST", "url": "https://example.com/hook", "headers": .object([:]),
+                    ]),
+                ]))
+            #expect(subscription.status == 201, "\(subscription.text)")
+            let ofDeletedType = try await api.call(
+                .post, "/api/v1/event", token: tenant.token, body: APIClient.eventBody(application: tenant.application))
+            #expect(ofDeletedType.status == 201, "\(ofDeletedType.text)")
+            let attempts = try await api.call(
+                .get, "/api/v1/request_attempts?application_id=\(tenant.application)", token: tenant.token)
+            #expect(attempts.array.count == 1)
+
+            // An empty application name is Hook0's 422 Validation (its validator runs first); only spaces is 400.
+            let unnamed = try await api.call(
+                .post, "/api/v1/applications", token: tenant.token,
+                body: ["organization_id": .string(tenant.organization), "name": ""])
+            #expect(unnamed.status == 422 && unnamed.string("id") == "Validation")
+            #expect(unnamed["validation"]?["name"]?.arrayFirst?["code"] == .string("length"))
+            let blank = try await api.call(
+                .post, "/api/v1/applications", token: tenant.token,
+                body: ["organization_id": .string(tenant.organization), "name": "   "])
+            #expect(blank.status == 400 && blank.string("id") == "ApplicationNameMissing")
+
+            // Service tokens and application secrets may have an empty name.
+            let emptyToken = try await api.call(
+                .post, "/api/v1/service_token", token: APIClient.masterKey,
+                body: ["organization_id": .string(tenant.organization), "name": ""])
+            #expect(emptyToken.status == 201, "\(emptyToken.text)")
+            let emptySecret = try await api.call(
+                .post, "/api/v1/application_secrets", token: tenant.token,
+                body: ["application_id": .string(tenant.application), "name": ""])
+            #expect(emptySecret.status == 201, "\(emptySecret.text)")
+
+            // A method no route takes: 405 with Allow, under an id Hook0's clients know.
+            let wrongMethod = try await api.call(.patch, "/api/v1/event_types", token: tenant.token)
+            #expect(wrongMethod.status == 405 && wrongMethod.string("id") == "NotFound")
+            #expect(wrongMethod.headers[.allow]?.contains("POST") == true)
+
+            // Hook0's public list of settings, without credentials.
+            let settings = try await api.call(.get, "/api/v1/environment_variables")
+            #expect(settings.status == 200)
+            let listen = settings.array.first { $0["name"] == .string("listen") }
+            #expect(listen?["env_var"] == .string("FERRY_LISTEN"))
+            #expect(listen?["default"] == .string("127.0.0.1:8080"))
+            #expect(listen?["sensitive"] == .bool(false) && listen?["required"] == .bool(false))
+            let masterKey = settings.array.first { $0["name"] == .string("master_api_key") }
+            #expect(masterKey?["sensitive"] == .bool(true) && masterKey?["default"] == .null)
+            #expect(settings.array.count == FerrySetting.all.count)
+            #expect(!settings.text.contains(APIClient.masterKey), "a value in effect was listed")
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func tenantsCannotReachEachOthersResources(backend: StoreBackend) async throws {
         try await APIClient.with(backend: backend) { api, store in
@@ -265,6 +358,12 @@ extension JSONValue {
     /// A member of an object, or nil.
     fileprivate subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The first item of an array, or nil.
+    fileprivate var arrayFirst: JSONValue? {
+        if case .array(let items) = self { return items.first }
         return nil
     }
 }

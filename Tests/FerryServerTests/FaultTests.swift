@@ -9,6 +9,8 @@ import Testing
 /// Faults on the real binary: repeated `kill -9` under sustained ingest, and logs that never carry a secret.
 @Suite(.serialized) struct FaultTests {
     static let masterKey = ProcessTests.masterKey
+    static let healthKey = "health-key-5e0b1c"
+    static let metricsToken = "metrics-token-93d7aa"
 
     /// Kills `ferry serve` with SIGKILL again and again while clients keep ingesting; after the last restart every
     /// event that got a 201 must be delivered, and duplicates stay within what was in flight at the kills.
@@ -118,7 +120,8 @@ import Testing
                 command: "serve", databaseURL: databaseURL, outputFile: directory.path + "/trace.log",
                 extraEnvironment: [
                     "FERRY_MASTER_API_KEY": Self.masterKey, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
-                    "FERRY_LOG_LEVEL": "trace",
+                    "FERRY_LOG_LEVEL": "trace", "FERRY_HEALTH_CHECK_KEY": Self.healthKey,
+                    "FERRY_METRICS_TOKEN": Self.metricsToken,
                 ])
             try await ferry.start(client: client)
             let application = try await ProcessTests.setUp(ferry, client: client, receiverURL: receiver.url())
@@ -154,6 +157,26 @@ import Testing
             _ = try await ferry.request(
                 client, .GET, "/api/v1/request_attempts?application_id=\(application)", token: applicationSecret)
             _ = try await ferry.request(client, .GET, "/api/v1/organizations", token: "not-a-valid-token")
+            // Every route with a credential in its path, query or headers, and a method no route takes on one.
+            let renamed = try await ferry.request(
+                client, .PUT, "/api/v1/application_secrets/\(applicationSecret)", token: serviceToken,
+                body: ["application_id": .string(application), "name": "renamed"])
+            #expect(renamed.status == 200)
+            #expect(
+                try await ferry.request(client, .GET, "/api/v1/health?key=\(Self.healthKey)").status == 200)
+            #expect(
+                try await ferry.rawRequest(
+                    client, "/metrics", headers: [("Authorization", "Bearer \(Self.metricsToken)")]
+                )
+                .status == 200)
+            #expect(
+                try await ferry.request(
+                    client, .PATCH, "/api/v1/application_secrets/\(applicationSecret)", token: serviceToken
+                ).status == 405)
+            let deleted = try await ferry.request(
+                client, .DELETE,
+                "/api/v1/application_secrets/\(applicationSecret)?application_id=\(application)", token: serviceToken)
+            #expect(deleted.status == 204)
             #expect(ferry.terminate() == 0)
             let output = ferry.readOutput()
             #expect(output.contains("trace"), "trace logging produced no output")
@@ -161,7 +184,8 @@ import Testing
             for (name, value) in [
                 ("master key", Self.masterKey), ("service token", serviceToken),
                 ("application secret", applicationSecret), ("subscription secret", signingSecret),
-                ("standard webhooks secret", standardKey),
+                ("standard webhooks secret", standardKey), ("health check key", Self.healthKey),
+                ("metrics token", Self.metricsToken),
             ] {
                 #expect(!output.contains(value), "\(name) appears in the log")
             }

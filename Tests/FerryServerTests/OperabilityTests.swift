@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import FerryCore
+import FerryObservability
+import FerryServer
 import FerryTestSupport
 import Foundation
 import NIOCore
@@ -22,6 +24,7 @@ import Testing
                 extraEnvironment: [
                     "FERRY_MASTER_API_KEY": ProcessTests.masterKey, "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
                     "FERRY_RETRY_SCHEDULE": "1h", "FERRY_METRICS_TOKEN": Self.metricsToken,
+                    "FERRY_METRICS_TENANT_SERIES": "10",
                     "FERRY_LOG_FORMAT": "json", "FERRY_LOG_LEVEL": "info",
                 ])
             try await ferry.start(client: client)
@@ -117,14 +120,60 @@ import Testing
         try await client.shutdown()
     }
 
-    @Test func workerListenServesMetricsAndProbesButNoAPI() async throws {
+    @Test func aFreshServeShowsNoMetricsOnTheAPIPortButOnItsMetricsListener() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let plain = FerryProcess(databasePath: directory.path + "/plain.sqlite")
+        try await plain.start(client: client)
+        let unauthenticated = try await plain.rawRequest(client, "/metrics")
+        #expect(unauthenticated.status == 404)
+        #expect(!unauthenticated.text.contains("ferry_"))
+        #expect(try await plain.rawRequest(client, "/health/ready").status == 200)
+        #expect(plain.terminate() == 0)
+
+        let port = FerryProcess.freePort()
+        let separate = FerryProcess(
+            databasePath: directory.path + "/separate.sqlite",
+            extraEnvironment: ["FERRY_METRICS_LISTEN": "127.0.0.1:\(port)"])
+        try await separate.start(client: client)
+        #expect(try await separate.rawRequest(client, "/metrics").status == 404)
+        let scrape = try await client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
+        let text = String(buffer: try await scrape.body.collect(upTo: 1 << 20))
+        #expect(scrape.status.code == 200)
+        #expect(PrometheusText.samples(text)["ferry_deliveries_in_flight"] == 0)
+        #expect(separate.terminate() == 0)
+        try await client.shutdown()
+    }
+
+    /// Ten thousand event types make at most the configured number of tenant series, plus the one `other` series.
+    @Test func tenantLabelsStayBoundedWhateverTheNumberOfEventTypes() throws {
+        let application = UUID()
+        for limit in [0, 50] {
+            let telemetry = ProcessTelemetry(tenantSeriesLimit: limit)
+            for index in 0..<10_000 {
+                telemetry.metrics.eventIngested(
+                    applicationID: application, eventType: "svc.type\(index).made", duration: .milliseconds(1))
+            }
+            let series = PrometheusText.samples(String(decoding: telemetry.exposition(), as: UTF8.self))
+                .filter { $0.key.hasPrefix("ferry_events_ingested_total") }
+            #expect(series.count == limit + 1)
+            #expect(
+                series[#"ferry_events_ingested_total{application_id="other",event_type="other"}"#]
+                    == Double(10_000 - limit))
+            #expect(series.values.reduce(0, +) == 10_000)
+        }
+    }
+
+    @Test func metricsListenServesMetricsAndProbesOfAWorkerButNoAPI() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let port = FerryProcess.freePort()
         let worker = FerryProcess(
             command: "worker", databaseURL: "sqlite:\(directory.path)/ferry.sqlite",
-            outputFile: directory.path + "/worker.log", extraEnvironment: ["FERRY_WORKER_LISTEN": "127.0.0.1:\(port)"])
+            outputFile: directory.path + "/worker.log", extraEnvironment: ["FERRY_METRICS_LISTEN": "127.0.0.1:\(port)"])
         try await worker.start(client: client)
         let base = "http://127.0.0.1:\(port)"
         var ready = 0

@@ -103,17 +103,20 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
-    func deactivatedEventTypeIsNotIngestibleUntilRecreated(backend: StoreBackend) async throws {
+    func aDeactivatedEventTypeIsStillIngestedAndDeliveredAsInHook0(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (_, application) = try await Fixtures.tenant(in: store)
             let type = try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
             #expect(try await store.deactivateEventType(applicationID: application.id, name: type.name))
             let event = Fixtures.event(applicationID: application.id)
-            await #expect(throws: DomainError.eventTypeDoesNotExist) { _ = try await store.ingest(event) }
-            #expect(try await store.event(id: event.id, applicationID: application.id) == nil)
-            try await Fixtures.eventType(in: store, applicationID: application.id)
             _ = try await store.ingest(event)
-            #expect(try await store.event(id: event.id, applicationID: application.id) != nil)
+            #expect(try await store.event(id: event.id, applicationID: application.id)?.payload == event.payload)
+            #expect(try await store.requestAttempts(AttemptQuery(applicationID: application.id)).count == 1)
+            let never = Fixtures.event(applicationID: application.id, type: "never.declared.type")
+            await #expect(throws: DomainError.eventTypeDoesNotExist) { _ = try await store.ingest(never) }
+            #expect(try await store.event(id: never.id, applicationID: application.id) == nil)
         }
     }
 

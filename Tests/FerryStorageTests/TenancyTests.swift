@@ -65,7 +65,38 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
-    func eventTypeUpsertReactivatesAndSubscriptionsNeedActiveTypes(backend: StoreBackend) async throws {
+    func anIngestRacingItsApplicationsDeletionLeavesNothingToDeliver(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            for _ in 0..<20 {
+                let (_, application) = try await Fixtures.tenant(in: store)
+                try await Fixtures.eventType(in: store, applicationID: application.id)
+                _ = try await store.createSubscription(
+                    Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+                async let ingests: [Bool] = withThrowingTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            do {
+                                _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+                                return true
+                            } catch DomainError.forbidden {
+                                return false
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                _ = try await store.deleteApplication(id: application.id)
+                _ = try await ingests
+                let after = Fixtures.event(applicationID: application.id)
+                await #expect(throws: DomainError.forbidden) { _ = try await store.ingest(after) }
+                #expect(try await store.event(id: after.id, applicationID: application.id) == nil)
+            }
+            #expect(try await store.claimDueJobs(limit: 500, leaseFor: .seconds(30)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func eventTypeUpsertReactivatesAndSubscriptionsNeedDeclaredTypes(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (_, application) = try await Fixtures.tenant(in: store)
             await #expect(throws: DomainError.eventTypeDoesNotExist) {
@@ -75,6 +106,9 @@ import Testing
             let type = try await Fixtures.eventType(in: store, applicationID: application.id)
             _ = try await store.deactivateEventType(applicationID: application.id, name: type.name)
             #expect(try await store.eventTypes(applicationID: application.id).isEmpty)
+            let onDeactivated = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://a.test/hook"), secret: UUID())
+            #expect(onDeactivated.eventTypes == [type.name])
             try await Fixtures.eventType(in: store, applicationID: application.id)
             #expect(try await store.eventTypes(applicationID: application.id).map(\.name) == ["billing.invoice.paid"])
         }

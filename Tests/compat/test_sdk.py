@@ -592,6 +592,51 @@ def test_handwritten_client_does_not_retry_a_validation_problem(service_token, a
     assert proxy.connections == 1
 
 
+def test_an_event_of_a_deleted_event_type_is_still_delivered(sdk_client, transport, application_id, create_event_types, create_subscription, receiver):
+    # Hook0 soft-deletes event types and still ingests and dispatches their events; the SDK does not retry a 400,
+    # so refusing them would silently drop a switching user's events.
+    create_event_types(application_id, ["crm.lead.scored"])
+    create_subscription(application_id, ["crm.lead.scored"], receiver.url("/deleted-type"))
+    assert g.EventTypesApi(transport).delete("crm.lead.scored", application_id) is None
+    assert [t.event_type_name for t in g.EventTypesApi(transport).list(application_id)] == []
+    event_id = sdk_client.send_event(new_event("crm.lead.scored", '{"score": 7}', labels={"tenant": "t1"}))
+    (delivery,) = receiver.wait_for(1)
+    assert delivery.path == "/deleted-type"
+    assert delivery.header("X-Event-Id") == event_id
+
+
+def test_label_limits_count_bytes_as_hook0_does(sdk_client, master, application_id, create_event_types):
+    create_event_types(application_id, ["crm.lead.tagged"])
+    # 25 × "é" is 50 bytes: accepted; 26 × "é" is 52 bytes (26 characters): Hook0's 422 labels-property-length.
+    sdk_client.send_event(new_event("crm.lead.tagged", "{}", labels={"env": "é" * 25}))
+    with pytest.raises(hook0.Hook0ClientError) as raised:
+        sdk_client.send_event(new_event("crm.lead.tagged", "{}", labels={"env": "é" * 26}))
+    assert "Validation" in str(raised.value)
+    reply = master.post("/api/v1/event", raw_event(application_id, "crm.lead.tagged", labels={"env": "é" * 26}))
+    problem = assert_problem_shape(reply, 422, "Validation")
+    assert [issue["code"] for issue in problem["validation"]["labels"]] == ["labels-property-length"]
+
+
+def test_oversized_body_and_wrong_method_answer_ids_the_sdk_knows(transport, master):
+    too_big = master.post("/api/v1/organizations", raw_body=b'{"name":"' + b"x" * 2_200_000 + b'"}')
+    problem = assert_problem_shape(too_big, 400, "JsonPayload")
+    assert "Body is too big (maximum is 2097152 bytes)" in problem["detail"]
+    wrong = master.call("PATCH", "/api/v1/event_types")
+    assert_problem_shape(wrong, 405, "NotFound")
+    assert "POST" in wrong.headers["allow"]
+    assert m.ProblemId("NotFound") is m.ProblemId.NOT_FOUND
+
+
+def test_environment_variables_are_listed_without_credentials(ferry, master):
+    reply = master.get("/api/v1/environment_variables", token=None)
+    variables = reply.expect(200)
+    by_name = {v["name"]: v for v in variables}
+    assert set(by_name["worker_concurrency"]) == {"name", "env_var", "description", "default", "sensitive", "required", "group"}
+    assert by_name["worker_concurrency"]["env_var"] == "FERRY_WORKER_CONCURRENCY"
+    assert by_name["master_api_key"]["sensitive"] is True
+    assert ferry.master_key not in reply.body.decode()
+
+
 def test_other_problem_ids(transport, master, ferry, application_id):
     with pytest.raises(g.NotFoundError) as raised:
         g.EventsApi(transport).get(str(uuid.uuid4()), application_id)

@@ -59,7 +59,8 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the address is globally routable: not loopback, private, link-local, shared, reserved,
-    /// documentation, multicast, unspecified, or an IPv6 form wrapping such an IPv4 address.
+    /// documentation, multicast, unspecified, a cloud metadata service, or an IPv6 form wrapping such an IPv4
+    /// address.
     public var isGloballyRoutable: Bool {
         if let embedded = embeddedIPv4 { return embedded.isGloballyRoutable }
         for network in Self.nonGlobalNetworks where network.contains(self) {
@@ -68,14 +69,24 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
-    // IANA special-purpose registries (IPv4 and IPv6), plus the cloud metadata ranges they already cover.
-    private static let nonGlobalNetworks: [CIDR] = [
+    // IANA special-purpose registries (IPv4 and IPv6), which already cover most cloud metadata services
+    // (169.254.169.254, fd00:ec2::254, 100.100.100.200, 192.0.0.192), plus the ones on global unicast addresses.
+    private static let nonGlobalNetworks: [CIDR] = (Self.specialPurposeNetworks + Self.cloudMetadataServices).compactMap
+    {
+        CIDR($0)
+    }
+
+    /// Cloud platform services on global unicast addresses that answer only from inside the provider, which no
+    /// webhook target has reason to be: Azure's WireServer and platform DNS (168.63.129.16).
+    public static let cloudMetadataServices = ["168.63.129.16/32"]
+
+    private static let specialPurposeNetworks = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
         "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
         "::/8", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
         "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-    ].compactMap { CIDR($0) }
+    ]
 }
 
 /// An address block such as `10.0.0.0/8` or `fc00::/7`.

@@ -4,31 +4,66 @@ import Foundation
 /// shared by subscription validation (refused up front with a 422) and the delivery-time guard, which also
 /// checks every address a host name resolves to.
 public struct TargetPolicy: Sendable, Equatable {
-    /// Address blocks exempt from the guard (for receivers on a private network).
+    /// Address blocks exempt from the guard for every application (for receivers on a private network).
     public var allowedNetworks: [CIDR]
+    /// Address blocks exempt from the guard for one application only, so opening a private range for one customer
+    /// does not open it for all.
+    public var allowedNetworksByApplication: [UUID: [CIDR]]
     /// Refuse `http://` targets.
     public var httpsOnly: Bool
 
-    public init(allowedNetworks: [CIDR] = [], httpsOnly: Bool = false) {
+    public init(
+        allowedNetworks: [CIDR] = [], allowedNetworksByApplication: [UUID: [CIDR]] = [:], httpsOnly: Bool = false
+    ) {
         self.allowedNetworks = allowedNetworks
+        self.allowedNetworksByApplication = allowedNetworksByApplication
         self.httpsOnly = httpsOnly
     }
 
-    /// Whether an address may be contacted: globally routable, or inside an allowed network.
-    public func permits(_ address: IPAddress) -> Bool {
-        address.isGloballyRoutable || allowedNetworks.contains { $0.contains(address) }
+    /// Whether an address may be contacted for `application`'s deliveries: globally routable, or inside a network
+    /// allowed for everyone or for that application.
+    public func permits(_ address: IPAddress, application: UUID? = nil) -> Bool {
+        if address.isGloballyRoutable || allowedNetworks.contains(where: { $0.contains(address) }) { return true }
+        guard let application, let own = allowedNetworksByApplication[application] else { return false }
+        return own.contains { $0.contains(address) }
     }
 
-    /// Why `url` may not be a delivery target, or nil when only DNS can tell (or it is fine).
-    public func refusal(for url: String) -> String? {
+    /// Why `url` may not be a delivery target of `application`, or nil when only DNS can tell (or it is fine).
+    public func refusal(for url: String, application: UUID? = nil) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else { return "must be an absolute http or https URL with a host" }
         if httpsOnly && scheme != "https" { return "must use https (this server delivers over https only)" }
-        if let address = Self.literalAddress(ofHost: host), !permits(address) {
+        if let address = Self.literalAddress(ofHost: host), !permits(address, application: application) {
             return "\(host) is not a globally routable address (\(address))"
         }
         return nil
+    }
+
+    /// Parses `APPLICATION_ID=CIDR,CIDR;APPLICATION_ID=CIDR` (the `allowed_target_networks_by_application` setting);
+    /// a failure names the first entry that is not an application id with CIDRs.
+    public static func parseNetworksByApplication(_ text: String) -> Result<[UUID: [CIDR]], ParseFailure> {
+        var result: [UUID: [CIDR]] = [:]
+        for entry in text.split(separator: ";") {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let application = UUID(uuidString: parts[0].trimmingCharacters(in: .whitespaces))
+            else { return .failure(ParseFailure(entry: trimmed)) }
+            var networks: [CIDR] = []
+            for text in parts[1].split(separator: ",") {
+                guard let network = CIDR(String(text)) else { return .failure(ParseFailure(entry: trimmed)) }
+                networks.append(network)
+            }
+            guard !networks.isEmpty else { return .failure(ParseFailure(entry: trimmed)) }
+            result[application, default: []].append(contentsOf: networks)
+        }
+        return .success(result)
+    }
+
+    /// An entry of a per-application allow-list that could not be read.
+    public struct ParseFailure: Error, Equatable {
+        public var entry: String
     }
 
     /// The host name with brackets, a trailing dot and letter case removed.
