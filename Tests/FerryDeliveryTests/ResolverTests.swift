@@ -155,7 +155,7 @@ import Testing
         var limits = CachingResolver.Limits()
         limits.lookupsPerTenant = 4
         let resolver = CachingResolver(
-            configuration: Self.configuration(server, queryTimeout: .milliseconds(600)), limits: limits)
+            configuration: Self.configuration(server, queryTimeout: .seconds(3)), limits: limits)
         let greedy = UUID()
         let results = await withTaskGroup(of: (Result<[IPAddress], ResponseErrorName>, Duration).self) { group in
             for index in 0..<12 {
@@ -173,9 +173,10 @@ import Testing
             for await result in group { all.append(result) }
             return all
         }
-        let refusedAtOnce = results.filter { $0.0 == .failure(.dns) && $0.1 < .milliseconds(300) }
+        // "At once" and "unaffected" mean well before the stuck lookups' 3 s timeout, however loaded the machine is.
+        let refusedAtOnce = results.filter { $0.0 == .failure(.dns) && $0.1 < .milliseconds(1500) }
         #expect(refusedAtOnce.count == 8)
-        #expect(results.contains { $0.0 == .success([.v4([127, 0, 0, 1])]) && $0.1 < .milliseconds(500) })
+        #expect(results.contains { $0.0 == .success([.v4([127, 0, 0, 1])]) && $0.1 < .milliseconds(1500) })
         #expect(server.totalQueries - server.queries(for: "good.test") == 4 * 2 * 2)
         try await server.stop()
     }
