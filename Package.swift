@@ -40,6 +40,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "FerryIdentity",
+            dependencies: ["Biscuit"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "biscuit-interop",
             dependencies: ["Biscuit"],
@@ -103,7 +108,7 @@ let package = Package(
         .target(
             name: "FerryAPI",
             dependencies: [
-                "FerryCore", "FerryStorage", "FerryObservability",
+                "FerryCore", "FerryStorage", "FerryObservability", "FerryIdentity", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +121,7 @@ let package = Package(
             name: "FerryServer",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryDelivery", "FerryAPI",
-                "FerryObservability",
+                "FerryObservability", "FerryIdentity", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -209,10 +214,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FerryIdentityTests",
+            dependencies: ["FerryIdentity", "Biscuit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FerryServerTests",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryDelivery", "FerrySQLite",
-                "FerryPostgres", "FerryObservability", "FerryTestSupport",
+                "FerryPostgres", "FerryObservability", "FerryTestSupport", "Biscuit", "FerryIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -134,7 +134,10 @@ class Bench:
             process.wait()
 
     def tenant(self, base, subscriptions):
+        """An organization with one application, its event type and `subscriptions` subscriptions; returns the
+        application id and a service token of the organization (a Biscuit, as SDK users send)."""
         organization = http("POST", base + "/organizations", {"name": "bench"})["organization_id"]
+        token = http("POST", base + "/service_token", {"organization_id": organization, "name": "bench"})["biscuit"]
         application = http("POST", base + "/applications",
                            {"organization_id": organization, "name": "bench"})["application_id"]
         http("POST", base + "/event_types",
@@ -145,11 +148,12 @@ class Bench:
                 "labels": {"env": "bench"}, "target": {
                     "type": "http", "method": "POST", "headers": {},
                     "url": f"http://127.0.0.1:{self.receiver_port}/hook/{index}"}})
-        return application
+        return application, token
 
-    def load(self, url, concurrency, seconds, method="GET", application=None, rate=None, expect=200):
+    def load(self, url, concurrency, seconds, method="GET", application=None, rate=None, expect=200,
+             token=MASTER_KEY):
         command = [f"{self.bin}/ferry-bench", "load", "--url", url, "--method", method, "--concurrency",
-                   str(concurrency), "--seconds", str(seconds), "--expect", str(expect), "--token", MASTER_KEY]
+                   str(concurrency), "--seconds", str(seconds), "--expect", str(expect), "--token", token]
         if application:
             command += ["--application", application]
         if rate:
@@ -160,14 +164,16 @@ class Bench:
     def ingest_phase(self, backend):
         database = self.fresh_database(backend)
         api, base = self.start_ferry("api", database)
-        application = self.tenant(base, 1)
+        # Ingest is authorized with a service token, so every event pays the Biscuit path (token cache, revocation
+        # lookup, Datalog authorizer) as an SDK user's would.
+        application, token = self.tenant(base, 1)
         rows = []
         _, cpu_before = process_usage(api.pid)
         events = 0
         for concurrency in self.args.concurrencies:
             ceiling = self.load(base + "/instance", concurrency, self.args.seconds)
             ingest = self.load(base + "/event", concurrency, self.args.seconds, method="POST",
-                               application=application, expect=201)
+                               application=application, expect=201, token=token)
             events += ingest["succeeded"]
             rows.append({"concurrency": concurrency, "ceiling": ceiling, "ingest": ingest})
         _, cpu_after = process_usage(api.pid)
@@ -179,7 +185,7 @@ class Bench:
         deliveries of one `ferry worker` from that backlog."""
         database = self.fresh_database(backend)
         api, base = self.start_ferry("api", database)
-        application = self.tenant(base, subscriptions)
+        application, _ = self.tenant(base, subscriptions)
         self.stop(api, f"{backend} api (setup)")
         seeded = subprocess.run(
             [f"{self.bin}/ferry-bench", "seed", "--database-url", database, "--application", application,
@@ -200,10 +206,10 @@ class Bench:
     def latency_phase(self, backend):
         database = self.fresh_database(backend)
         serve, base = self.start_ferry("serve", database)
-        application = self.tenant(base, 1)
+        application, token = self.tenant(base, 1)
         self.receiver_reset()
         load = self.load(base + "/event", 32, self.args.latency_seconds, method="POST", application=application,
-                         rate=self.args.rate, expect=201)
+                         rate=self.args.rate, expect=201, token=token)
         wait_until(lambda: self.receiver_stats()["count"] >= load["succeeded"], 30, 0.1)
         stats = self.receiver_stats()
         self.stop(serve, f"{backend} serve (end-to-end)")

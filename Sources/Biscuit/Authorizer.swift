@@ -70,7 +70,7 @@ public struct Authorizer: Sendable {
 
     func authorize(blocks: [TokenBlock]) throws(BiscuitError) -> Authorization {
         let started = ContinuousClock.now
-        let budget = TimeBudget(limits.maxTime)
+        let budget = TimeBudget(limits.maxTime, source: limits.timeSource)
         var session = try AuthorizationSession(blocks: blocks, authorizer: self)
         do {
             try session.world.run(limits: limits, budget: budget)
@@ -103,7 +103,8 @@ public struct Authorization: Sendable {
         let trusted = TrustedOrigins.from(
             rule.scopes, defaults: .defaults, block: Origin.authorizer, keyBlocks: keyBlocks)
         do {
-            return try world.produce(rule, trusted: trusted, budget: TimeBudget(limits.maxTime))
+            return try world.produce(
+                rule, trusted: trusted, budget: TimeBudget(limits.maxTime, source: limits.timeSource))
         } catch {
             throw error.biscuitError
         }

@@ -7,13 +7,28 @@ public struct RunLimits: Hashable, Sendable {
     /// Longest the whole authorization (fixpoint, checks and policies) may take; it is checked inside expressions
     /// too, before each closure element and every 1,024 steps of a regular expression match.
     public var maxTime: Duration
+    /// Which clock `maxTime` is measured on.
+    public var timeSource: TimeSource
 
-    /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of time (the
-    /// reference allows 1 ms, which a debug build can exceed on a small token).
-    public init(maxFacts: Int = 1000, maxIterations: Int = 100, maxTime: Duration = .milliseconds(5)) {
+    /// The clocks an authorization's time can be measured on.
+    public enum TimeSource: Hashable, Sendable {
+        /// Time as it passes (the reference implementation's choice).
+        case elapsed
+        /// CPU time the authorizing thread spends (an authorization runs on one thread, without suspending): the
+        /// run's own cost, which a busy machine's scheduling delays do not inflate.
+        case threadCPU
+    }
+
+    /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of time as it passes
+    /// (the reference allows 1 ms, which a debug build can exceed on a small token).
+    public init(
+        maxFacts: Int = 1000, maxIterations: Int = 100, maxTime: Duration = .milliseconds(5),
+        timeSource: TimeSource = .elapsed
+    ) {
         self.maxFacts = maxFacts
         self.maxIterations = maxIterations
         self.maxTime = maxTime
+        self.timeSource = timeSource
     }
 }
 

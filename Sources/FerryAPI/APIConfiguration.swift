@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryObservability
 
 /// Settings of the HTTP API.
@@ -7,6 +8,8 @@ public struct APIConfiguration: Sendable {
     public var publicURL: String
     /// A UUID bearer with rights on every organization, or nil.
     public var masterAPIKey: String?
+    /// Mints and verifies the server's Biscuit tokens with its root key (published in `/instance`).
+    public var tokenIssuer: TokenIssuer
 
     /// Which subscription targets are refused up front (literal non-global addresses, `http` in https-only mode).
     public var targetPolicy: TargetPolicy
@@ -38,7 +41,8 @@ public struct APIConfiguration: Sendable {
     public var isTransientStorageFailure: @Sendable (any Error) -> Bool
 
     public init(
-        publicURL: String, masterAPIKey: String? = nil, targetPolicy: TargetPolicy = TargetPolicy(),
+        publicURL: String, masterAPIKey: String? = nil, tokenIssuer: TokenIssuer = .ephemeral(),
+        targetPolicy: TargetPolicy = TargetPolicy(),
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
@@ -56,6 +60,7 @@ public struct APIConfiguration: Sendable {
         self.documentedSettings = documentedSettings
         self.publicURL = publicURL
         self.masterAPIKey = masterAPIKey
+        self.tokenIssuer = tokenIssuer
         self.targetPolicy = targetPolicy
         self.isTransientStorageFailure = isTransientStorageFailure
     }

@@ -1,4 +1,6 @@
+import Biscuit
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
@@ -13,17 +15,21 @@ struct APIContext<Store: FerryStore>: Sendable {
     init(store: Store, configuration: APIConfiguration) {
         self.store = store
         self.configuration = configuration
-        self.authenticator = Authenticator(store: store, masterKey: configuration.masterAPIKey)
-        self.access = AccessControl(store: store)
+        self.authenticator = Authenticator(
+            store: store, masterKey: configuration.masterAPIKey,
+            rootKey: configuration.tokenIssuer.rootKey.publicKey, verifiedTokens: VerifiedTokenCache())
+        self.access = AccessControl(store: store, authorizer: RequestAuthorizer())
     }
 
-    func principal(_ request: Request) async throws -> Principal {
-        try await authenticator.principal(for: request)
+    func caller(_ request: Request) async throws -> Caller {
+        try await authenticator.caller(for: request)
     }
 
-    /// The application named by the `application_id` query parameter, checked against the caller.
-    func applicationFromQuery(_ request: Request, principal: Principal) async throws -> FerryCore.Application {
-        try await access.application(try Query.uuid(request, "application_id"), for: principal)
+    /// The application named by the `application_id` query parameter, if the caller may do `action` on it.
+    func applicationFromQuery(_ request: Request, caller: Caller, _ action: APIAction, facts: [Fact] = [])
+        async throws -> FerryCore.Application
+    {
+        try await access.application(try Query.uuid(request, "application_id"), for: caller, action, facts: facts)
     }
 }
 

@@ -1,25 +1,55 @@
+import Biscuit
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 
-/// Resolves the organization or application a request targets and checks the caller may act on it.
-/// Unknown or foreign targets answer 403 (as Hook0), so ids of other tenants are never confirmed.
+/// Resolves the organization or application a request targets and runs Hook0's authorizer for the caller and the
+/// action on it. Unknown, deleted and foreign targets answer 403 alike (as Hook0), so ids of other tenants are
+/// never confirmed; an authorizer over its time budget answers 503.
 struct AccessControl<Store: FerryStore>: Sendable {
     let store: Store
+    let authorizer: RequestAuthorizer
 
-    /// The organization, if the principal may act on it organization-wide.
-    func organization(_ id: UUID, for principal: Principal) async throws -> Organization {
-        guard principal.canAccess(organizationID: id), let organization = try await store.organization(id: id) else {
-            throw ProblemCatalog.forbidden
-        }
+    /// The organization, if the caller may do `action` on it.
+    @discardableResult
+    func organization(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
+        -> Organization
+    {
+        guard let organization = try await store.organization(id: id) else { throw ProblemCatalog.forbidden }
+        try authorize(caller, AuthorizationRequest(action: action, organizationID: id, facts: facts))
         return organization
     }
 
-    /// The live application, if the principal may act on it.
-    func application(_ id: UUID, for principal: Principal) async throws -> FerryCore.Application {
-        guard let application = try await store.application(id: id),
-            principal.canAccess(applicationID: id, organizationID: application.organizationID)
-        else { throw ProblemCatalog.forbidden }
+    /// The live application, if the caller may do `action` on it.
+    func application(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
+        -> FerryCore.Application
+    {
+        guard let application = try await store.application(id: id) else { throw ProblemCatalog.forbidden }
+        try authorize(
+            caller,
+            AuthorizationRequest(
+                action: action, organizationID: application.organizationID, applicationID: id, facts: facts))
         return application
+    }
+
+    /// Whether the caller may do `action` on `application` (for lookups that answer 404 rather than 403).
+    func permits(_ caller: Caller, _ action: APIAction, on application: FerryCore.Application, facts: [Fact] = [])
+        -> Bool
+    {
+        let request = AuthorizationRequest(
+            action: action, organizationID: application.organizationID, applicationID: application.id, facts: facts)
+        if case .success = authorizer.authorize(caller, request, at: Date()) { return true }
+        return false
+    }
+
+    /// Runs the authorizer for an action that targets no organization (`organization:list`, `organization:create`).
+    @discardableResult
+    func authorize(_ caller: Caller, _ request: AuthorizationRequest) throws -> AuthorizedCaller {
+        switch authorizer.authorize(caller, request, at: Date()) {
+        case .success(let authorized): return authorized
+        case .failure(.overBudget): throw ProblemCatalog.serviceUnavailable
+        case .failure(.denied): throw ProblemCatalog.forbidden
+        }
     }
 }

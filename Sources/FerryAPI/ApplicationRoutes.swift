@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
@@ -10,14 +11,15 @@ struct ApplicationRoutes<Store: FerryStore> {
     func register(on router: Router<FerryRequestContext>) {
         router.get("/api/v1/applications") { request, _ in
             let organization = try await api.access.organization(
-                try Query.uuid(request, "organization_id"), for: try await api.principal(request))
+                try Query.uuid(request, "organization_id"), for: try await api.caller(request), .applicationList)
             let applications = try await api.store.applications(organizationID: organization.id)
             return JSONBody.response(.array(applications.map(Representation.application)))
         }
         router.post("/api/v1/applications") { request, _ in
-            let principal = try await api.principal(request)
+            let caller = try await api.caller(request)
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
-            let organization = try await api.access.organization(body.organizationID.value, for: principal)
+            let organization = try await api.access.organization(
+                body.organizationID.value, for: caller, .applicationCreate)
             try Self.validate(name: body.name)
             try Self.validate(retention: body.retention)
             var (application, _) = try await api.store.createApplication(
@@ -31,13 +33,13 @@ struct ApplicationRoutes<Store: FerryStore> {
         }
         router.get("/api/v1/applications/:application_id") { request, context in
             let application = try await api.access.application(
-                try Query.pathUUID(context, "application_id"), for: try await api.principal(request))
+                try Query.pathUUID(context, "application_id"), for: try await api.caller(request), .applicationGet)
             return JSONBody.response(try await info(application))
         }
         router.put("/api/v1/applications/:application_id") { request, context in
-            let principal = try await api.principal(request)
+            let caller = try await api.caller(request)
             let application = try await api.access.application(
-                try Query.pathUUID(context, "application_id"), for: principal)
+                try Query.pathUUID(context, "application_id"), for: caller, .applicationEdit)
             let body = try await JSONBody.decode(ApplicationBody.self, from: request)
             try Self.validate(name: body.name)
             try Self.validate(retention: body.retention)
@@ -55,7 +57,7 @@ struct ApplicationRoutes<Store: FerryStore> {
         }
         router.delete("/api/v1/applications/:application_id") { request, context in
             let application = try await api.access.application(
-                try Query.pathUUID(context, "application_id"), for: try await api.principal(request))
+                try Query.pathUUID(context, "application_id"), for: try await api.caller(request), .applicationDelete)
             guard try await api.store.deleteApplication(id: application.id) else { throw ProblemCatalog.notFound }
             return JSONBody.noContent()
         }
@@ -64,23 +66,26 @@ struct ApplicationRoutes<Store: FerryStore> {
 
     private func registerSecrets(on router: Router<FerryRequestContext>) {
         router.get("/api/v1/application_secrets") { request, _ in
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .applicationSecretList)
             let secrets = try await api.store.applicationSecrets(applicationID: application.id)
             return JSONBody.response(.array(secrets.map(Representation.applicationSecret)))
         }
         router.post("/api/v1/application_secrets") { request, _ in
-            let principal = try await api.principal(request)
+            let caller = try await api.caller(request)
             let body = try await JSONBody.decode(ApplicationSecretBody.self, from: request)
-            let application = try await api.access.application(body.applicationID.value, for: principal)
+            let application = try await api.access.application(
+                body.applicationID.value, for: caller, .applicationSecretCreate)
             try Self.validate(secretName: body.name)
             let secret = try await api.store.createApplicationSecret(applicationID: application.id, name: body.name)
             return JSONBody.response(Representation.applicationSecret(secret), status: .created)
         }
         router.put("/api/v1/application_secrets/:token") { request, context in
-            let principal = try await api.principal(request)
+            let caller = try await api.caller(request)
             let token = try Query.pathUUID(context, "token")
             let body = try await JSONBody.decode(ApplicationSecretBody.self, from: request)
-            let application = try await api.access.application(body.applicationID.value, for: principal)
+            let application = try await api.access.application(
+                body.applicationID.value, for: caller, .applicationSecretEdit)
             try Self.validate(secretName: body.name)
             guard
                 let secret = try await api.store.renameApplicationSecret(
@@ -90,7 +95,8 @@ struct ApplicationRoutes<Store: FerryStore> {
         }
         router.delete("/api/v1/application_secrets/:token") { request, context in
             let token = try Query.pathUUID(context, "token")
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .applicationSecretDelete)
             guard try await api.store.deleteApplicationSecret(applicationID: application.id, token: token) else {
                 throw ProblemCatalog.notFound
             }

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import HTTPTypes
@@ -14,7 +15,8 @@ struct AttemptRoutes<Store: FerryStore> {
         router.get("/api/v1/request_attempts") { request, _ in try await list(request) }
         router.get("/api/v1/request_attempts/:request_attempt_id") { request, context in
             let id = try Query.pathUUID(context, "request_attempt_id")
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .requestAttemptGet)
             guard let attempt = try await api.store.requestAttempt(id: id, applicationID: application.id) else {
                 throw ProblemCatalog.notFound
             }
@@ -22,7 +24,8 @@ struct AttemptRoutes<Store: FerryStore> {
         }
         router.get("/api/v1/responses/:response_id") { request, context in
             let id = try Query.pathUUID(context, "response_id")
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .responseGet)
             guard let response = try await api.store.response(id: id, applicationID: application.id) else {
                 throw ProblemCatalog.notFound
             }
@@ -31,10 +34,13 @@ struct AttemptRoutes<Store: FerryStore> {
     }
 
     private func list(_ request: Request) async throws -> Response {
-        let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+        let caller = try await api.caller(request)
         let eventTypes = Query.string(request, "event.event_type_names").map { text in
             text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        let application = try await api.applicationFromQuery(
+            request, caller: caller, .requestAttemptList,
+            facts: [AuthorizationRequest.eventTypeNames(eventTypes ?? [])])
         let cursor = try Query.string(request, "pagination_cursor").flatMap { $0.isEmpty ? nil : $0 }
             .map(PaginationCursor.decode)
         let query = AttemptQuery(

@@ -1,17 +1,22 @@
+import Biscuit
 import Crypto
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
 
-/// Turns an `Authorization` header into a `Principal`: the master key, a service token (looked up by hash),
-/// or an application secret. `Bearer ` is optional, as in Hook0.
+/// Turns an `Authorization` header into a `Caller`: the master key, an application secret (a UUID), a legacy
+/// `fst_` service token (looked up by hash), or a Biscuit verified with the root key whose root block is a live
+/// stored token (so revoking a root revokes every token attenuated from it). `Bearer ` is optional, as in Hook0.
 struct Authenticator<Store: FerryStore>: Sendable {
     let store: Store
     let masterKey: String?
+    let rootKey: PublicKey
+    let verifiedTokens: VerifiedTokenCache
 
     /// The caller, or a 401/403 problem.
-    func principal(for request: Request) async throws -> Principal {
+    func caller(for request: Request) async throws -> Caller {
         guard let header = request.headers[.authorization] else { throw ProblemCatalog.authNoAuthorizationHeader }
         var token = Substring(header)
         if token.hasPrefix("Bearer ") { token = token.dropFirst(7) }
@@ -24,15 +29,33 @@ struct Authenticator<Store: FerryStore>: Sendable {
             guard let token = try await store.liveServiceToken(tokenHash: ServiceTokenFormat.hash(bearer)) else {
                 throw ProblemCatalog.authInvalidBiscuit
             }
-            return .organization(token.organizationID)
+            return .legacyServiceToken(organizationID: token.organizationID)
         }
         if let uuid = UUID(uuidString: bearer) {
             guard let (_, application) = try await store.liveApplicationSecret(token: uuid) else {
                 throw ProblemCatalog.authInvalidApplicationSecret
             }
-            return .application(organizationID: application.organizationID, applicationID: application.id)
+            return .applicationSecret(organizationID: application.organizationID, applicationID: application.id)
         }
-        throw ProblemCatalog.authInvalidBiscuit
+        let biscuit = try verified(bearer)
+        guard let root = biscuit.revocationIDs.first,
+            try await store.liveServiceToken(tokenHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root)) != nil
+        else { throw ProblemCatalog.authInvalidBiscuit }
+        return .token(biscuit)
+    }
+
+    /// The Biscuit `bearer` holds, its signatures checked against the root key (once per distinct token: the
+    /// cache remembers verified ones).
+    private func verified(_ bearer: String) throws -> Biscuit {
+        let key = Array(SHA256.hash(data: Array(bearer.utf8)))
+        if let cached = verifiedTokens.token(forKey: key) { return cached }
+        do {
+            let biscuit = try Biscuit(base64: bearer, rootKey: rootKey)
+            verifiedTokens.remember(biscuit, forKey: key)
+            return biscuit
+        } catch {
+            throw ProblemCatalog.authInvalidBiscuit
+        }
     }
 
     static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
@@ -43,27 +66,14 @@ struct Authenticator<Store: FerryStore>: Sendable {
     }
 }
 
-/// Ferry's opaque service tokens: `fst_` + 43 URL-safe base64 characters (32 random bytes); stored as SHA-256.
+/// The opaque service tokens Ferry issued before its tokens were Biscuits: `fst_` + 43 URL-safe base64 characters,
+/// stored as their SHA-256. No longer issued; those already out keep working as service tokens of their
+/// organization (without attenuation) until revoked.
 public enum ServiceTokenFormat {
     public static let prefix = "fst_"
-
-    /// A fresh bearer value.
-    public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let encoded = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return prefix + encoded
-    }
 
     /// The stored form of a bearer value.
     public static func hash(_ bearer: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(bearer.utf8)))
-    }
-
-    /// A non-secret hint shown in listings instead of the token.
-    public static func hint(_ bearer: String) -> String {
-        String(bearer.prefix(prefix.count + 6)) + "…"
     }
 }

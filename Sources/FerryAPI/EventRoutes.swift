@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryObservability
 import FerryStorage
 import Foundation
@@ -11,13 +12,15 @@ struct EventRoutes<Store: FerryStore> {
     func register(on router: Router<FerryRequestContext>) {
         router.post("/api/v1/event") { request, context in try await ingest(request, clientIP: context.clientIP) }
         router.get("/api/v1/events") { request, _ in
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .eventList)
             let events = try await api.store.events(applicationID: application.id, limit: 100)
             return JSONBody.response(.array(events.map { Representation.event($0, includePayload: false) }))
         }
         router.get("/api/v1/events/:event_id") { request, context in
             let id = try Query.pathUUID(context, "event_id")
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .eventGet)
             guard let event = try await api.store.event(id: id, applicationID: application.id) else {
                 throw ProblemCatalog.notFound
             }
@@ -25,21 +28,23 @@ struct EventRoutes<Store: FerryStore> {
         }
         router.post("/api/v1/events/:event_id/replay") { request, context in
             let id = try Query.pathUUID(context, "event_id")
-            let principal = try await api.principal(request)
+            let caller = try await api.caller(request)
             let body = try await JSONBody.decode(ReplayBody.self, from: request)
-            let application = try await api.access.application(body.applicationID.value, for: principal)
+            let application = try await api.access.application(body.applicationID.value, for: caller, .eventReplay)
             guard try await api.store.replay(eventID: id, applicationID: application.id) else {
                 throw ProblemCatalog.notFound
             }
             return JSONBody.noContent()
         }
         router.get("/api/v1/events_per_day/application") { request, _ in
-            let application = try await api.applicationFromQuery(request, principal: try await api.principal(request))
+            let application = try await api.applicationFromQuery(
+                request, caller: try await api.caller(request), .eventsPerDayApplication)
             return try await eventsPerDay(request, applications: [application])
         }
         router.get("/api/v1/events_per_day/organization") { request, _ in
             let organization = try await api.access.organization(
-                try Query.uuid(request, "organization_id"), for: try await api.principal(request))
+                try Query.uuid(request, "organization_id"), for: try await api.caller(request),
+                .eventsPerDayOrganization)
             return try await eventsPerDay(
                 request, applications: try await api.store.applications(organizationID: organization.id))
         }
@@ -47,9 +52,9 @@ struct EventRoutes<Store: FerryStore> {
 
     private func ingest(_ request: Request, clientIP: String) async throws -> Response {
         let started = ContinuousClock.now
-        let principal = try await api.principal(request)
+        let caller = try await api.caller(request)
         let body = try await JSONBody.decode(EventBody.self, from: request)
-        let application = try await api.access.application(body.applicationID.value, for: principal)
+        let application = try await api.access.application(body.applicationID.value, for: caller, .eventIngest)
         let submission = body.submission
         let event = try CatalogRoutes<Store>.domain {
             try submission.validated(receivedAt: Date(), ip: clientIP)

@@ -1,9 +1,10 @@
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
 
-/// `/organizations`: list, create (master key only), get, rename, delete.
+/// `/organizations`: list, create (a person or the master key), get, rename, delete.
 struct OrganizationRoutes<Store: FerryStore> {
     let api: APIContext<Store>
 
@@ -13,38 +14,39 @@ struct OrganizationRoutes<Store: FerryStore> {
         router.get("/api/v1/organizations/:organization_id") { request, context in
             try await info(
                 try await api.access.organization(
-                    try Query.pathUUID(context, "organization_id"), for: try await api.principal(request)))
+                    try Query.pathUUID(context, "organization_id"), for: try await api.caller(request),
+                    .organizationGet))
         }
         router.put("/api/v1/organizations/:organization_id") { request, context in
             try await rename(request, id: try Query.pathUUID(context, "organization_id"))
         }
         router.delete("/api/v1/organizations/:organization_id") { request, context in
             let organization = try await api.access.organization(
-                try Query.pathUUID(context, "organization_id"), for: try await api.principal(request))
+                try Query.pathUUID(context, "organization_id"), for: try await api.caller(request),
+                .organizationDelete)
             guard try await api.store.deleteOrganization(id: organization.id) else { throw ProblemCatalog.notFound }
             return JSONBody.noContent()
         }
     }
 
     private func list(_ request: Request) async throws -> Response {
-        let principal = try await api.principal(request)
-        let organizations: [Organization]
-        let role: String
-        switch principal {
+        let caller = try await api.caller(request)
+        let listed: [(Organization, String)]
+        switch try api.access.authorize(caller, AuthorizationRequest(action: .organizationList)) {
         case .master:
-            organizations = try await api.store.organizations(ids: nil)
-            role = "master"
-        case .organization(let id):
-            organizations = try await api.store.organizations(ids: [id])
-            role = "editor"
-        case .application:
-            throw ProblemCatalog.forbidden
+            listed = try await api.store.organizations(ids: nil).map { ($0, "master") }
+        case .service(let id):
+            listed = try await api.store.organizations(ids: [id]).map { ($0, "editor") }
+        case .person(_, _, let memberships):
+            listed = try await api.store.organizations(ids: Array(memberships.keys)).compactMap { organization in
+                memberships[organization.id].map { (organization, $0.rawValue) }
+            }
         }
-        return JSONBody.response(.array(organizations.map { Representation.organization($0, role: role) }))
+        return JSONBody.response(.array(listed.map { Representation.organization($0.0, role: $0.1) }))
     }
 
     private func create(_ request: Request) async throws -> Response {
-        guard try await api.principal(request) == .master else { throw ProblemCatalog.forbidden }
+        try api.access.authorize(try await api.caller(request), AuthorizationRequest(action: .organizationCreate))
         let body = try await JSONBody.decode(OrganizationBody.self, from: request)
         try Self.validate(name: body.name)
         let organization = try await api.store.createOrganization(name: body.name)
@@ -52,7 +54,7 @@ struct OrganizationRoutes<Store: FerryStore> {
     }
 
     private func rename(_ request: Request, id: UUID) async throws -> Response {
-        let organization = try await api.access.organization(id, for: try await api.principal(request))
+        let organization = try await api.access.organization(id, for: try await api.caller(request), .organizationEdit)
         let body = try await JSONBody.decode(OrganizationBody.self, from: request)
         try Self.validate(name: body.name)
         guard let renamed = try await api.store.renameOrganization(id: organization.id, name: body.name) else {

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
@@ -13,7 +14,8 @@ struct PublicRoutes<Store: FerryStore> {
         router.get("/api/v1/instance") { _, _ in
             JSONBody.response(
                 .object([
-                    "biscuit_public_key": .string(""), "registration_disabled": .bool(true),
+                    "biscuit_public_key": .string(api.configuration.tokenIssuer.publicKeyHex),
+                    "registration_disabled": .bool(true),
                     "password_minimum_length": .number(12), "auto_db_migration": .bool(true),
                     "application_secret_compatibility": .bool(true), "quota_enforcement": .bool(false),
                     "support_email_address": .string(""),

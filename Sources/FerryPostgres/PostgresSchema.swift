@@ -10,6 +10,7 @@ enum PostgresSchema {
     static let migrations: [(version: Int, statements: [String])] = [
         (1, initial),
         (2, ["ALTER TABLE application ADD COLUMN retention_days integer"]),
+        (3, ["CREATE TABLE server_key (name text PRIMARY KEY, value bytea NOT NULL, created_at timestamptz NOT NULL)"]),
     ]
 
     /// Applies every migration not yet recorded in `ferry_schema_migrations`.

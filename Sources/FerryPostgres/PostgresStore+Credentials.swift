@@ -55,18 +55,13 @@ extension PostgresStore {
         return (secret, application)
     }
 
-    public func createServiceToken(organizationID: UUID, name: String, tokenHash: [UInt8], displayHint: String)
-        async throws -> ServiceToken
-    {
-        let token = ServiceToken(
-            id: UUID(), organizationID: organizationID, name: name, displayHint: displayHint, createdAt: Date())
+    public func createServiceToken(_ token: ServiceToken, tokenHash: [UInt8]) async throws {
         try await client.query(
             """
             INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
-            VALUES (\(token.id), \(organizationID), \(name), \(ByteBuffer(bytes: tokenHash)), \(displayHint),
-                \(token.createdAt.postgres))
+            VALUES (\(token.id), \(token.organizationID), \(token.name), \(ByteBuffer(bytes: tokenHash)),
+                \(token.displayHint), \(token.createdAt.postgres))
             """, logger: self.logger)
-        return token
     }
 
     public func serviceTokens(organizationID: UUID) async throws -> [ServiceToken] {

@@ -12,6 +12,11 @@ enum SQLiteSchema {
         migrator.registerMigration("0002_application_retention") { db in
             try db.execute(sql: "ALTER TABLE application ADD COLUMN retention_days INTEGER")
         }
+        migrator.registerMigration("0003_server_key") { db in
+            try db.execute(
+                sql: "CREATE TABLE server_key (name TEXT PRIMARY KEY, value BLOB NOT NULL, created_at INTEGER NOT NULL)"
+            )
+        }
         return migrator
     }
 

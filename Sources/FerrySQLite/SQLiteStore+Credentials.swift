@@ -73,11 +73,7 @@ extension SQLiteStore {
         }
     }
 
-    public func createServiceToken(organizationID: UUID, name: String, tokenHash: [UInt8], displayHint: String)
-        async throws -> ServiceToken
-    {
-        let token = ServiceToken(
-            id: UUID(), organizationID: organizationID, name: name, displayHint: displayHint, createdAt: Date())
+    public func createServiceToken(_ token: ServiceToken, tokenHash: [UInt8]) async throws {
         try await write { db in
             try db.execute(
                 sql: """
@@ -85,11 +81,10 @@ extension SQLiteStore {
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    token.id.lowercased, organizationID.lowercased, name, Data(tokenHash), displayHint,
-                    SQLValues.micros(token.createdAt),
+                    token.id.lowercased, token.organizationID.lowercased, token.name, Data(tokenHash),
+                    token.displayHint, SQLValues.micros(token.createdAt),
                 ])
         }
-        return token
     }
 
     public func serviceTokens(organizationID: UUID) async throws -> [ServiceToken] {

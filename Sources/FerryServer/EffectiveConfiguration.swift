@@ -43,6 +43,7 @@ public enum EffectiveConfiguration {
             ("log_level", configuration.logLevel.rawValue),
             ("log_format", configuration.logFormat.rawValue),
             ("metrics_token", configuration.metricsToken == nil ? "(unset)" : "********"),
+            ("biscuit_private_key", configuration.biscuitPrivateKey == nil ? "(unset)" : "********"),
             ("health_check_key", configuration.healthCheckKey == nil ? "(unset)" : "********"),
             ("metrics_listen", configuration.metricsListen.map { "\($0.host):\($0.port)" } ?? ""),
             ("metrics_tenant_series", "\(configuration.metricsTenantSeries)"),

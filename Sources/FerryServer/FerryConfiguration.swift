@@ -12,6 +12,8 @@ public struct FerryConfiguration: Sendable {
     public var listenPort: Int
     public var databaseURL: String
     public var masterAPIKey: String?
+    /// The configured Biscuit root key (32 bytes), or nil to use the one kept in the database.
+    public var biscuitPrivateKey: [UInt8]?
     public var publicURL: String
     public var delivery: DeliveryConfiguration
     public var logLevel: Logger.Level
@@ -70,6 +72,15 @@ public struct FerryConfiguration: Sendable {
             throw fail("master_api_key", "must be a UUID")
         }
         masterAPIKey = master.isEmpty ? nil : master.lowercased()
+        let rootKey = value("biscuit_private_key").trimmingCharacters(in: .whitespaces)
+        if rootKey.isEmpty {
+            biscuitPrivateKey = nil
+        } else {
+            guard let bytes = Self.hexBytes(rootKey), bytes.count == 32 else {
+                throw fail("biscuit_private_key", "expected 64 hexadecimal characters (an Ed25519 private key)")
+            }
+            biscuitPrivateKey = bytes
+        }
         let configuredURL = value("public_url")
         publicURL = configuredURL.isEmpty ? "http://\(listen)" : configuredURL
         var delivery = DeliveryConfiguration()
@@ -184,6 +195,19 @@ public struct FerryConfiguration: Sendable {
     public var postgresURL: String? {
         let lowered = databaseURL.lowercased()
         return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") ? databaseURL : nil
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     private static func flag(_ text: String, _ name: String) throws(ConfigurationError) -> Bool {

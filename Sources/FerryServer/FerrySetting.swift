@@ -30,6 +30,11 @@ public struct FerrySetting: Sendable {
         .init(
             "master_api_key", "", "A UUID bearer with rights on every organization; may create organizations.",
             secret: true),
+        .init(
+            "biscuit_private_key", "",
+            "The Ed25519 root key signing every Biscuit token, as 64 hexadecimal characters (Hook0's "
+                + "`BISCUIT_PRIVATE_KEY`); unset, one is generated on first start and kept in the database, so every "
+                + "process and restart signs with the same key.", secret: true),
         .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
         .init(
             "allowed_target_networks", "",
@@ -123,7 +128,8 @@ public struct FerrySetting: Sendable {
     /// Which group each setting belongs to.
     private static let groups: [String: Set<String>] = [
         "server": [
-            "listen", "master_api_key", "public_url", "max_request_body", "request_body_timeout", "idle_timeout",
+            "listen", "master_api_key", "biscuit_private_key", "public_url", "max_request_body", "request_body_timeout",
+            "idle_timeout",
             "request_head_timeout", "max_connections", "max_connections_per_client", "health_check_key",
         ],
         "database": ["database_url", "database_max_connections", "auto_migrate", "group_commit"],

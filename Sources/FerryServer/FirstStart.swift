@@ -1,5 +1,6 @@
 import FerryAPI
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 
@@ -8,19 +9,21 @@ import Foundation
 public enum FirstStart {
     /// Creates the starter tenant if the database has no organization; nil when it already had one.
     /// Runs under the store's setup lock, so API processes starting together on one database create it once.
-    public static func bootstrapIfEmpty(store: some FerryStore, publicURL: String) async throws -> String? {
-        try await store.withSetupLock { try await bootstrap(store: store, publicURL: publicURL) }
+    public static func bootstrapIfEmpty(store: some FerryStore, publicURL: String, issuer: TokenIssuer) async throws
+        -> String?
+    {
+        try await store.withSetupLock { try await bootstrap(store: store, publicURL: publicURL, issuer: issuer) }
     }
 
-    private static func bootstrap(store: some FerryStore, publicURL: String) async throws -> String? {
+    private static func bootstrap(store: some FerryStore, publicURL: String, issuer: TokenIssuer) async throws
+        -> String?
+    {
         guard try await store.organizationCount() == 0 else { return nil }
         let organization = try await store.createOrganization(name: "My organization")
         let (application, _) = try await store.createApplication(
             organizationID: organization.id, name: "My application")
-        let bearer = ServiceTokenFormat.generate()
-        _ = try await store.createServiceToken(
-            organizationID: organization.id, name: "first-start token", tokenHash: ServiceTokenFormat.hash(bearer),
-            displayHint: ServiceTokenFormat.hint(bearer))
+        let (_, bearer) = try await ServiceTokenIssuance.issue(
+            organizationID: organization.id, name: "first-start token", store: store, issuer: issuer)
         return welcome(
             organizationID: organization.id.lowercased, applicationID: application.id.lowercased, token: bearer,
             baseURL: publicURL)

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Everything Ferry stores, implemented once per backend (SQLite embedded, PostgreSQL for scale-out).
-public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue, RetentionStore {
+public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue, RetentionStore,
+    ServerKeyStore
+{
     /// Cheap round trip proving the database answers (health checks).
     func ping() async throws
     /// Releases connections and files.

@@ -38,9 +38,9 @@ public protocol TenantStore: Sendable {
     /// The live secret with this token whose application is live, for authentication.
     func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)?
 
-    /// Stores a new service token by the hash of its bearer value.
-    func createServiceToken(organizationID: UUID, name: String, tokenHash: [UInt8], displayHint: String) async throws
-        -> ServiceToken
+    /// Stores a new service token under `tokenHash`, what authentication finds it by: the SHA-256 of its root
+    /// block's revocation id (a Biscuit, and every token attenuated from it), or of a legacy `fst_` bearer.
+    func createServiceToken(_ token: ServiceToken, tokenHash: [UInt8]) async throws
     /// Live service tokens of an organization.
     func serviceTokens(organizationID: UUID) async throws -> [ServiceToken]
     /// One live service token of an organization.
@@ -49,6 +49,6 @@ public protocol TenantStore: Sendable {
     func renameServiceToken(id: UUID, organizationID: UUID, name: String) async throws -> ServiceToken?
     /// Revokes a service token.
     func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool
-    /// The live service token whose bearer value hashes to `tokenHash`, for authentication.
+    /// The live service token stored under `tokenHash`, for authentication.
     func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken?
 }

@@ -43,6 +43,8 @@ struct SettingOptions: ParsableArguments {
     var requestHeadTimeout: String?
     @Option(help: "Per-application target guard exemptions (FERRY_ALLOWED_TARGET_NETWORKS_BY_APPLICATION).")
     var allowedTargetNetworksByApplication: String?
+    @Option(help: "Ed25519 Biscuit root key, 64 hex characters (FERRY_BISCUIT_PRIVATE_KEY).")
+    var biscuitPrivateKey: String?
     @Option(help: "Days events are kept (FERRY_RETENTION_DAYS).") var retentionDays: String?
     @Option(help: "How often expired events are deleted (FERRY_RETENTION_INTERVAL).") var retentionInterval: String?
     @Option(help: "Log level (FERRY_LOG_LEVEL).") var logLevel: String?
@@ -70,6 +72,7 @@ struct SettingOptions: ParsableArguments {
             ("metrics_listen", metricsListen), ("metrics_tenant_series", metricsTenantSeries),
             ("max_connections_per_client", maxConnectionsPerClient), ("request_head_timeout", requestHeadTimeout),
             ("allowed_target_networks_by_application", allowedTargetNetworksByApplication),
+            ("biscuit_private_key", biscuitPrivateKey),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
         let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)

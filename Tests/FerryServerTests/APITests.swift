@@ -1,4 +1,7 @@
+import Biscuit
+import FerryAPI
 import FerryCore
+import FerryIdentity
 import FerrySQLite
 import FerryServer
 import FerryStorage
@@ -149,6 +152,84 @@ import Testing
                 #expect(target["method"] != nil)
             } else {
                 Issue.record("method error must nest under target")
+            }
+        }
+    }
+
+    /// Service tokens are Hook0-shaped Biscuits; attenuated children carry exactly their restrictions to every
+    /// route, die with their root, and a token signed by another key, or too costly to authorize, is refused.
+    @Test(arguments: StoreBackend.available)
+    func serviceTokensAreBiscuitsAndAttenuationHoldsOnEveryRoute(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, store in
+            let tenant = try await api.tenant()
+            let instance = try await api.call(.get, "/api/v1/instance")
+            let rootKey = try PublicKey("ed25519/" + (instance.string("biscuit_public_key") ?? ""))
+            let root = try Biscuit(base64: tenant.token, rootKey: rootKey)
+            let facts = Set(root.blocks[0].content.facts)
+            let organization = try #require(UUID(uuidString: tenant.organization))
+            #expect(facts.contains(Fact("type", [.string("service_access")])))
+            #expect(facts.contains(Fact("version", [.integer(1)])))
+            #expect(facts.contains(Fact("organization_id", [TokenIssuer.term(organization)])))
+            let applications = "/api/v1/applications?organization_id=\(tenant.organization)"
+            let eventTypes = "/api/v1/event_types?application_id=\(tenant.application)"
+
+            let readOnly = try root.appending(
+                source: #"check if action($a), ["application:list", "event_type:list"].contains($a);"#
+            ).base64()
+            #expect(try await api.call(.get, applications, token: readOnly).status == 200)
+            #expect(try await api.call(.get, eventTypes, token: readOnly).status == 200)
+            let write = try await api.call(
+                .post, "/api/v1/event_types", token: readOnly,
+                body: [
+                    "application_id": .string(tenant.application), "service": "a", "resource_type": "b", "verb": "c",
+                ])
+            #expect(write.status == 403 && write.string("id") == "Forbidden")
+
+            let otherApplication = try root.appending(
+                source: "check if application_id({app});", parameters: ["app": TokenIssuer.term(UUID())]
+            ).base64()
+            #expect(try await api.call(.get, eventTypes, token: otherApplication).status == 403)
+            #expect(try await api.call(.get, applications, token: otherApplication).status == 403)
+
+            let hostile = try root.appending(
+                source: """
+                    check if [\((0..<300).map(String.init).joined(separator: ","))].any($x ->
+                        [\((0..<300).map(String.init).joined(separator: ","))].any($y ->
+                            [\((0..<300).map(String.init).joined(separator: ","))].any($z -> $x + $y + $z == -1)));
+                    """
+            ).base64()
+            let overBudget = try await api.call(.get, applications, token: hostile)
+            #expect(overBudget.status == 503 && overBudget.string("id") == "ServiceUnavailable")
+
+            let forged = try TokenIssuer.ephemeral().serviceAccess(
+                tokenID: UUID(), organizationID: organization, createdAt: Date()
+            ).base64()
+            let refused = try await api.call(.get, applications, token: forged)
+            #expect(refused.status == 403 && refused.string("id") == "AuthInvalidBiscuit")
+
+            let legacyBearer = "fst_" + String(repeating: "L", count: 43)
+            try await store.createServiceToken(
+                ServiceToken(
+                    id: UUID(), organizationID: organization, name: "legacy", displayHint: "fst_LLLLLL…",
+                    createdAt: Date()),
+                tokenHash: ServiceTokenFormat.hash(legacyBearer))
+            #expect(try await api.call(.get, applications, token: legacyBearer).status == 200)
+
+            let listed = try await api.call(
+                .get, "/api/v1/service_token?organization_id=\(tenant.organization)", token: tenant.token)
+            let rootID = try #require(
+                listed.array.first { $0["name"] == .string("ci") }.flatMap { item -> String? in
+                    if case .string(let id)? = item["token_id"] { return id }
+                    return nil
+                })
+            #expect(!listed.text.contains(tenant.token), "a listing showed a usable token")
+            let revoked = try await api.call(
+                .delete, "/api/v1/service_token/\(rootID)?organization_id=\(tenant.organization)",
+                token: APIClient.masterKey)
+            #expect(revoked.status == 204)
+            for token in [tenant.token, readOnly] {
+                let dead = try await api.call(.get, applications, token: token)
+                #expect(dead.status == 403 && dead.string("id") == "AuthInvalidBiscuit")
             }
         }
     }

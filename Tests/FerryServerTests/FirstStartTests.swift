@@ -1,3 +1,4 @@
+import FerryIdentity
 import FerryPostgres
 import FerrySQLite
 import FerryServer
@@ -28,15 +29,20 @@ import Testing
                         url: database.url, maximumConnections: 3, logger: Logger(label: "first-start-test")))
             }
         }
+        let issuer = TokenIssuer.ephemeral()
         let welcomes = try await withThrowingTaskGroup(of: String?.self) { group in
             for store in stores {
-                group.addTask { try await FirstStart.bootstrapIfEmpty(store: store, publicURL: "http://ferry.test") }
+                group.addTask {
+                    try await FirstStart.bootstrapIfEmpty(store: store, publicURL: "http://ferry.test", issuer: issuer)
+                }
             }
             return try await group.reduce(into: [String?]()) { $0.append($1) }
         }
         #expect(welcomes.compactMap { $0 }.count == 1)
         #expect(try await stores[0].organizationCount() == 1)
-        #expect(try await FirstStart.bootstrapIfEmpty(store: stores[0], publicURL: "http://ferry.test") == nil)
+        #expect(
+            try await FirstStart.bootstrapIfEmpty(store: stores[0], publicURL: "http://ferry.test", issuer: issuer)
+                == nil)
         for store in stores { try? await store.close() }
         if let databaseName { await PostgresTestDatabases.shared.drop(databaseName) }
     }

@@ -16,8 +16,8 @@ import Testing
         let ferry = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await ferry.start(client: client)
         let output = ferry.readOutput()
-        let token = try #require(
-            output.split(separator: " ").first { $0.hasPrefix("fst_") }.map { String($0.prefix { !$0.isNewline }) })
+        let tokenLine = try #require(output.split(separator: "\n").first { $0.contains("service token:") })
+        let token = try #require(tokenLine.split(separator: " ").last.map(String.init))
         let listed = try await ferry.request(client, .GET, "/api/v1/organizations", token: token)
         #expect(listed.status == 200)
         #expect(output.contains("curl"))
@@ -44,7 +44,8 @@ import Testing
         #expect(ferry.terminate() == 0)
         let again = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await again.start(client: client)
-        #expect(!again.readOutput().contains("fst_"))
+        #expect(!again.readOutput().contains(token))
+        #expect(!again.readOutput().contains("service token:"))
         #expect(again.terminate() == 0)
         try await client.shutdown()
     }

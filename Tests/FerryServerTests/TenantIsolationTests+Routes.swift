@@ -301,7 +301,7 @@ extension TenantIsolationTests {
         return caller.isValid ? targets : [.own]
     }
 
-    /// The access rules (Sources/FerryAPI/Authenticator.swift, AccessControl.swift, Principal.canAccess): no
+    /// The access rules (Sources/FerryAPI/Authenticator.swift, AccessControl.swift, FerryIdentity.RequestAuthorizer): no
     /// credential → 401; a revoked one → 403 `AuthInvalidBiscuit` / `AuthInvalidApplicationSecret`; a valid
     /// credential on a scope it does not cover, or on an unknown scope → 403 `Forbidden`; an unknown or foreign
     /// resource id under a covered scope → 404 `NotFound`; application secrets act only inside their application

@@ -26,8 +26,9 @@ extension TenantIsolationTests {
         var tokenID: String
 
         var name: String { "org \(marker)" }
-        /// The non-secret hint listings show instead of the bearer (`ServiceTokenFormat.hint` without the ellipsis).
-        var hint: String { String(bearer.prefix(10)) }
+        /// The part of the non-secret hint listings show instead of the bearer that tells tokens apart
+        /// (`ServiceTokenIssuance.hint`: its last ten characters).
+        var hint: String { String(bearer.suffix(10)) }
 
         var footprint: [Footprint] {
             [

@@ -12,8 +12,9 @@ import Testing
         try await backend.withStore { store in
             let (organization, _) = try await Fixtures.tenant(in: store)
             let hash = Array(repeating: UInt8(7), count: 32)
-            let token = try await store.createServiceToken(
-                organizationID: organization.id, name: "ci", tokenHash: hash, displayHint: "fst_abc…")
+            let token = ServiceToken(
+                id: UUID(), organizationID: organization.id, name: "ci", displayHint: "fst_abc…", createdAt: Date())
+            try await store.createServiceToken(token, tokenHash: hash)
             #expect(try await store.liveServiceToken(tokenHash: hash)?.id == token.id)
             #expect(try await store.liveServiceToken(tokenHash: Array(repeating: 8, count: 32)) == nil)
             #expect(try await store.revokeServiceToken(id: token.id, organizationID: organization.id))
@@ -61,6 +62,23 @@ import Testing
             _ = try await store.ingest(Fixtures.event(applicationID: application.id))
             _ = try await store.deleteApplication(id: application.id)
             #expect(try await store.claimDueJobs(limit: 5, leaseFor: .seconds(30)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func aServerKeyIsStoredOnceAndEveryCallerGetsTheFirst(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let name = "test-key-\(UUID().uuidString)"
+            let candidates = (0..<8).map { index in [UInt8](repeating: UInt8(index + 1), count: 32) }
+            let answers = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for candidate in candidates {
+                    group.addTask { try await store.serverKey(named: name, storingIfAbsent: candidate) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(answers).count == 1)
+            #expect(candidates.contains(answers[0]))
+            #expect(try await store.serverKey(named: name, storingIfAbsent: [9, 9]) == answers[0])
         }
     }
 

@@ -19,7 +19,9 @@ import standardwebhooks
 import svix.webhooks
 from standardwebhooks.webhooks import WebhookVerificationError as StdWebhookVerificationError
 
+import biscuit_auth
 import hook0
+from conftest import RestClient
 from hook0 import generated as g
 from hook0.generated import models as m
 
@@ -635,6 +637,32 @@ def test_environment_variables_are_listed_without_credentials(ferry, master):
     assert by_name["worker_concurrency"]["env_var"] == "FERRY_WORKER_CONCURRENCY"
     assert by_name["master_api_key"]["sensitive"] is True
     assert ferry.master_key not in reply.body.decode()
+
+
+def test_a_service_token_attenuated_with_biscuit_python_is_enforced(ferry, master, organization_id, application_id, create_event_types):
+    # The reference implementation reads Ferry's token with the published key, finds Hook0's facts, and appends a
+    # read-only block offline; Ferry then refuses that child anything outside its allow-list.
+    public_hex = master.get("/api/v1/instance", token=None).expect(200)["biscuit_public_key"]
+    root_key = biscuit_auth.PublicKey.from_bytes(bytes.fromhex(public_hex), biscuit_auth.Algorithm.Ed25519)
+    created = master.post("/api/v1/service_token", {"organization_id": organization_id, "name": "attenuated"}).expect(201)
+    token = biscuit_auth.Biscuit.from_base64(created["biscuit"], root_key)
+    authority = token.block_source(0)
+    assert 'type("service_access");' in authority and "version(1);" in authority, authority
+    assert f"organization_id(hex:{uuid.UUID(organization_id).hex});" in authority, authority
+    assert f"token_id(hex:{uuid.UUID(created['token_id']).hex});" in authority, authority
+    create_event_types(application_id, ["crm.note.added"])
+    read_only = token.append(biscuit_auth.BlockBuilder(
+        'check if action($a), ["event_type:list", "application:get"].contains($a);')).to_base64()
+    as_child = RestClient(ferry.base_url, read_only)
+    listed = as_child.get("/api/v1/event_types", query={"application_id": application_id}).expect(200)
+    assert [t["event_type_name"] for t in listed] == ["crm.note.added"]
+    refused = as_child.post("/api/v1/event", raw_event(application_id, "crm.note.added"))
+    assert_problem_shape(refused, 403, "Forbidden")
+    assert events_of(master, application_id) == []
+    # Revoking the root kills the child too.
+    master.delete(f"/api/v1/service_token/{created['token_id']}", query={"organization_id": organization_id}).expect(204)
+    dead = as_child.get("/api/v1/event_types", query={"application_id": application_id})
+    assert_problem_shape(dead, 403, "AuthInvalidBiscuit")
 
 
 def test_other_problem_ids(transport, master, ferry, application_id):

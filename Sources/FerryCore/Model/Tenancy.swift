@@ -65,29 +65,3 @@ public struct ServiceToken: Sendable, Equatable {
         self.createdAt = createdAt
     }
 }
-
-/// Who is calling: the master key, a service token of one organization, or a secret of one application.
-public enum Principal: Sendable, Equatable {
-    case master
-    case organization(UUID)
-    case application(organizationID: UUID, applicationID: UUID)
-
-    /// Whether this principal may act on an organization-wide resource of `organizationID`.
-    public func canAccess(organizationID: UUID) -> Bool {
-        switch self {
-        case .master: true
-        case .organization(let own): own == organizationID
-        case .application: false
-        }
-    }
-
-    /// Whether this principal may act on the application `applicationID` of `organizationID`.
-    public func canAccess(applicationID: UUID, organizationID: UUID) -> Bool {
-        switch self {
-        case .master: true
-        case .organization(let own): own == organizationID
-        case .application(let ownOrganization, let ownApplication):
-            ownOrganization == organizationID && ownApplication == applicationID
-        }
-    }
-}
