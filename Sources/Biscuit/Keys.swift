@@ -159,9 +159,10 @@ extension PublicKey {
     }
 }
 
-/// Lowercase hexadecimal.
-enum Hex {
-    static func encode(_ bytes: [UInt8]) -> String {
+/// Lowercase hexadecimal, as Biscuit keys and revocation ids are written.
+public enum Hex {
+    /// The bytes as lowercase hexadecimal.
+    public static func encode(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
@@ -172,7 +173,8 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    /// The bytes `text` spells in hexadecimal (either case), or nil.
+    public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count.isMultiple(of: 2) else { return nil }
         var out: [UInt8] = []

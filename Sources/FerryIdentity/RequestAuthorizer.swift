@@ -77,16 +77,27 @@ public struct RequestAuthorizer: Sendable {
     public static let defaultTimeLimit: Duration = .milliseconds(30)
 
     private let base: Authorizer
-    private let organizationPart: Authorizer
+    private let organizationPart: BlockContent
+    private let applicationSecretPart: BlockContent
+    private let peopleOnlyPart: BlockContent
+    private let peopleOrMasterPart: BlockContent
 
     public init(timeLimit: Duration = Self.defaultTimeLimit) {
         let limits = RunLimits(maxFacts: 1000, maxIterations: 100, maxTime: timeLimit, timeSource: .threadCPU)
-        do {
-            base = try Authorizer(Self.policy, limits: limits)
-            organizationPart = try Authorizer(Self.organizationPolicy, limits: limits)
-        } catch {
-            preconditionFailure("Ferry's own authorizer policy does not parse: \(error)")
+        func parsed(_ source: String) -> Authorizer {
+            do {
+                return try Authorizer(source, limits: limits)
+            } catch {
+                preconditionFailure("Ferry's own authorizer policy does not parse: \(error)")
+            }
         }
+        base = parsed(Self.policy)
+        organizationPart = parsed(Self.organizationPolicy).content
+        // An application secret acts in its own application only (the application arrives as a fact).
+        applicationSecretPart = parsed("check if application_id($app), secret_application($app);").content
+        peopleOnlyPart = parsed("check if type(\"user_access\");").content
+        // The master key may also create organizations (decision D12); nothing else but a person may.
+        peopleOrMasterPart = parsed("check if type(\"user_access\") or type(\"master_access\");").content
     }
 
     /// Runs the authorizer for `request` made by `caller` at `now`.
@@ -108,7 +119,7 @@ public struct RequestAuthorizer: Sendable {
             guard let organization = request.organizationID else {
                 return .failure(.denied("\(request.action.rawValue) needs an organization"))
             }
-            authorizer.content.merge(organizationPart.content)
+            authorizer.content.merge(organizationPart)
             authorizer.add(Fact("target_organization", [TokenIssuer.term(organization)]))
         }
         let token: Biscuit?
@@ -124,24 +135,11 @@ public struct RequestAuthorizer: Sendable {
         case .applicationSecret(let organization, let application):
             token = nil
             Self.addServiceFacts(&authorizer, organization: organization)
-            do {
-                try authorizer.add(
-                    "check if application_id({application});",
-                    parameters: ["application": TokenIssuer.term(application)])
-            } catch {
-                return .failure(.denied("\(error)"))
-            }
+            authorizer.add(Fact("secret_application", [TokenIssuer.term(application)]))
+            authorizer.content.merge(applicationSecretPart)
         }
         if request.action.onlyPeopleMayPerform {
-            do {
-                // The master key may also create organizations (decision D12); nothing else but a person may.
-                try authorizer.add(
-                    request.action == .organizationCreate
-                        ? "check if type(\"user_access\") or type(\"master_access\");"
-                        : "check if type(\"user_access\");")
-            } catch {
-                return .failure(.denied("\(error)"))
-            }
+            authorizer.content.merge(request.action == .organizationCreate ? peopleOrMasterPart : peopleOnlyPart)
         }
         do {
             if let token { _ = try authorizer.authorize(token) } else { _ = try authorizer.authorize() }

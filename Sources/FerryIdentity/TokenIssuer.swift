@@ -49,12 +49,7 @@ public struct TokenIssuer: Sendable {
     }
 
     /// The root public key in hexadecimal, as `GET /api/v1/instance` publishes it (`biscuit_public_key`).
-    public var publicKeyHex: String {
-        rootKey.publicKey.bytes.map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
-    }
+    public var publicKeyHex: String { Hex.encode(rootKey.publicKey.bytes) }
 
     /// A service token of an organization: no expiry, revoked by deleting its stored row.
     public func serviceAccess(tokenID: UUID, organizationID: UUID, createdAt: Date) throws(BiscuitError) -> Biscuit {

@@ -1,3 +1,4 @@
+import Biscuit
 import Configuration
 import FerryAPI
 import FerryCore
@@ -76,7 +77,7 @@ public struct FerryConfiguration: Sendable {
         if rootKey.isEmpty {
             biscuitPrivateKey = nil
         } else {
-            guard let bytes = Self.hexBytes(rootKey), bytes.count == 32 else {
+            guard let bytes = Hex.decode(rootKey), bytes.count == 32 else {
                 throw fail("biscuit_private_key", "expected 64 hexadecimal characters (an Ed25519 private key)")
             }
             biscuitPrivateKey = bytes
@@ -195,19 +196,6 @@ public struct FerryConfiguration: Sendable {
     public var postgresURL: String? {
         let lowered = databaseURL.lowercased()
         return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") ? databaseURL : nil
-    }
-
-    private static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
-                return nil
-            }
-            bytes.append(byte)
-        }
-        return bytes
     }
 
     private static func flag(_ text: String, _ name: String) throws(ConfigurationError) -> Bool {
