@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
@@ -42,7 +43,10 @@ let package = Package(
         ),
         .target(
             name: "FerryIdentity",
-            dependencies: ["Biscuit"],
+            dependencies: [
+                "Biscuit", "FerryCore",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -106,10 +110,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FerryMail",
+            dependencies: [
+                "FerryStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FerryAPI",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerryObservability", "FerryIdentity", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -121,13 +138,14 @@ let package = Package(
             name: "FerryServer",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryDelivery", "FerryAPI",
-                "FerryObservability", "FerryIdentity", "Biscuit",
+                "FerryObservability", "FerryIdentity", "Biscuit", "FerryMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -215,14 +233,14 @@ let package = Package(
         ),
         .testTarget(
             name: "FerryIdentityTests",
-            dependencies: ["FerryIdentity", "Biscuit"],
+            dependencies: ["FerryIdentity", "Biscuit", "FerryCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FerryServerTests",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryDelivery", "FerrySQLite",
-                "FerryPostgres", "FerryObservability", "FerryTestSupport", "Biscuit", "FerryIdentity",
+                "FerryPostgres", "FerryObservability", "FerryTestSupport", "Biscuit", "FerryIdentity", "FerryMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

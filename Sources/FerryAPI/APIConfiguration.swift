@@ -30,6 +30,9 @@ public struct APIConfiguration: Sendable {
     /// The `?key=` `/api/v1/health` requires; nil or empty leaves it open.
     public var healthCheckKey: String?
 
+    /// Registration, passwords and sign-in throttling.
+    public var accounts: AccountSettings
+
     /// Days events are kept when their application sets no retention of its own (shown in quotas).
     public var retentionDays: Int
 
@@ -46,7 +49,8 @@ public struct APIConfiguration: Sendable {
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
-        healthCheckKey: String? = nil, retentionDays: Int = 30, documentedSettings: [DocumentedSetting] = [],
+        healthCheckKey: String? = nil, accounts: AccountSettings = AccountSettings(), retentionDays: Int = 30,
+        documentedSettings: [DocumentedSetting] = [],
         isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
@@ -56,6 +60,7 @@ public struct APIConfiguration: Sendable {
         self.metricsExposition = metricsExposition
         self.metricsToken = metricsToken
         self.healthCheckKey = healthCheckKey
+        self.accounts = accounts
         self.retentionDays = retentionDays
         self.documentedSettings = documentedSettings
         self.publicURL = publicURL
@@ -63,6 +68,35 @@ public struct APIConfiguration: Sendable {
         self.tokenIssuer = tokenIssuer
         self.targetPolicy = targetPolicy
         self.isTransientStorageFailure = isTransientStorageFailure
+    }
+}
+
+/// How people get and use accounts.
+public struct AccountSettings: Sendable {
+    /// `POST /register` answers 410 `RegistrationDisabled` (Hook0's `DISABLE_REGISTRATION`).
+    public var registrationDisabled: Bool
+    /// The rules new passwords must meet.
+    public var passwordPolicy: PasswordPolicy
+    /// How passwords are hashed.
+    public var passwordHasher: PasswordHasher
+    /// Failed sign-ins one account may have within `loginFailureWindow` before sign-in answers 429.
+    public var maxLoginFailuresPerAccount: Int
+    /// Failed sign-ins one client address may have within `loginFailureWindow` before sign-in answers 429.
+    public var maxLoginFailuresPerAddress: Int
+    /// The window failed sign-ins are counted in.
+    public var loginFailureWindow: Duration
+
+    public init(
+        registrationDisabled: Bool = false, passwordPolicy: PasswordPolicy = PasswordPolicy(),
+        passwordHasher: PasswordHasher = PasswordHasher(), maxLoginFailuresPerAccount: Int = 10,
+        maxLoginFailuresPerAddress: Int = 100, loginFailureWindow: Duration = .seconds(15 * 60)
+    ) {
+        self.registrationDisabled = registrationDisabled
+        self.passwordPolicy = passwordPolicy
+        self.passwordHasher = passwordHasher
+        self.maxLoginFailuresPerAccount = maxLoginFailuresPerAccount
+        self.maxLoginFailuresPerAddress = maxLoginFailuresPerAddress
+        self.loginFailureWindow = loginFailureWindow
     }
 }
 

@@ -38,10 +38,30 @@ struct Authenticator<Store: FerryStore>: Sendable {
             return .applicationSecret(organizationID: application.organizationID, applicationID: application.id)
         }
         let biscuit = try verified(bearer)
-        guard let root = biscuit.revocationIDs.first,
-            try await store.liveServiceToken(tokenHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root)) != nil
-        else { throw ProblemCatalog.authInvalidBiscuit }
-        return .token(biscuit)
+        guard let root = biscuit.revocationIDs.first else { throw ProblemCatalog.authInvalidBiscuit }
+        let lookupHash = ServiceTokenIssuance.lookupHash(rootRevocationID: root)
+        switch RequestAuthorizer.authorityValue(biscuit, "type") {
+        case .string(SessionTokenKind.access.rawValue):
+            // A person: the session must be live and the account enabled, and the roles that count are the
+            // memberships stored now, not those the token was minted with.
+            guard let session = try await store.liveSessionToken(lookupHash: lookupHash, kind: .access, at: Date())
+            else { throw ProblemCatalog.authInvalidBiscuit }
+            return .token(biscuit, liveMemberships: try await store.memberships(userID: session.userID))
+        case .string("service_access"):
+            guard try await store.liveServiceToken(tokenHash: lookupHash) != nil else {
+                throw ProblemCatalog.authInvalidBiscuit
+            }
+            return .token(biscuit)
+        default:
+            // Refresh and mail tokens are not bearers of the API (Hook0's authorizer refuses their types).
+            throw ProblemCatalog.authInvalidBiscuit
+        }
+    }
+
+    /// A Biscuit from a request body or bearer, its signatures checked against the root key; nil when it is not
+    /// one of this server's tokens.
+    func parse(_ text: String) -> Biscuit? {
+        try? verified(text.trimmingCharacters(in: .whitespaces))
     }
 
     /// The Biscuit `bearer` holds, its signatures checked against the root key (once per distinct token: the

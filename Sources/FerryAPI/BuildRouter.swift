@@ -24,6 +24,7 @@ public func buildRouter<Store: FerryStore>(
     let api = APIContext(store: store, configuration: configuration)
     PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
     OperationsRoutes(store: store, configuration: configuration, metricsNeedToken: true).register(on: router)
+    AuthRoutes(api: api).register(on: router)
     OrganizationRoutes(api: api).register(on: router)
     ApplicationRoutes(api: api).register(on: router)
     ServiceTokenRoutes(api: api).register(on: router)

@@ -67,6 +67,9 @@ extension Problem {
         case .labelsAmbiguity: self = ProblemCatalog.labelsAmbiguity
         case .organizationIsNotEmpty: self = ProblemCatalog.organizationIsNotEmpty
         case .invalidDateRange: self = ProblemCatalog.invalidDateRange
+        case .userAlreadyExists: self = ProblemCatalog.userAlreadyExist
+        case .invitedUserAlreadyInOrganization: self = ProblemCatalog.invitedUserAlreadyInOrganization
+        case .lastEditor: self = ProblemCatalog.lastEditor
         case .malformedBody(let reason): self = ProblemCatalog.jsonPayload.with(detail: reason)
         }
     }

@@ -1,3 +1,4 @@
+import FerryCore
 import HTTPTypes
 
 /// Every problem Ferry can answer with, by Hook0's stable id (served by `GET /api/v1/errors`).
@@ -82,13 +83,81 @@ public enum ProblemCatalog {
     public static let bodyTooSlow = make(
         "JsonPayload", .requestTimeout, "Request body too slow", "The request body did not arrive in time.")
 
+    public static let userAlreadyExist = make(
+        "UserAlreadyExist", .conflict, "This user already exist", "An account with this e-mail address exists.")
+    public static let registrationDisabled = make(
+        "RegistrationDisabled", .gone, "Registrations are disabled",
+        "This server does not accept new accounts; ask its operator for one.")
+    public static let invitedUserDoesNotExist = make(
+        "InvitedUserDoesNotExist", .notFound, "User does not exist", "No account has this id.")
+    public static let invitedUserAlreadyInOrganization = make(
+        "InvitedUserAlreadyInOrganization", .conflict, "User is already a member",
+        "This person is already a member of the organization.")
+    public static let invalidRole = make(
+        "InvalidRole", .badRequest, "Invalid role", "A role is `editor` or `viewer`.")
+    /// Hook0 has no id for this refusal and its SDKs refuse unknown ids, so it is a `Forbidden` with its own detail.
+    public static let lastEditor = make(
+        "Forbidden", .forbidden, "The organization needs an editor",
+        "This is the organization's last editor; make someone else an editor first.")
+    public static let authFailedLogin = make(
+        "AuthFailedLogin", .unauthorized, "Login failed", "The e-mail address or the password is wrong.")
+    public static let authEmailNotVerified = make(
+        "AuthEmailNotVerified", .unauthorized, "E-mail address not verified",
+        "Follow the link in the verification e-mail first (or ask for a new one).")
+    public static let authEmailAlreadyVerified = make(
+        "AuthEmailAlreadyVerified", .conflict, "E-mail address already verified", "This address is verified.")
+    public static let authFailedRefresh = make(
+        "AuthFailedRefresh", .unauthorized, "Refresh failed", "This refresh token is not valid; sign in again.")
+    public static let authEmailExpired = make(
+        "AuthEmailExpired", .unauthorized, "Link expired or already used",
+        "This link is not valid any more; ask for a new one.")
+    public static let authCurrentPasswordWrong = make(
+        "AuthFailedLogin", .unauthorized, "Current password is wrong",
+        "Changing the password needs the current one in `current_password`.")
+    public static func loginThrottled(retryAfter: Int) -> Problem {
+        Problem(
+            id: "RateLimited", status: .tooManyRequests, title: "Too many failed sign-ins",
+            detail: "Too many failed sign-ins; retry after the delay in Retry-After.", retryAfter: retryAfter)
+    }
+    public static func password(_ violation: PasswordViolation, minimumLength: Int) -> Problem {
+        switch violation {
+        case .tooShort:
+            return make(
+                violation.rawValue, .badRequest, "Password is too short",
+                "A password has at least \(minimumLength) characters.")
+        case .tooLong:
+            return make(
+                violation.rawValue, .badRequest, "Password is too long",
+                "A password has at most \(PasswordPolicy.maximumLength) characters.")
+        case .similarToEmail:
+            return make(
+                violation.rawValue, .badRequest, "Password is too similar to the e-mail address",
+                "Choose a password that is not built from your e-mail address.")
+        case .similarToName:
+            return make(
+                violation.rawValue, .badRequest, "Password is too similar to your name",
+                "Choose a password that is not built from your name.")
+        case .tooCommon:
+            return make(
+                violation.rawValue, .badRequest, "Password is too common",
+                "This password is among the most used ones; choose another.")
+        case .notDiverseEnough:
+            return make(
+                violation.rawValue, .badRequest, "Password is not diverse enough",
+                "A password has at least 4 different characters.")
+        }
+    }
+
     /// Every problem, in a stable order.
-    public static let all: [Problem] = [
-        organizationNameMissing, organizationIsNotEmpty, applicationNameMissing, eventTypeAlreadyExist,
-        eventTypeDoesNotExist, unauthorizedWorkers, eventAlreadyIngested, eventInvalidPayloadContentType,
-        eventInvalidBase64Payload,
-        eventInvalidJsonPayload, labelsAmbiguity, invalidDateRange, authNoAuthorizationHeader,
-        authInvalidAuthorizationHeader, authInvalidApplicationSecret, authInvalidBiscuit, jsonPayload, validation,
-        notFound, forbidden, internalServerError, serviceUnavailable, rateLimited,
-    ]
+    public static let all: [Problem] =
+        [
+            organizationNameMissing, organizationIsNotEmpty, applicationNameMissing, eventTypeAlreadyExist,
+            eventTypeDoesNotExist, unauthorizedWorkers, eventAlreadyIngested, eventInvalidPayloadContentType,
+            eventInvalidBase64Payload,
+            eventInvalidJsonPayload, labelsAmbiguity, invalidDateRange, authNoAuthorizationHeader,
+            authInvalidAuthorizationHeader, authInvalidApplicationSecret, authInvalidBiscuit, jsonPayload, validation,
+            notFound, forbidden, internalServerError, serviceUnavailable, rateLimited, userAlreadyExist,
+            registrationDisabled, invitedUserDoesNotExist, invitedUserAlreadyInOrganization, invalidRole,
+            authFailedLogin, authEmailNotVerified, authEmailAlreadyVerified, authFailedRefresh, authEmailExpired,
+        ] + PasswordViolation.allCases.map { password($0, minimumLength: PasswordPolicy.defaultMinimumLength) }
 }

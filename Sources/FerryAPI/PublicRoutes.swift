@@ -15,8 +15,10 @@ struct PublicRoutes<Store: FerryStore> {
             JSONBody.response(
                 .object([
                     "biscuit_public_key": .string(api.configuration.tokenIssuer.publicKeyHex),
-                    "registration_disabled": .bool(true),
-                    "password_minimum_length": .number(12), "auto_db_migration": .bool(true),
+                    "registration_disabled": .bool(api.configuration.accounts.registrationDisabled),
+                    "password_minimum_length": .number(
+                        Double(api.configuration.accounts.passwordPolicy.minimumLength)),
+                    "auto_db_migration": .bool(true),
                     "application_secret_compatibility": .bool(true), "quota_enforcement": .bool(false),
                     "support_email_address": .string(""),
                 ]))

@@ -17,6 +17,24 @@ enum Representation {
         ])
     }
 
+    /// One entry of OrganizationInfo's `users` (Hook0's OrganizationUser).
+    static func member(_ member: Member) -> JSONValue {
+        .object([
+            "user_id": uuid(member.user.id), "email": .string(member.user.email),
+            "first_name": .string(member.user.firstName), "last_name": .string(member.user.lastName),
+            "role": .string(member.role.rawValue),
+        ])
+    }
+
+    /// A pending invitation (Ferry's `GET /organizations/{id}/invitations`).
+    static func invitation(_ invitation: PendingInvitation) -> JSONValue {
+        .object([
+            "invitation_id": uuid(invitation.id), "email": .string(invitation.email),
+            "role": .string(invitation.role.rawValue), "created_at": .string(Timestamp.format(invitation.createdAt)),
+            "expires_at": .string(Timestamp.format(invitation.expiresAt)),
+        ])
+    }
+
     static func application(_ application: FerryCore.Application) -> JSONValue {
         .object([
             "application_id": uuid(application.id), "organization_id": uuid(application.organizationID),

@@ -22,6 +22,12 @@ public enum DomainError: Error, Sendable, Equatable {
     case organizationIsNotEmpty
     /// `from` is after `to` (`InvalidDateRange`).
     case invalidDateRange
+    /// An account with this e-mail address exists (`UserAlreadyExist`).
+    case userAlreadyExists
+    /// The invited person is already a member of the organization (`InvitedUserAlreadyInOrganization`).
+    case invitedUserAlreadyInOrganization
+    /// The change would leave the organization without an editor (403 `Forbidden`, a Ferry addition).
+    case lastEditor
     /// The request body is not the JSON the route expects (`JsonPayload`).
     case malformedBody(String)
 }

@@ -1,11 +1,15 @@
 import Biscuit
+import FerryCore
 import Foundation
 
 /// Who is calling, once the bearer has been read: a verified Biscuit (a person's access token or a service token,
 /// attenuated or not), or one of the credentials that are not Biscuits and carry fixed rights.
 public enum Caller: Sendable {
-    /// A Biscuit whose signature was verified and whose root is live.
-    case token(Biscuit)
+    /// A Biscuit whose signature was verified and whose root is live. For a person's token, `liveMemberships` are
+    /// their memberships as stored now: the authorizer then trusts those, not the roles the token was minted with,
+    /// so a member removed or demoted loses access at once and a new organization is usable without a refresh.
+    /// Without them (nil), the token's own `organization_role` facts decide, as in Hook0.
+    case token(Biscuit, liveMemberships: [UUID: OrganizationRole]? = nil)
     /// The master key: every organization.
     case master
     /// An application secret (Hook0's compatibility mode): a service token of its organization, held to one
@@ -81,6 +85,9 @@ public struct RequestAuthorizer: Sendable {
     private let applicationSecretPart: BlockContent
     private let peopleOnlyPart: BlockContent
     private let peopleOrMasterPart: BlockContent
+    private let tokenRolesPart: BlockContent
+    private let mailTokenBase: Authorizer
+    private let refreshBase: Authorizer
 
     public init(timeLimit: Duration = Self.defaultTimeLimit) {
         let limits = RunLimits(maxFacts: 1000, maxIterations: 100, maxTime: timeLimit, timeSource: .threadCPU)
@@ -98,6 +105,9 @@ public struct RequestAuthorizer: Sendable {
         peopleOnlyPart = parsed("check if type(\"user_access\");").content
         // The master key may also create organizations (decision D12); nothing else but a person may.
         peopleOrMasterPart = parsed("check if type(\"user_access\") or type(\"master_access\");").content
+        tokenRolesPart = parsed("member_role($id, $r) <- organization_role($id, $r);").content
+        mailTokenBase = parsed(Self.mailTokenPolicy)
+        refreshBase = parsed(Self.refreshPolicy)
     }
 
     /// Runs the authorizer for `request` made by `caller` at `now`.
@@ -124,8 +134,15 @@ public struct RequestAuthorizer: Sendable {
         }
         let token: Biscuit?
         switch caller {
-        case .token(let biscuit):
+        case .token(let biscuit, let liveMemberships):
             token = biscuit
+            if let liveMemberships {
+                if let organization = request.organizationID, let role = liveMemberships[organization] {
+                    authorizer.add(Fact("member_role", [TokenIssuer.term(organization), .string(role.rawValue)]))
+                }
+            } else {
+                authorizer.content.merge(tokenRolesPart)
+            }
         case .master:
             token = nil
             authorizer.add(Fact("type", [.string("master_access")]))
@@ -159,17 +176,20 @@ public struct RequestAuthorizer: Sendable {
     }
 
     /// Who the caller is, read from the facts of its authority block (signed by the root key, so trusted).
-    static func identity(of caller: Caller) -> AuthorizedCaller {
+    public static func identity(of caller: Caller) -> AuthorizedCaller {
         switch caller {
         case .master: return .master
         case .applicationSecret(let organization, _), .legacyServiceToken(let organization):
             return .service(organizationID: organization)
-        case .token(let token):
+        case .token(let token, let liveMemberships):
             let facts = token.blocks.first?.content.facts ?? []
             func value(_ name: String) -> Term? { facts.first { $0.predicate.name == name }?.predicate.terms.first }
             if value("type") == .string("user_access"), let user = value("user_id").flatMap(TokenIssuer.uuid),
                 let session = value("session_id").flatMap(TokenIssuer.uuid)
             {
+                if let liveMemberships {
+                    return .person(userID: user, sessionID: session, memberships: liveMemberships)
+                }
                 var memberships: [UUID: OrganizationRole] = [:]
                 for fact in facts where fact.predicate.name == "organization_role" && fact.predicate.terms.count == 2 {
                     guard let organization = TokenIssuer.uuid(fact.predicate.terms[0]),
@@ -183,6 +203,49 @@ public struct RequestAuthorizer: Sendable {
             return .service(organizationID: value("organization_id").flatMap(TokenIssuer.uuid) ?? UUID())
         }
     }
+
+    /// Reads a mail token (the body of `/auth/verify-email` or `/auth/reset-password`): it must be of `kind`,
+    /// version 1, and not past its `expired_at`. Returns the user it was made for, or nil.
+    public func mailTokenUser(_ token: Biscuit, kind: MailTokenKind, at now: Date) -> UUID? {
+        var authorizer = mailTokenBase
+        authorizer.setTime(now)
+        authorizer.add(Fact("expected_type", [.string(kind.rawValue)]))
+        guard (try? authorizer.authorize(token)) != nil else { return nil }
+        return Self.authorityValue(token, "user_id").flatMap(TokenIssuer.uuid)
+    }
+
+    /// Reads a refresh token (the bearer of `/auth/refresh`): type `refresh`, version 1, within its own time
+    /// check. Returns its user and session, or nil.
+    public func refreshSession(_ token: Biscuit, at now: Date) -> (userID: UUID, sessionID: UUID)? {
+        var authorizer = refreshBase
+        authorizer.setTime(now)
+        guard (try? authorizer.authorize(token)) != nil,
+            let user = Self.authorityValue(token, "user_id").flatMap(TokenIssuer.uuid),
+            let session = Self.authorityValue(token, "session_id").flatMap(TokenIssuer.uuid)
+        else { return nil }
+        return (user, session)
+    }
+
+    /// The first term of the authority block's first fact named `name`.
+    public static func authorityValue(_ token: Biscuit, _ name: String) -> Term? {
+        token.blocks.first?.content.facts.first { $0.predicate.name == name }?.predicate.terms.first
+    }
+
+    /// Hook0's mail-token authorizer, with the expected type given by the server.
+    static let mailTokenPolicy = """
+        check if type($t), expected_type($t);
+        check if version(1);
+        expired($t) <- expired_at($exp), time($t), $exp < $t;
+        deny if expired($t);
+        allow if true;
+        """
+
+    /// Hook0's refresh authorizer.
+    static let refreshPolicy = """
+        check if type("refresh");
+        check if version(1);
+        allow if true;
+        """
 
     /// Checks every request passes, whatever it targets (Hook0's `authorize()` head).
     static let policy = """
@@ -202,9 +265,9 @@ public struct RequestAuthorizer: Sendable {
     /// The part for actions on one organization: the caller must belong to the targeted organization with a role
     /// the action allows (the target arrives as the ambient `target_organization` fact).
     static let organizationPolicy = """
-        organization_id($id) <- type("user_access"), organization_role($id, $r), target_organization($id);
+        organization_id($id) <- type("user_access"), member_role($id, $r), target_organization($id);
         organization_id($id) <- type("master_access"), target_organization($id);
-        role($r) <- type("user_access"), organization_id($id), organization_role($id, $r);
+        role($r) <- type("user_access"), organization_id($id), member_role($id, $r);
         valid_role($r) <- role($r), allowed_role($r);
         valid_role("service") <- type("service_access");
         valid_role("master") <- type("master_access");

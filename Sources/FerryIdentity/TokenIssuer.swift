@@ -1,11 +1,6 @@
 import Biscuit
+import FerryCore
 import Foundation
-
-/// A member's role in an organization, as Hook0's `organization_role` facts spell it.
-public enum OrganizationRole: String, Sendable, CaseIterable, Codable {
-    case editor
-    case viewer
-}
 
 /// The person a `user_access` token speaks for.
 public struct TokenUser: Sendable, Equatable {

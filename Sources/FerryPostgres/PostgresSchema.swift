@@ -11,6 +11,49 @@ enum PostgresSchema {
         (1, initial),
         (2, ["ALTER TABLE application ADD COLUMN retention_days integer"]),
         (3, ["CREATE TABLE server_key (name text PRIMARY KEY, value bytea NOT NULL, created_at timestamptz NOT NULL)"]),
+        (4, people),
+    ]
+
+    /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.
+    static let people = [
+        """
+        CREATE TABLE user_account (
+            id uuid PRIMARY KEY, email text NOT NULL, email_canonical text NOT NULL UNIQUE,
+            first_name text NOT NULL, last_name text NOT NULL, password_hash text NOT NULL,
+            created_at timestamptz NOT NULL, email_verified_at timestamptz, disabled_at timestamptz,
+            last_login_at timestamptz)
+        """,
+        """
+        CREATE TABLE membership (
+            organization_id uuid NOT NULL REFERENCES organization(id), user_id uuid NOT NULL REFERENCES user_account(id),
+            role text NOT NULL CHECK (role IN ('editor', 'viewer')), created_at timestamptz NOT NULL,
+            PRIMARY KEY (organization_id, user_id))
+        """,
+        "CREATE INDEX membership_user ON membership(user_id)",
+        """
+        CREATE TABLE invitation (
+            id uuid PRIMARY KEY, organization_id uuid NOT NULL REFERENCES organization(id), email text NOT NULL,
+            email_canonical text NOT NULL, role text NOT NULL CHECK (role IN ('editor', 'viewer')),
+            secret_hash bytea NOT NULL UNIQUE, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,
+            accepted_at timestamptz, UNIQUE (organization_id, email_canonical))
+        """,
+        """
+        CREATE TABLE session_token (
+            lookup_hash bytea PRIMARY KEY, kind text NOT NULL, user_id uuid NOT NULL REFERENCES user_account(id),
+            session_id uuid NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,
+            ended_at timestamptz, rotated boolean NOT NULL DEFAULT false)
+        """,
+        "CREATE INDEX session_token_session ON session_token(user_id, session_id)",
+        "CREATE TABLE spent_mail_token (lookup_hash bytea PRIMARY KEY, spent_at timestamptz NOT NULL)",
+        "CREATE TABLE throttle_event (key text NOT NULL, happened_at timestamptz NOT NULL)",
+        "CREATE INDEX throttle_event_key ON throttle_event(key, happened_at)",
+        """
+        CREATE TABLE mail_outbox (
+            id uuid PRIMARY KEY, recipient text NOT NULL, subject text NOT NULL, body text NOT NULL,
+            created_at timestamptz NOT NULL, next_attempt_at timestamptz NOT NULL,
+            failed_attempts integer NOT NULL DEFAULT 0, last_error text, sent_at timestamptz)
+        """,
+        "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL",
     ]
 
     /// Applies every migration not yet recorded in `ferry_schema_migrations`.

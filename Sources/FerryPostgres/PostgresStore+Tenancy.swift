@@ -61,6 +61,8 @@ extension PostgresStore {
                 "DELETE FROM application_secret WHERE application_id IN (\(applications))",
                 "DELETE FROM application WHERE organization_id = $1",
                 "DELETE FROM service_token WHERE organization_id = $1",
+                "DELETE FROM membership WHERE organization_id = $1",
+                "DELETE FROM invitation WHERE organization_id = $1",
                 "DELETE FROM organization WHERE id = $1",
             ] {
                 var bindings = PostgresBindings()

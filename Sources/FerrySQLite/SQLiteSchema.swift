@@ -17,8 +17,52 @@ enum SQLiteSchema {
                 sql: "CREATE TABLE server_key (name TEXT PRIMARY KEY, value BLOB NOT NULL, created_at INTEGER NOT NULL)"
             )
         }
+        migrator.registerMigration("0004_people") { db in
+            for statement in peopleSchema { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.
+    private static let peopleSchema = [
+        """
+        CREATE TABLE user_account (
+            id TEXT PRIMARY KEY, email TEXT NOT NULL, email_canonical TEXT NOT NULL UNIQUE,
+            first_name TEXT NOT NULL, last_name TEXT NOT NULL, password_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL, email_verified_at INTEGER, disabled_at INTEGER, last_login_at INTEGER)
+        """,
+        """
+        CREATE TABLE membership (
+            organization_id TEXT NOT NULL REFERENCES organization(id), user_id TEXT NOT NULL REFERENCES user_account(id),
+            role TEXT NOT NULL CHECK (role IN ('editor', 'viewer')), created_at INTEGER NOT NULL,
+            PRIMARY KEY (organization_id, user_id))
+        """,
+        "CREATE INDEX membership_user ON membership(user_id)",
+        """
+        CREATE TABLE invitation (
+            id TEXT PRIMARY KEY, organization_id TEXT NOT NULL REFERENCES organization(id), email TEXT NOT NULL,
+            email_canonical TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('editor', 'viewer')),
+            secret_hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+            accepted_at INTEGER, UNIQUE (organization_id, email_canonical))
+        """,
+        """
+        CREATE TABLE session_token (
+            lookup_hash BLOB PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES user_account(id),
+            session_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, ended_at INTEGER,
+            rotated INTEGER NOT NULL DEFAULT 0)
+        """,
+        "CREATE INDEX session_token_session ON session_token(user_id, session_id)",
+        "CREATE TABLE spent_mail_token (lookup_hash BLOB PRIMARY KEY, spent_at INTEGER NOT NULL)",
+        "CREATE TABLE throttle_event (key TEXT NOT NULL, happened_at INTEGER NOT NULL)",
+        "CREATE INDEX throttle_event_key ON throttle_event(key, happened_at)",
+        """
+        CREATE TABLE mail_outbox (
+            id TEXT PRIMARY KEY, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+            created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT, sent_at INTEGER)
+        """,
+        "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at) WHERE sent_at IS NULL",
+    ]
 
     // Times are INTEGER microseconds since the Unix epoch; ids are lowercase UUID text; maps are JSON text.
     private static let initialSchema = [

@@ -67,6 +67,8 @@ extension SQLiteStore {
                 "DELETE FROM application_secret WHERE application_id IN (\(applications))",
                 "DELETE FROM application WHERE organization_id = ?",
                 "DELETE FROM service_token WHERE organization_id = ?",
+                "DELETE FROM membership WHERE organization_id = ?",
+                "DELETE FROM invitation WHERE organization_id = ?",
                 "DELETE FROM organization WHERE id = ?",
             ] {
                 try db.execute(sql: statement, arguments: [organization])

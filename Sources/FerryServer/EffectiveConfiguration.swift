@@ -1,5 +1,7 @@
+import FerryAPI
 import FerryCore
 import FerryDelivery
+import FerryIdentity
 import Foundation
 import Logging
 
@@ -47,6 +49,18 @@ public enum EffectiveConfiguration {
             ("health_check_key", configuration.healthCheckKey == nil ? "(unset)" : "********"),
             ("metrics_listen", configuration.metricsListen.map { "\($0.host):\($0.port)" } ?? ""),
             ("metrics_tenant_series", "\(configuration.metricsTenantSeries)"),
+            ("disable_registration", String(configuration.accounts.registrationDisabled)),
+            ("password_minimum_length", String(configuration.accounts.passwordPolicy.minimumLength)),
+            ("password_hash_cost", String(configuration.accounts.passwordHasher.cost.logN)),
+            ("login_max_failures", String(configuration.accounts.maxLoginFailuresPerAccount)),
+            ("login_max_failures_per_address", String(configuration.accounts.maxLoginFailuresPerAddress)),
+            (
+                "login_failure_window",
+                DurationText.format(Double(configuration.accounts.loginFailureWindow.components.seconds))
+            ),
+            ("smtp_url", configuration.smtp == nil ? "(unset)" : "********"),
+            ("smtp_from", configuration.smtpFrom),
+            ("admin_email", configuration.adminEmail),
         ]
         return rows.map { "FERRY_\($0.0.uppercased())=\($0.1)" }.joined(separator: "\n")
     }

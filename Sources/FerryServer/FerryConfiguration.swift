@@ -3,6 +3,8 @@ import Configuration
 import FerryAPI
 import FerryCore
 import FerryDelivery
+import FerryIdentity
+import FerryMail
 import Foundation
 import Logging
 
@@ -50,6 +52,14 @@ public struct FerryConfiguration: Sendable {
     public var requestHeadTimeout: Duration
     /// Open connections one client address may hold; 0 for no cap.
     public var maxConnectionsPerClient: Int
+    /// Registration, password and sign-in settings of the API.
+    public var accounts: AccountSettings
+    /// The SMTP server account mails go through, or nil to write them to the log.
+    public var smtp: SMTPEndpoint?
+    /// The sender of account mails.
+    public var smtpFrom: String
+    /// The e-mail address of the administrator account the first start creates.
+    public var adminEmail: String
 
     /// Reads every setting of `FerrySetting.all` from `reader`, failing with a message naming the bad setting.
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -187,6 +197,44 @@ public struct FerryConfiguration: Sendable {
             throw fail("max_connections_per_client", "expected a whole number ≥ 0 (0: no cap)")
         }
         maxConnectionsPerClient = perClient
+        guard let minimumLength = Int(value("password_minimum_length")), (8...100).contains(minimumLength) else {
+            throw fail("password_minimum_length", "expected a whole number from 8 to 100")
+        }
+        guard let perAccount = Int(value("login_max_failures")), perAccount >= 1 else {
+            throw fail("login_max_failures", "expected a whole number ≥ 1")
+        }
+        guard let perAddress = Int(value("login_max_failures_per_address")), perAddress >= 1 else {
+            throw fail("login_max_failures_per_address", "expected a whole number ≥ 1")
+        }
+        guard let hashCost = Int(value("password_hash_cost")), (10...20).contains(hashCost) else {
+            throw fail("password_hash_cost", "expected a whole number from 10 to 20")
+        }
+        accounts = AccountSettings(
+            registrationDisabled: try Self.flag(value("disable_registration"), "disable_registration"),
+            passwordPolicy: PasswordPolicy(minimumLength: minimumLength),
+            passwordHasher: PasswordHasher(
+                cost: .init(
+                    logN: hashCost, blockSize: PasswordHasher.Cost.standard.blockSize,
+                    parallelism: PasswordHasher.Cost.standard.parallelism)),
+            maxLoginFailuresPerAccount: perAccount,
+            maxLoginFailuresPerAddress: perAddress,
+            loginFailureWindow: try Self.duration(value("login_failure_window"), "login_failure_window"))
+        let smtpURL = value("smtp_url")
+        if smtpURL.isEmpty {
+            smtp = nil
+        } else {
+            do {
+                smtp = try SMTPEndpoint(url: smtpURL)
+            } catch {
+                throw fail("smtp_url", error.description)
+            }
+        }
+        smtpFrom = value("smtp_from")
+        guard (try? SMTPTransport.address(smtpFrom)).map(EmailAddress.isValid) == true else {
+            throw fail("smtp_from", "expected an address like Ferry <ferry@example.com>")
+        }
+        adminEmail = value("admin_email")
+        guard EmailAddress.isValid(adminEmail) else { throw fail("admin_email", "expected an e-mail address") }
         guard sqlitePath != nil || postgresURL != nil else {
             throw fail("database_url", "`\(databaseURL)` is neither sqlite:PATH nor postgres://…")
         }

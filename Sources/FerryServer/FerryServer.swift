@@ -4,6 +4,7 @@ import FerryAPI
 import FerryCore
 import FerryDelivery
 import FerryIdentity
+import FerryMail
 import FerryObservability
 import FerryPostgres
 import FerrySQLite
@@ -72,7 +73,8 @@ public enum FerryServer {
         let tokenIssuer = try await rootKey(configuration: configuration, store: store)
         if role != .worker,
             let welcome = try await FirstStart.bootstrapIfEmpty(
-                store: store, publicURL: configuration.publicURL, issuer: tokenIssuer)
+                store: store, publicURL: configuration.publicURL, issuer: tokenIssuer,
+                adminEmail: configuration.adminEmail, hasher: configuration.accounts.passwordHasher)
         {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
@@ -92,15 +94,16 @@ public enum FerryServer {
                     metrics: telemetry.metrics)
                 let retention = makeRetention(
                     configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics)
+                let mail = makeMailOutbox(configuration: configuration, store: store, logger: logger)
                 if let operations = operationsListener(
                     configuration: configuration, store: store, telemetry: telemetry, isTransient: isTransient,
-                    services: [worker, retention], logger: logger)
+                    services: [worker, retention, mail], logger: logger)
                 {
                     try await operations.runService()
                 } else {
                     let group = ServiceGroup(
                         configuration: .init(
-                            services: [worker, retention], gracefulShutdownSignals: [.sigterm, .sigint],
+                            services: [worker, retention, mail], gracefulShutdownSignals: [.sigterm, .sigint],
                             logger: logger))
                     try await group.run()
                 }
@@ -133,6 +136,7 @@ public enum FerryServer {
                     configuration: configuration, store: store, httpClient: httpClient, logger: logger,
                     metrics: telemetry.metrics),
                 makeRetention(configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics),
+                makeMailOutbox(configuration: configuration, store: store, logger: logger),
             ] : []
         if let operations = operationsListener(
             configuration: configuration, store: store, telemetry: telemetry,
@@ -203,7 +207,8 @@ public enum FerryServer {
             targetPolicy: configuration.delivery.targetPolicy, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
             requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
-            healthCheckKey: configuration.healthCheckKey, retentionDays: configuration.retentionDays,
+            healthCheckKey: configuration.healthCheckKey, accounts: configuration.accounts,
+            retentionDays: configuration.retentionDays,
             documentedSettings: FerrySetting.all.map(\.documented), isTransientStorageFailure: isTransientStorageFailure
         )
     }
@@ -214,6 +219,16 @@ public enum FerryServer {
         RetentionService(
             store: store, defaultRetentionDays: configuration.retentionDays, interval: configuration.retentionInterval,
             batchSize: 500, metrics: metrics, logger: logger)
+    }
+
+    /// The outbox sender of `ferry serve` and `ferry worker`: over SMTP when `smtp_url` is set, to the log otherwise.
+    private static func makeMailOutbox<Store: FerryStore>(
+        configuration: FerryConfiguration, store: Store, logger: Logger
+    ) -> MailOutboxService<Store> {
+        let transport: any MailTransport =
+            configuration.smtp.map { SMTPTransport(endpoint: $0) } ?? LogMailTransport(logger: logger)
+        return MailOutboxService(
+            store: store, transport: transport, sender: configuration.smtpFrom, interval: .seconds(1), logger: logger)
     }
 
     private static func makeWorker<Store: FerryStore>(

@@ -9,7 +9,8 @@ public struct FerrySetting: Sendable {
     public let defaultValue: String
     public let meaning: String
     public let isSecret: Bool
-    /// The part of Ferry the setting tunes (`server`, `database`, `delivery`, `retention`, `observability`).
+    /// The part of Ferry the setting tunes (`server`, `database`, `delivery`, `retention`, `observability`,
+    /// `accounts`).
     public let group: String
 
     /// The environment variable, e.g. `FERRY_WORKER_CONCURRENCY`.
@@ -94,6 +95,33 @@ public struct FerrySetting: Sendable {
                 + "are counted under `application_id=\"other\"`. 0 keeps tenants out of the metrics."),
         .init(
             "health_check_key", "", "The `?key=` `GET /api/v1/health` requires; empty leaves it open.", secret: true),
+        .init(
+            "disable_registration", "false",
+            "`true`: `POST /register` answers 410 (Hook0's `DISABLE_REGISTRATION`); accounts are then made with "
+                + "`ferry users create` or by invitation."),
+        .init("password_minimum_length", "12", "Fewest characters a new password may have (Hook0's default: 12)."),
+        .init(
+            "password_hash_cost", "15",
+            "scrypt cost of new password hashes, as log2 N with r = 8 and p = 3 (15: 32 MiB and about 0.3 s of one "
+                + "core per hash); from 10 to 20. Stored hashes keep their cost and are re-hashed at the next "
+                + "sign-in after a change."),
+        .init(
+            "login_max_failures", "10",
+            "Failed sign-ins one account may have within `login_failure_window`; then sign-in answers 429."),
+        .init(
+            "login_max_failures_per_address", "100",
+            "Failed sign-ins one client address may have within `login_failure_window`; then sign-in answers 429."),
+        .init("login_failure_window", "15m", "The window failed sign-ins are counted in."),
+        .init(
+            "smtp_url", "",
+            "SMTP server for account mails: `smtp://user:password@host:587` (STARTTLS when offered; "
+                + "`?tls=required` or `?tls=none`) or `smtps://…:465`. Unset: mails (with their links) are written "
+                + "to the log.", secret: true),
+        .init("smtp_from", "Ferry <ferry@localhost>", "The sender of account mails."),
+        .init(
+            "admin_email", "admin@localhost",
+            "E-mail address of the administrator account the first start creates (its one-time password is "
+                + "printed once)."),
     ]
 
     /// The markdown table of every setting that `docs/configuration.md` shows (`ferry config --reference`).
@@ -139,6 +167,11 @@ public struct FerrySetting: Sendable {
             "response_body_limit", "lease", "signature_versions",
         ],
         "retention": ["retention_days", "retention_interval"],
+        "accounts": [
+            "disable_registration", "password_minimum_length", "password_hash_cost", "login_max_failures",
+            "login_max_failures_per_address",
+            "login_failure_window", "smtp_url", "smtp_from", "admin_email",
+        ],
         "observability": ["log_level", "log_format", "metrics_token", "metrics_listen", "metrics_tenant_series"],
     ]
 }

@@ -3,41 +3,70 @@ import FerryCore
 import FerryIdentity
 import FerryStorage
 import Foundation
+import NIOPosix
 
-/// On the first start against an empty database, creates an organization, an application and a service token,
-/// and returns the welcome text (with a copy-paste curl tour) to print once.
+/// On the first start against an empty database, creates the administrator account (its e-mail address verified,
+/// a random one-time password), its organization, an application and a service token, and returns the welcome
+/// text (with a copy-paste tour that starts by signing in) to print once.
 public enum FirstStart {
     /// Creates the starter tenant if the database has no organization; nil when it already had one.
     /// Runs under the store's setup lock, so API processes starting together on one database create it once.
-    public static func bootstrapIfEmpty(store: some FerryStore, publicURL: String, issuer: TokenIssuer) async throws
-        -> String?
-    {
-        try await store.withSetupLock { try await bootstrap(store: store, publicURL: publicURL, issuer: issuer) }
+    public static func bootstrapIfEmpty(
+        store: some FerryStore, publicURL: String, issuer: TokenIssuer, adminEmail: String = "admin@localhost",
+        hasher: PasswordHasher = PasswordHasher()
+    ) async throws -> String? {
+        try await store.withSetupLock {
+            try await bootstrap(
+                store: store, publicURL: publicURL, issuer: issuer, adminEmail: adminEmail, hasher: hasher)
+        }
     }
 
-    private static func bootstrap(store: some FerryStore, publicURL: String, issuer: TokenIssuer) async throws
-        -> String?
-    {
+    private static func bootstrap(
+        store: some FerryStore, publicURL: String, issuer: TokenIssuer, adminEmail: String, hasher: PasswordHasher
+    ) async throws -> String? {
         guard try await store.organizationCount() == 0 else { return nil }
-        let organization = try await store.createOrganization(name: "My organization")
-        let (application, _) = try await store.createApplication(
-            organizationID: organization.id, name: "My application")
+        let password = oneTimePassword()
+        let now = Date()
+        let admin = User(
+            id: UUID(), email: adminEmail, firstName: "Ferry", lastName: "Administrator", createdAt: now,
+            emailVerifiedAt: now)
+        let organizationID = try await store.register(
+            Registration(
+                user: admin, passwordHash: try hasher.hash(password), personalOrganizationName: "My organization"))
+        let (application, _) = try await store.createApplication(organizationID: organizationID, name: "My application")
         let (_, bearer) = try await ServiceTokenIssuance.issue(
-            organizationID: organization.id, name: "first-start token", store: store, issuer: issuer)
+            organizationID: organizationID, name: "first-start token", store: store, issuer: issuer)
         return welcome(
-            organizationID: organization.id.lowercased, applicationID: application.id.lowercased, token: bearer,
-            baseURL: publicURL)
+            organizationID: organizationID.lowercased, applicationID: application.id.lowercased, token: bearer,
+            baseURL: publicURL, adminEmail: adminEmail, adminPassword: password)
     }
 
-    static func welcome(organizationID: String, applicationID: String, token: String, baseURL: String) -> String {
+    /// 20 characters from an alphabet without look-alikes (about 110 bits).
+    static func oneTimePassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    static func welcome(
+        organizationID: String, applicationID: String, token: String, baseURL: String, adminEmail: String,
+        adminPassword: String
+    ) -> String {
         let api = "\(baseURL)/api/v1"
         return """
 
             ==================== Ferry first start ====================
-            Created once (this token is shown only now; store it):
+            Created once (the password and the token are shown only now; store them):
+              administrator:   \(adminEmail)
+              password:        \(adminPassword)   (one-time: change it with POST /api/v1/auth/password)
               organization_id: \(organizationID)
               application_id:  \(applicationID)
               service token:   \(token)
+
+            Sign in (the answer's access_token is a Biscuit valid for 5 minutes; refresh_token renews it):
+
+            curl -s -X POST \(api)/auth/login -H 'Content-Type: application/json' \\
+              -d '{"email":"\(adminEmail)","password":"\(adminPassword)"}'
 
             Try it (targets must be public addresses; for a receiver on this machine, restart
             Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8 and use http://127.0.0.1:9000/hook):

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything Ferry stores, implemented once per backend (SQLite embedded, PostgreSQL for scale-out).
 public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue, RetentionStore,
-    ServerKeyStore
+    ServerKeyStore, IdentityStore
 {
     /// Cheap round trip proving the database answers (health checks).
     func ping() async throws

@@ -8,7 +8,7 @@ import Foundation
 struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ferry: a Hook0-compatible webhooks server.",
-        subcommands: [Serve.self, API.self, Worker.self, Migrate.self, ShowConfig.self, Version.self],
+        subcommands: [Serve.self, API.self, Worker.self, Migrate.self, Users.self, ShowConfig.self, Version.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -54,6 +54,18 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Separate metrics and probes listener (FERRY_METRICS_LISTEN).") var metricsListen: String?
     @Option(help: "Applications/event types with own metric series (FERRY_METRICS_TENANT_SERIES).")
     var metricsTenantSeries: String?
+    @Option(help: "true: POST /register answers 410 (FERRY_DISABLE_REGISTRATION).") var disableRegistration: String?
+    @Option(help: "Fewest characters of a new password (FERRY_PASSWORD_MINIMUM_LENGTH).")
+    var passwordMinimumLength: String?
+    @Option(help: "scrypt cost of new password hashes, log2 N (FERRY_PASSWORD_HASH_COST).")
+    var passwordHashCost: String?
+    @Option(help: "Failed sign-ins per account before 429 (FERRY_LOGIN_MAX_FAILURES).") var loginMaxFailures: String?
+    @Option(help: "Failed sign-ins per client address before 429 (FERRY_LOGIN_MAX_FAILURES_PER_ADDRESS).")
+    var loginMaxFailuresPerAddress: String?
+    @Option(help: "Window failed sign-ins are counted in (FERRY_LOGIN_FAILURE_WINDOW).") var loginFailureWindow: String?
+    @Option(help: "SMTP server for account mails (FERRY_SMTP_URL).") var smtpUrl: String?
+    @Option(help: "Sender of account mails (FERRY_SMTP_FROM).") var smtpFrom: String?
+    @Option(help: "E-mail of the administrator the first start creates (FERRY_ADMIN_EMAIL).") var adminEmail: String?
 
     func resolve() throws -> FerryConfiguration {
         let given: [(String, String?)] = [
@@ -72,7 +84,12 @@ struct SettingOptions: ParsableArguments {
             ("metrics_listen", metricsListen), ("metrics_tenant_series", metricsTenantSeries),
             ("max_connections_per_client", maxConnectionsPerClient), ("request_head_timeout", requestHeadTimeout),
             ("allowed_target_networks_by_application", allowedTargetNetworksByApplication),
-            ("biscuit_private_key", biscuitPrivateKey),
+            ("biscuit_private_key", biscuitPrivateKey), ("disable_registration", disableRegistration),
+            ("password_minimum_length", passwordMinimumLength), ("password_hash_cost", passwordHashCost),
+            ("login_max_failures", loginMaxFailures),
+            ("login_max_failures_per_address", loginMaxFailuresPerAddress),
+            ("login_failure_window", loginFailureWindow), ("smtp_url", smtpUrl), ("smtp_from", smtpFrom),
+            ("admin_email", adminEmail),
         ]
         let overrides = Dictionary(given.compactMap { name, value in value.map { (name, $0) } }) { first, _ in first }
         let reader = ConfigurationSources.reader(overrides: overrides, environment: ProcessInfo.processInfo.environment)
@@ -124,6 +141,81 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await FerryServer.migrate(configuration: try settings.resolve())
+    }
+}
+
+/// `ferry users`: accounts, against the configured database.
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, create, verify, reset or disable accounts.",
+        subcommands: [List.self, Create.self, Verify.self, ResetPassword.self, Disable.self])
+
+    /// Runs `body` with the administration of the configured database, printing its answer.
+    static func administer(
+        _ settings: SettingOptions, _ body: @Sendable @escaping (UserAdministration) async throws -> String
+    ) async throws {
+        let configuration = try settings.resolve()
+        let answer = try await FerryServer.withStore(configuration: configuration) { store in
+            try await body(UserAdministration(store: store, configuration: configuration))
+        }
+        print(answer)
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every account.")
+        @OptionGroup var settings: SettingOptions
+        func run() async throws { try await Users.administer(settings) { try await $0.list() } }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a verified account (a password is generated and printed unless --password is given).")
+        @OptionGroup var settings: SettingOptions
+        @Argument(help: "The account's e-mail address.") var email: String
+        @Option(help: "First name.") var firstName: String = "New"
+        @Option(help: "Last name.") var lastName: String = "User"
+        @Option(help: "The password (it must meet the password policy).") var password: String?
+        func run() async throws {
+            let (email, firstName, lastName, password) = (email, firstName, lastName, password)
+            try await Users.administer(settings) {
+                try await $0.create(email: email, firstName: firstName, lastName: lastName, password: password)
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an account's e-mail address verified.")
+        @OptionGroup var settings: SettingOptions
+        @Argument(help: "The account's e-mail address.") var email: String
+        func run() async throws {
+            let email = email
+            try await Users.administer(settings) { try await $0.verify(email: email) }
+        }
+    }
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Set a new password (generated unless --password is given) and end the account's sessions.")
+        @OptionGroup var settings: SettingOptions
+        @Argument(help: "The account's e-mail address.") var email: String
+        @Option(help: "The new password.") var password: String?
+        func run() async throws {
+            let (email, password) = (email, password)
+            try await Users.administer(settings) { try await $0.resetPassword(email: email, password: password) }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account (its sessions end at once); --enable re-enables it.")
+        @OptionGroup var settings: SettingOptions
+        @Argument(help: "The account's e-mail address.") var email: String
+        @Flag(help: "Re-enable the account instead.") var enable = false
+        func run() async throws {
+            let (email, disabled) = (email, !enable)
+            try await Users.administer(settings) { try await $0.setDisabled(email: email, disabled: disabled) }
+        }
     }
 }
 

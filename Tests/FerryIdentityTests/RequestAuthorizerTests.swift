@@ -1,4 +1,5 @@
 import Biscuit
+import FerryCore
 import FerryIdentity
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import FerryAPI
 import FerryCore
+import FerryIdentity
 import FerrySQLite
 import FerryServer
 import FerryStorage
@@ -40,16 +41,22 @@ struct APIClient {
     let client: any TestClientProtocol
 
     /// Runs `body` against a fresh SQLite-backed router.
-    static func with(backend: StoreBackend, _ body: @Sendable (APIClient, any FerryStore) async throws -> Void)
-        async throws
-    {
+    /// Account settings for tests: Ferry's rules, with a cheap scrypt cost so that tests creating accounts stay
+    /// fast (the cost is a parameter of the hash; the production default is tested in FerryIdentityTests).
+    static let testAccounts = AccountSettings(
+        passwordHasher: PasswordHasher(cost: .init(logN: 10, blockSize: 8, parallelism: 1)))
+
+    static func with(
+        backend: StoreBackend, accounts: AccountSettings = testAccounts,
+        _ body: @Sendable (APIClient, any FerryStore) async throws -> Void
+    ) async throws {
         try await backend.withStore { store in
             var logger = Logger(label: "api-test")
             logger.logLevel = .critical
             let router = buildRouter(
                 store: store,
                 configuration: APIConfiguration(
-                    publicURL: "http://ferry.test", masterAPIKey: masterKey,
+                    publicURL: "http://ferry.test", masterAPIKey: masterKey, accounts: accounts,
                     documentedSettings: FerrySetting.all.map(\.documented)))
             let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in

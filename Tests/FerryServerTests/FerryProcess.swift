@@ -42,6 +42,8 @@ final class FerryProcess: @unchecked Sendable {
         environment["FERRY_LISTEN"] = "127.0.0.1:\(port)"
         environment["FERRY_DATABASE_URL"] = databaseURL
         environment["FERRY_LOG_LEVEL"] = "warning"
+        // Cheap password hashes: the first start hashes the administrator's password.
+        environment["FERRY_PASSWORD_HASH_COST"] = "10"
         for (key, value) in extraEnvironment { environment[key] = value }
         self.environment = environment
     }

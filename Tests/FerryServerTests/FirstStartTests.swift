@@ -1,3 +1,4 @@
+import FerryCore
 import FerryIdentity
 import FerryPostgres
 import FerrySQLite
@@ -30,16 +31,28 @@ import Testing
             }
         }
         let issuer = TokenIssuer.ephemeral()
+        let cheap = PasswordHasher(cost: .init(logN: 10, blockSize: 8, parallelism: 1))
         let welcomes = try await withThrowingTaskGroup(of: String?.self) { group in
             for store in stores {
                 group.addTask {
-                    try await FirstStart.bootstrapIfEmpty(store: store, publicURL: "http://ferry.test", issuer: issuer)
+                    try await FirstStart.bootstrapIfEmpty(
+                        store: store, publicURL: "http://ferry.test", issuer: issuer, hasher: cheap)
                 }
             }
             return try await group.reduce(into: [String?]()) { $0.append($1) }
         }
         #expect(welcomes.compactMap { $0 }.count == 1)
         #expect(try await stores[0].organizationCount() == 1)
+        // One administrator, verified, editor of the organization, signing in with the printed password.
+        let welcome = try #require(welcomes.compactMap { $0 }.first)
+        let users = try await stores[0].users()
+        #expect(users.map(\.email) == ["admin@localhost"] && users.first?.emailVerifiedAt != nil)
+        let printed = try #require(
+            welcome.split(separator: "\n").first { $0.contains("password:") }?.split(separator: " ").dropFirst().first)
+        let admin = try #require(users.first)
+        let stored = try #require(try await stores[0].passwordHash(userID: admin.id))
+        #expect(cheap.verify(String(printed), against: stored))
+        #expect(try await stores[0].memberships(userID: admin.id).values.first == .editor)
         #expect(
             try await FirstStart.bootstrapIfEmpty(store: stores[0], publicURL: "http://ferry.test", issuer: issuer)
                 == nil)

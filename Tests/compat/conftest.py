@@ -236,6 +236,8 @@ def ferry(tmp_path_factory: pytest.TempPathFactory) -> Iterable[FerryServer]:
             # PostgreSQL database); by default a fresh SQLite file.
             "FERRY_DATABASE_URL": os.environ.get("FERRY_COMPAT_DATABASE_URL") or f"sqlite:{workdir}/ferry.sqlite",
             "FERRY_MASTER_API_KEY": master_key,
+            # The first start hashes the administrator's password; a cheap cost keeps start-up quick.
+            "FERRY_PASSWORD_HASH_COST": "10",
             "FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
             "FERRY_RETRY_SCHEDULE": "1s",
             "FERRY_MAX_RETRIES": "2",
