@@ -232,8 +232,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FerryMailTests",
+            dependencies: [
+                "FerryMail", "FerryStorage", "FerryTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FerryIdentityTests",
-            dependencies: ["FerryIdentity", "Biscuit", "FerryCore"],
+            dependencies: [
+                "FerryIdentity", "Biscuit", "FerryCore", .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -19,11 +19,12 @@ public struct RunLimits: Hashable, Sendable {
         case threadCPU
     }
 
-    /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of time as it passes
-    /// (the reference allows 1 ms, which a debug build can exceed on a small token).
+    /// Limits; the defaults are the reference implementation's facts and iterations, and 5 ms of the authorizing
+    /// thread's CPU time (the reference allows 1 ms as it passes, which a debug build can exceed on a small token,
+    /// and which a loaded machine's scheduling delays alone can use up).
     public init(
         maxFacts: Int = 1000, maxIterations: Int = 100, maxTime: Duration = .milliseconds(5),
-        timeSource: TimeSource = .elapsed
+        timeSource: TimeSource = .threadCPU
     ) {
         self.maxFacts = maxFacts
         self.maxIterations = maxIterations

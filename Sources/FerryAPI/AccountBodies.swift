@@ -57,6 +57,11 @@ struct MailTokenBody: Decodable {
 /// `POST /auth/resend-verification-email` and `POST /auth/begin-reset-password`.
 struct EmailBody: Decodable {
     var email: String
+
+    /// A NUL cannot be in any stored address: 400, as for every other text field.
+    func validate() throws {
+        if Validator.containsNUL(email) { throw ProblemCatalog.nulCharacter }
+    }
 }
 
 /// `POST /auth/reset-password`.

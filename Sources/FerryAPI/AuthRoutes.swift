@@ -4,7 +4,6 @@ import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
-import NIOPosix
 
 /// Accounts and sessions, with Hook0's routes and answers: `/register`, `/auth/login`, `/auth/refresh`,
 /// `/auth/logout`, `/auth/verify-email`, `/auth/resend-verification-email`, `/auth/begin-reset-password`,
@@ -35,6 +34,7 @@ struct AuthRoutes<Store: FerryStore> {
         router.post("/api/v1/auth/verify-email") { request, _ in try await verifyEmail(request) }
         router.post("/api/v1/auth/resend-verification-email") { request, _ in
             let body = try await JSONBody.decode(EmailBody.self, from: request)
+            try body.validate()
             try await sendMailOncePerMinute(to: body.email, purpose: "verification") { user in
                 guard user.emailVerifiedAt == nil else { return nil }
                 return mail.verification(to: user, token: try mailToken(.emailVerification, for: user))
@@ -43,6 +43,7 @@ struct AuthRoutes<Store: FerryStore> {
         }
         router.post("/api/v1/auth/begin-reset-password") { request, _ in
             let body = try await JSONBody.decode(EmailBody.self, from: request)
+            try body.validate()
             try await sendMailOncePerMinute(to: body.email, purpose: "reset") { user in
                 mail.passwordReset(to: user, token: try mailToken(.passwordReset, for: user))
             }
@@ -96,7 +97,7 @@ struct AuthRoutes<Store: FerryStore> {
         let credentials = try await api.store.userCredentials(email: body.email)
         let hasher = settings.passwordHasher
         let password = body.password
-        let matches = try await NIOThreadPool.singleton.runIfActive {
+        let matches = try await PasswordWork.run {
             guard let credentials else {
                 hasher.verifyNothing(password)
                 return false
@@ -189,7 +190,7 @@ struct AuthRoutes<Store: FerryStore> {
         else { throw ProblemCatalog.forbidden }
         let hasher = settings.passwordHasher
         let current = body.currentPassword ?? ""
-        let matches = try await NIOThreadPool.singleton.runIfActive { hasher.verify(current, against: stored) }
+        let matches = try await PasswordWork.run { hasher.verify(current, against: stored) }
         guard matches else { throw ProblemCatalog.authCurrentPasswordWrong }
         try checkPolicy(body.newPassword, email: user.email, firstName: user.firstName, lastName: user.lastName)
         _ = try await api.store.setPassword(
@@ -234,7 +235,7 @@ struct AuthRoutes<Store: FerryStore> {
     /// the event loops or Swift's cooperative threads.
     private func hashPassword(_ password: String) async throws -> String {
         let hasher = settings.passwordHasher
-        return try await NIOThreadPool.singleton.runIfActive { try hasher.hash(password) }
+        return try await PasswordWork.run { try hasher.hash(password) }
     }
 
     private func mailToken(_ kind: MailTokenKind, for user: User) throws -> String {

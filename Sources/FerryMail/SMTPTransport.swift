@@ -141,7 +141,7 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// The message as sent after DATA: headers, a blank line, the base64 body, every line ending in CRLF.
-    static func message(_ mail: OutboundMail, from sender: String, at date: Date) -> String {
+    public static func message(_ mail: OutboundMail, from sender: String, at date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

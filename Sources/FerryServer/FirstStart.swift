@@ -3,7 +3,6 @@ import FerryCore
 import FerryIdentity
 import FerryStorage
 import Foundation
-import NIOPosix
 
 /// On the first start against an empty database, creates the administrator account (its e-mail address verified,
 /// a random one-time password), its organization, an application and a service token, and returns the welcome
@@ -30,9 +29,10 @@ public enum FirstStart {
         let admin = User(
             id: UUID(), email: adminEmail, firstName: "Ferry", lastName: "Administrator", createdAt: now,
             emailVerifiedAt: now)
+        // scrypt holds a thread for a while: it runs on the password threads, not on a cooperative one.
+        let hash = try await PasswordWork.run { try hasher.hash(password) }
         let organizationID = try await store.register(
-            Registration(
-                user: admin, passwordHash: try hasher.hash(password), personalOrganizationName: "My organization"))
+            Registration(user: admin, passwordHash: hash, personalOrganizationName: "My organization"))
         let (application, _) = try await store.createApplication(organizationID: organizationID, name: "My application")
         let (_, bearer) = try await ServiceTokenIssuance.issue(
             organizationID: organizationID, name: "first-start token", store: store, issuer: issuer)

@@ -46,6 +46,30 @@ import Testing
                 == .success(.service(organizationID: Self.organization)))
     }
 
+    /// With the memberships stored now, the token's own role facts no longer count: a demoted editor cannot write,
+    /// a removed member cannot read, and a new membership works before any refresh.
+    @Test func liveMembershipsOverrideTheRolesATokenWasMintedWith() throws {
+        let (token, user) = try Self.person([Self.organization: .editor])
+        #expect(allowed(.token(token), .applicationCreate))
+        let demoted = Caller.token(token, liveMemberships: [Self.organization: .viewer])
+        #expect(!allowed(demoted, .applicationCreate))
+        #expect(allowed(demoted, .applicationList))
+        let removed = Caller.token(token, liveMemberships: [:])
+        #expect(!allowed(removed, .applicationList))
+        let joined = Caller.token(token, liveMemberships: [Self.otherOrganization: .editor])
+        #expect(allowed(joined, .applicationCreate, organization: Self.otherOrganization))
+        #expect(!allowed(joined, .applicationCreate))
+        let request = AuthorizationRequest(action: .organizationList)
+        guard
+            case .success(.person(let userID, _, let memberships)) = Self.authorizer.authorize(
+                joined, request, at: Self.now)
+        else {
+            Issue.record("a person's token was not authorized as a person")
+            return
+        }
+        #expect(userID == user && memberships == [Self.otherOrganization: .editor])
+    }
+
     @Test func aViewerReadsButDoesNotWriteAndAnEditorDoesBoth() throws {
         let (viewerToken, viewer) = try Self.person([Self.organization: .viewer])
         let viewerCaller = Caller.token(viewerToken)
