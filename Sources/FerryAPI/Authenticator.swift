@@ -40,6 +40,12 @@ struct Authenticator<Store: FerryStore>: Sendable {
         let biscuit = try verified(bearer)
         guard let root = biscuit.revocationIDs.first else { throw ProblemCatalog.authInvalidBiscuit }
         let lookupHash = ServiceTokenIssuance.lookupHash(rootRevocationID: root)
+        // One attenuated child can be revoked alone: any of its blocks may be deny-listed.
+        if biscuit.revocationIDs.count > 1,
+            try await store.isAnyBlockDenied(Array(biscuit.revocationIDs.dropFirst()))
+        {
+            throw ProblemCatalog.authInvalidBiscuit
+        }
         switch RequestAuthorizer.authorityValue(biscuit, "type") {
         case .string(SessionTokenKind.access.rawValue):
             // A person: the session must be live and the account enabled, and the roles that count are the

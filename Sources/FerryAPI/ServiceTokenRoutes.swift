@@ -1,3 +1,4 @@
+import Biscuit
 import FerryCore
 import FerryIdentity
 import FerryStorage
@@ -60,6 +61,72 @@ struct ServiceTokenRoutes<Store: FerryStore> {
             }
             return JSONBody.noContent()
         }
+        router.post("/api/v1/service_token/:token_id/attenuate") { request, context in
+            try await attenuate(request, id: try Query.pathUUID(context, "token_id"))
+        }
+        router.post("/api/v1/service_token/:token_id/denied_blocks") { request, context in
+            let id = try Query.pathUUID(context, "token_id")
+            let caller = try await api.caller(request)
+            let body = try await JSONBody.decode(DenyBlockBody.self, from: request)
+            let organization = try await api.access.organization(
+                body.organizationID.value, for: caller, .serviceTokenEdit,
+                facts: [AuthorizationRequest.serviceTokenID(id)])
+            guard try await api.store.serviceToken(id: id, organizationID: organization.id) != nil else {
+                throw ProblemCatalog.notFound
+            }
+            guard body.revocationID.count == 128, body.revocationID.allSatisfy(\.isHexDigit) else {
+                var errors = ValidationErrors()
+                errors.add("revocation_id", ValidationIssue(code: "revocation_id", message: "128 hexadecimal digits"))
+                throw Problem(DomainError.validation(errors))
+            }
+            try await api.store.denyBlock(revocationID: body.revocationID.lowercased(), serviceTokenID: id)
+            return JSONBody.noContent()
+        }
+    }
+
+    /// Ferry's server-side attenuation: appends one block of checks to the given service token (which the client
+    /// sends, since only a hash of it is stored) and answers the new token. The same block appended offline with
+    /// biscuit-python gives the same rights.
+    private func attenuate(_ request: Request, id: UUID) async throws -> Response {
+        let caller = try await api.caller(request)
+        let body = try await JSONBody.decode(AttenuationBody.self, from: request)
+        let organization = try await api.access.organization(
+            body.organizationID.value, for: caller, .serviceTokenEdit, facts: [AuthorizationRequest.serviceTokenID(id)])
+        guard let stored = try await api.store.serviceToken(id: id, organizationID: organization.id) else {
+            throw ProblemCatalog.notFound
+        }
+        var errors = ValidationErrors()
+        guard let token = api.authenticator.parse(body.biscuit), let root = token.revocationIDs.first,
+            let holder = try await api.store.liveServiceToken(
+                tokenHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root)),
+            holder.id == stored.id
+        else {
+            errors.add(
+                "biscuit", ValidationIssue(code: "not_this_token", message: "is not a token of this service token"))
+            throw Problem(DomainError.validation(errors))
+        }
+        let block: Attenuation.Block
+        switch Attenuation.block(
+            application: body.applicationID?.value, expiresAt: body.expiresAt, preset: body.preset,
+            actions: body.actions, datalog: body.datalog)
+        {
+        case .success(let built): block = built
+        case .failure(let failure):
+            errors.add(failure.field, ValidationIssue(code: failure.code, message: failure.message))
+            throw Problem(DomainError.validation(errors))
+        }
+        let attenuated: Biscuit
+        do {
+            attenuated = try token.appending(source: block.source, parameters: block.parameters)
+        } catch {
+            errors.add("datalog", ValidationIssue(code: "datalog", message: "\(error)"))
+            throw Problem(DomainError.validation(errors))
+        }
+        return JSONBody.response(
+            .object([
+                "biscuit": .string(try attenuated.base64()), "block": .string(block.source),
+                "revocation_ids": .array(attenuated.revocationIDs.map(JSONValue.string)),
+            ]), status: .created)
     }
 
     /// At most 50 characters, and no minimum (Hook0's rule: an empty name is accepted).

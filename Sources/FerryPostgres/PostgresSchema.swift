@@ -12,6 +12,15 @@ enum PostgresSchema {
         (2, ["ALTER TABLE application ADD COLUMN retention_days integer"]),
         (3, ["CREATE TABLE server_key (name text PRIMARY KEY, value bytea NOT NULL, created_at timestamptz NOT NULL)"]),
         (4, people),
+        (
+            5,
+            [
+                """
+                CREATE TABLE denied_block (
+                    revocation_id text PRIMARY KEY, service_token_id uuid NOT NULL, created_at timestamptz NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.

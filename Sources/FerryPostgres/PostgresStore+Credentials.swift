@@ -104,6 +104,21 @@ extension PostgresStore {
             .map { try Self.serviceToken(Columns($0)) }
     }
 
+    public func denyBlock(revocationID: String, serviceTokenID: UUID) async throws {
+        try await client.query(
+            """
+            INSERT INTO denied_block (revocation_id, service_token_id, created_at)
+            VALUES (\(revocationID), \(serviceTokenID), \(Date().postgres)) ON CONFLICT DO NOTHING
+            """, logger: self.logger)
+    }
+
+    public func isAnyBlockDenied(_ revocationIDs: [String]) async throws -> Bool {
+        guard !revocationIDs.isEmpty else { return false }
+        return try await !client.query(
+            "SELECT 1 FROM denied_block WHERE revocation_id = ANY(\(revocationIDs))", logger: self.logger
+        ).collect().isEmpty
+    }
+
     static func applicationSecret(_ columns: Columns) throws -> ApplicationSecret {
         ApplicationSecret(
             token: try columns.get("token"), applicationID: try columns.get("application_id"),

@@ -60,6 +60,7 @@ extension PostgresStore {
                 "DELETE FROM event_type WHERE application_id IN (\(applications))",
                 "DELETE FROM application_secret WHERE application_id IN (\(applications))",
                 "DELETE FROM application WHERE organization_id = $1",
+                "DELETE FROM denied_block WHERE service_token_id IN (SELECT id FROM service_token WHERE organization_id = $1)",
                 "DELETE FROM service_token WHERE organization_id = $1",
                 "DELETE FROM membership WHERE organization_id = $1",
                 "DELETE FROM invitation WHERE organization_id = $1",

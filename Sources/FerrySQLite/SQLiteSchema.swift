@@ -20,6 +20,13 @@ enum SQLiteSchema {
         migrator.registerMigration("0004_people") { db in
             for statement in peopleSchema { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("0005_denied_block") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE denied_block (
+                        revocation_id TEXT PRIMARY KEY, service_token_id TEXT NOT NULL, created_at INTEGER NOT NULL)
+                    """)
+        }
         return migrator
     }
 

@@ -141,6 +141,28 @@ extension SQLiteStore {
         }
     }
 
+    public func denyBlock(revocationID: String, serviceTokenID: UUID) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO denied_block (revocation_id, service_token_id, created_at) VALUES (?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """,
+                arguments: [revocationID, serviceTokenID.lowercased, SQLValues.micros(Date())])
+        }
+    }
+
+    public func isAnyBlockDenied(_ revocationIDs: [String]) async throws -> Bool {
+        guard !revocationIDs.isEmpty else { return false }
+        return try await read { db in
+            try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT 1 FROM denied_block WHERE revocation_id IN (\(SQLValues.placeholders(revocationIDs.count)))",
+                arguments: StatementArguments(revocationIDs)) != nil
+        }
+    }
+
     static func applicationSecret(_ row: Row) throws -> ApplicationSecret {
         ApplicationSecret(
             token: try SQLValues.uuid(row, "token"), applicationID: try SQLValues.uuid(row, "application_id"),

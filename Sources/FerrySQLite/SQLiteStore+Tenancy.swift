@@ -66,6 +66,7 @@ extension SQLiteStore {
                 "DELETE FROM event_type WHERE application_id IN (\(applications))",
                 "DELETE FROM application_secret WHERE application_id IN (\(applications))",
                 "DELETE FROM application WHERE organization_id = ?",
+                "DELETE FROM denied_block WHERE service_token_id IN (SELECT id FROM service_token WHERE organization_id = ?)",
                 "DELETE FROM service_token WHERE organization_id = ?",
                 "DELETE FROM membership WHERE organization_id = ?",
                 "DELETE FROM invitation WHERE organization_id = ?",

@@ -51,4 +51,9 @@ public protocol TenantStore: Sendable {
     func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool
     /// The live service token stored under `tokenHash`, for authentication.
     func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken?
+    /// Deny-lists one block of a token attenuated from service token `serviceTokenID` by the block's revocation
+    /// id: every token holding that block is refused from then on, its siblings and its root are not.
+    func denyBlock(revocationID: String, serviceTokenID: UUID) async throws
+    /// Whether any of `revocationIDs` is deny-listed.
+    func isAnyBlockDenied(_ revocationIDs: [String]) async throws -> Bool
 }

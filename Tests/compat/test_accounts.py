@@ -75,3 +75,23 @@ def test_registration_and_begin_reset_answer_like_hook0(ferry):
     anonymous.post("/api/v1/auth/begin-reset-password", {"email": address}).expect(204)
     anonymous.post("/api/v1/auth/begin-reset-password", {"email": "nobody@example.com"}).expect(204)
     anonymous.post("/api/v1/auth/resend-verification-email", {"email": "nobody@example.com"}).expect(204)
+
+
+def test_server_side_attenuation_matches_attenuating_offline(ferry, master, organization_id, application_id, create_event_types):
+    from test_sdk import events_of, raw_event
+    create_event_types(application_id, ["crm.deal.won"])
+    public_hex = master.get("/api/v1/instance", token=None).expect(200)["biscuit_public_key"]
+    root_key = biscuit_auth.PublicKey.from_bytes(bytes.fromhex(public_hex), biscuit_auth.Algorithm.Ed25519)
+    created = master.post("/api/v1/service_token", {"organization_id": organization_id, "name": "ingest"}).expect(201)
+    served = master.post(f"/api/v1/service_token/{created['token_id']}/attenuate", {
+        "organization_id": organization_id, "biscuit": created["biscuit"], "preset": "ingest_only"}).expect(201)
+    offline = biscuit_auth.Biscuit.from_base64(created["biscuit"], root_key).append(biscuit_auth.BlockBuilder(
+        'check if action($action), ["event:ingest"].contains($action);')).to_base64()
+    # biscuit-python reads the server's block as the same check.
+    appended = biscuit_auth.Biscuit.from_base64(served["biscuit"], root_key).block_source(1)
+    assert 'check if action($action), ["event:ingest"].contains($action);' in appended, appended
+    for token in (served["biscuit"], offline):
+        client = RestClient(ferry.base_url, token)
+        assert_problem_shape(client.get("/api/v1/event_types", query={"application_id": application_id}), 403, "Forbidden")
+        client.post("/api/v1/event", raw_event(application_id, "crm.deal.won")).expect(201)
+    assert len(events_of(master, application_id)) == 2
