@@ -133,6 +133,25 @@ public struct TokenIssuer: Sendable {
             ])
     }
 
+    /// When a token Ferry minted stops being valid, read from its authority block: `created_at` plus the
+    /// lifetime of a `user_access` or `refresh` token, or a mail token's `expired_at`; nil for a token that does not
+    /// expire by itself (a service token) or one whose facts do not say.
+    public static func expiry(of token: Biscuit) -> Date? {
+        let facts = token.blocks.first?.content.facts ?? []
+        func date(_ name: String) -> Date? {
+            guard case .date(let seconds)? = facts.first(where: { $0.predicate.name == name })?.predicate.terms.first
+            else { return nil }
+            return Date(timeIntervalSince1970: TimeInterval(seconds))
+        }
+        switch facts.first(where: { $0.predicate.name == "type" })?.predicate.terms.first {
+        case .string("user_access"): return date("created_at")?.addingTimeInterval(seconds(userAccessLifetime))
+        case .string("refresh"): return date("created_at")?.addingTimeInterval(seconds(refreshLifetime))
+        case .string(MailTokenKind.emailVerification.rawValue), .string(MailTokenKind.passwordReset.rawValue):
+            return date("expired_at")
+        default: return nil
+        }
+    }
+
     /// A UUID as Hook0 writes it in a token: its 16 bytes.
     public static func term(_ id: UUID) -> Term {
         let value = id.uuid

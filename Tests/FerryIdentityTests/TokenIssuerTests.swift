@@ -43,6 +43,22 @@ import Testing
         #expect(token.blockSource(0)?.contains("check if time($time), $time < 2026-09-21T") == true)
     }
 
+    @Test func everyTokenSaysWhenItExpires() throws {
+        let user = TokenUser(userID: UUID(), email: "a@example.com", firstName: "A", lastName: "B")
+        let access = try Self.issuer.userAccess(
+            tokenID: UUID(), sessionID: UUID(), user: user, memberships: [:], createdAt: Self.createdAt)
+        let refresh = try Self.issuer.refresh(
+            tokenID: UUID(), sessionID: UUID(), userID: user.userID, createdAt: Self.createdAt)
+        let reset = try Self.issuer.mailToken(
+            .passwordReset, userID: user.userID, createdAt: Self.createdAt, lifetime: .seconds(1800))
+        let service = try Self.issuer.serviceAccess(
+            tokenID: Self.tokenID, organizationID: Self.organization, createdAt: Self.createdAt)
+        #expect(TokenIssuer.expiry(of: access) == Self.createdAt.addingTimeInterval(300))
+        #expect(TokenIssuer.expiry(of: refresh) == Self.createdAt.addingTimeInterval(1800))
+        #expect(TokenIssuer.expiry(of: reset) == Self.createdAt.addingTimeInterval(1800))
+        #expect(TokenIssuer.expiry(of: service) == nil)
+    }
+
     @Test func uuidTermsRoundTrip() {
         let id = UUID()
         #expect(TokenIssuer.uuid(TokenIssuer.term(id)) == id)

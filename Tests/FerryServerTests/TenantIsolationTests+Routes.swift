@@ -9,8 +9,12 @@ extension TenantIsolationTests {
     /// Who calls: the three credential kinds, no credential, and credentials that no longer work.
     enum Caller: String, CaseIterable, Sendable {
         case master, serviceTokenA, secretA1, anonymous, revokedServiceTokenA, deletedSecretA1
+        /// People signed in with an access token: an editor and a viewer of organization A (and of nothing else
+        /// but their own personal organization).
+        case editorA, viewerA
 
-        var isValid: Bool { self == .master || self == .serviceTokenA || self == .secretA1 }
+        var isValid: Bool { ![.anonymous, .revokedServiceTokenA, .deletedSecretA1].contains(self) }
+        var isPerson: Bool { self == .editorA || self == .viewerA }
     }
 
     /// What a cell aims at, seen from the caller's own tenant (organization A, application A1).
@@ -81,6 +85,12 @@ extension TenantIsolationTests {
         var effect: Effect
         var path: @Sendable (Resolved) -> String
         var body: @Sendable (Resolved) -> JSONValue?
+
+        /// Whether a viewer may call it (Hook0's viewer actions): the reads, but not of service tokens or
+        /// application secrets.
+        var viewerMay: Bool {
+            method == .get && !name.contains("service_token") && !name.contains("application_secrets")
+        }
 
         init(
             _ name: String, _ method: HTTPRequest.Method, _ scope: Scope, _ allowed: Int, child: Child? = nil,
@@ -316,13 +326,14 @@ extension TenantIsolationTests {
         case .organizationList:
             return caller == .secretA1 ? 403 : route.allowed
         case .masterOnly:
-            return caller == .master ? route.allowed : 403
+            return caller == .master || caller.isPerson ? route.allowed : 403
         case .subscriptionOwner:
             // Unknown and foreign subscriptions answer 404 alike (CatalogRoutes.visibleSubscription).
             let visible: Bool
             switch caller {
             case .master: visible = true
-            case .serviceTokenA: visible = target != .otherOrganization
+            case .serviceTokenA, .editorA: visible = target != .otherOrganization
+            case .viewerA: visible = target != .otherOrganization && route.viewerMay
             case .secretA1: visible = target == .own
             case .anonymous, .revokedServiceTokenA, .deletedSecretA1: visible = false
             }
@@ -330,13 +341,15 @@ extension TenantIsolationTests {
         case .organization:
             switch caller {
             case .master: mayAct = true
-            case .serviceTokenA: mayAct = target != .otherOrganization
+            case .serviceTokenA, .editorA: mayAct = target != .otherOrganization
+            case .viewerA: mayAct = target != .otherOrganization && route.viewerMay
             case .secretA1, .anonymous, .revokedServiceTokenA, .deletedSecretA1: mayAct = false
             }
         case .application:
             switch caller {
             case .master: mayAct = true
-            case .serviceTokenA: mayAct = target != .otherOrganization
+            case .serviceTokenA, .editorA: mayAct = target != .otherOrganization
+            case .viewerA: mayAct = target != .otherOrganization && route.viewerMay
             case .secretA1: mayAct = target != .otherOrganization && target != .siblingApplication
             case .anonymous, .revokedServiceTokenA, .deletedSecretA1: mayAct = false
             }

@@ -1,4 +1,6 @@
+import FerryAPI
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import FerryTestSupport
 import Foundation
@@ -99,6 +101,9 @@ extension TenantIsolationTests {
         var revokedBearer: String
         /// An application secret of A1, deleted.
         var deletedSecret: String
+        /// Access tokens of an editor and of a viewer of A.
+        var editorToken: String
+        var viewerToken: String
 
         func token(of caller: Caller) -> String? {
             switch caller {
@@ -108,6 +113,8 @@ extension TenantIsolationTests {
             case .anonymous: return nil
             case .revokedServiceTokenA: return revokedBearer
             case .deletedSecretA1: return deletedSecret
+            case .editorA: return editorToken
+            case .viewerA: return viewerToken
             }
         }
 
@@ -134,7 +141,7 @@ extension TenantIsolationTests {
             switch caller {
             case .master:
                 break
-            case .serviceTokenA:
+            case .serviceTokenA, .editorA, .viewerA:
                 result += b.footprint + b1.footprint
             case .secretA1:
                 result += b.footprint + b1.footprint + a2.footprint + a.footprint.filter { $0.value != a.id }
@@ -174,8 +181,34 @@ extension TenantIsolationTests {
             let deletedSecret = try await deletedApplicationSecret(in: a1, api)
             return World(
                 a: a, b: b, a1: delivered1, a2: delivered2, b1: deliveredB1, unknown: unknown,
-                revokedBearer: revokedBearer, deletedSecret: deletedSecret)
+                revokedBearer: revokedBearer, deletedSecret: deletedSecret,
+                editorToken: try await member(of: a, .editor, api, store),
+                viewerToken: try await member(of: a, .viewer, api, store))
         }
+
+        /// A verified account that is `role` of `organization`, signed in; returns its access token.
+        static func member(
+            of organization: OrgFixture, _ role: OrganizationRole, _ api: APIClient, _ store: any FerryStore
+        )
+            async throws -> String
+        {
+            let email = "\(role.rawValue)-of-\(organization.label.lowercased())@example.com"
+            let password = "matrix-member-password-1"
+            let user = User(
+                id: UUID(), email: email, firstName: "Matrix", lastName: role.rawValue, createdAt: Date(),
+                emailVerifiedAt: Date())
+            _ = try await store.register(
+                Registration(
+                    user: user, passwordHash: try APIClient.testAccounts.passwordHasher.hash(password),
+                    personalOrganizationName: "\(role.rawValue)'s own"))
+            guard let organizationID = UUID(uuidString: organization.id) else { throw MatrixSetupError() }
+            try await store.addMember(organizationID: organizationID, userID: user.id, role: role)
+            let login = try await api.call(
+                .post, "/api/v1/auth/login", body: .object(["email": .string(email), "password": .string(password)]))
+            return try #require(login.string("access_token"), "sign-in of the \(role.rawValue): \(login.text)")
+        }
+
+        struct MatrixSetupError: Error {}
 
         static func revokedServiceToken(in organization: OrgFixture, _ api: APIClient) async throws -> String {
             let created = try await api.call(

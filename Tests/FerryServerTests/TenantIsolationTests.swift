@@ -6,7 +6,7 @@ import HTTPTypes
 import Testing
 
 /// The tenant-isolation matrix: every route × credential (master key, service token of organization A, application
-/// secret of application A1; none, revoked or deleted ones) × target (own, another organization, a sibling
+/// secret of application A1, access tokens of an editor and of a viewer of A; none, revoked or deleted ones) × target (own, another organization, a sibling
 /// application of the same organization, unknown ids, and ids of other tenants under an owned scope). Each cell must
 /// answer the status the access rules give, and no answer — allowed or denied, body or headers, pagination cursors
 /// included — may carry data of a tenant that neither the credential nor the targeted scope covers. Counts and
@@ -19,6 +19,9 @@ import Testing
             try await Self.checkCounts(api, world)
             let cells = Self.cells
             #expect(cells.count > 600)
+            // People are in the matrix: a viewer is refused every write it would be allowed as an editor.
+            let viewerRefusals = cells.filter { $0.caller == .viewerA && $0.expected == 403 && !$0.route.viewerMay }
+            #expect(viewerRefusals.count > 40 && cells.filter { $0.caller == .editorA }.count > 150)
             for cell in cells {
                 try await Self.run(cell, api: api, world: world)
             }
