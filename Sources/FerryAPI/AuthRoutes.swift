@@ -119,9 +119,9 @@ struct AuthRoutes<Store: FerryStore> {
     }
 
     private func refresh(_ request: Request) async throws -> Response {
-        guard let header = request.headers[.authorization] else { throw ProblemCatalog.authNoAuthorizationHeader }
-        let bearer = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
-        guard let token = api.authenticator.parse(bearer), let root = token.revocationIDs.first else {
+        guard let token = api.authenticator.parse(try Authenticator<Store>.bearer(of: request)),
+            let root = token.revocationIDs.first
+        else {
             throw ProblemCatalog.authInvalidBiscuit
         }
         let now = Date()

@@ -17,12 +17,8 @@ struct Authenticator<Store: FerryStore>: Sendable {
 
     /// The caller, or a 401/403 problem.
     func caller(for request: Request) async throws -> Caller {
-        guard let header = request.headers[.authorization] else { throw ProblemCatalog.authNoAuthorizationHeader }
-        var token = Substring(header)
-        if token.hasPrefix("Bearer ") { token = token.dropFirst(7) }
-        let bearer = token.trimmingCharacters(in: .whitespaces)
-        guard !bearer.isEmpty else { throw ProblemCatalog.authNoAuthorizationHeader }
-        if let masterKey, Self.constantTimeEquals(Array(bearer.utf8), Array(masterKey.utf8)) {
+        let bearer = try Self.bearer(of: request)
+        if let masterKey, ConstantTime.equals(Array(bearer.utf8), Array(masterKey.utf8)) {
             return .master
         }
         if bearer.hasPrefix(ServiceTokenFormat.prefix) {
@@ -84,11 +80,15 @@ struct Authenticator<Store: FerryStore>: Sendable {
         }
     }
 
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
+    /// The bearer value of a request's `Authorization` header (`Bearer ` optional, as in Hook0), or a 401 problem
+    /// when there is none.
+    static func bearer(of request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else { throw ProblemCatalog.authNoAuthorizationHeader }
+        var token = Substring(header)
+        if token.hasPrefix("Bearer ") { token = token.dropFirst(7) }
+        let bearer = token.trimmingCharacters(in: .whitespaces)
+        guard !bearer.isEmpty else { throw ProblemCatalog.authNoAuthorizationHeader }
+        return bearer
     }
 }
 

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryIdentity
 import FerryObservability
 import FerryStorage
 import Foundation
@@ -48,7 +49,7 @@ struct OperationsRoutes<Store: FerryStore> {
         guard let token = configuration.metricsToken, !token.isEmpty else { return }
         guard let header = request.headers[.authorization] else { throw ProblemCatalog.authNoAuthorizationHeader }
         let bearer = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
-        guard Authenticator<Store>.constantTimeEquals(Array(bearer.utf8), Array(token.utf8)) else {
+        guard ConstantTime.equals(Array(bearer.utf8), Array(token.utf8)) else {
             throw ProblemCatalog.forbidden
         }
     }

@@ -25,8 +25,9 @@ struct SessionIssuance: Sendable {
         let access = try issuer.userAccess(
             tokenID: UUID(), sessionID: session, user: tokenUser, memberships: memberships, createdAt: now)
         let refresh = try issuer.refresh(tokenID: UUID(), sessionID: session, userID: user.id, createdAt: now)
-        let accessExpiry = Self.expiry(now, TokenIssuer.userAccessLifetime)
-        let refreshExpiry = Self.expiry(now, TokenIssuer.refreshLifetime)
+        // The expiries the tokens' own time checks hold, read back from them rather than computed again.
+        guard let accessExpiry = TokenIssuer.expiry(of: access), let refreshExpiry = TokenIssuer.expiry(of: refresh)
+        else { throw BiscuitError(.execution, "a minted session token has no expiry") }
         return Pair(
             access: access, refresh: refresh, accessExpiry: accessExpiry, refreshExpiry: refreshExpiry,
             rows: [
@@ -59,8 +60,4 @@ struct SessionIssuance: Sendable {
         ])
     }
 
-    /// The expiry the token's own time check holds (whole seconds, as Biscuit dates are).
-    static func expiry(_ now: Date, _ lifetime: Duration) -> Date {
-        Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + Double(lifetime.components.seconds))
-    }
 }

@@ -52,10 +52,7 @@ public struct PasswordHasher: Sendable {
         guard let parsed = Self.parse(encoded),
             let key = try? Self.derive(password, salt: parsed.salt, cost: parsed.cost)
         else { return false }
-        guard key.count == parsed.key.count else { return false }
-        var difference: UInt8 = 0
-        for index in key.indices { difference |= key[index] ^ parsed.key[index] }
-        return difference == 0
+        return ConstantTime.equals(key, parsed.key)
     }
 
     /// Spends the same work as verifying a password against a stored hash, for an account that does not exist,

@@ -235,26 +235,26 @@ final class SMTPSession: Sendable {
     /// Reads the next reply and checks its code.
     @discardableResult
     func expect(_ codes: Int...) async throws -> SMTPReply {
-        guard let reply = try await iterator.iterator.next() else {
-            throw SMTPError("the SMTP server closed the connection")
-        }
-        guard codes.contains(reply.code) else {
-            throw SMTPError("the SMTP server answered \(reply.code) \(reply.lines.joined(separator: " "))")
-        }
-        return reply
+        try await reply(expecting: codes, to: nil)
     }
 
     /// Writes one command line and reads its reply.
     @discardableResult
     func command(_ line: String, expecting codes: Int...) async throws -> SMTPReply {
         try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n")).get()
+        let verb = line.split(separator: " ").first.map(String.init) ?? "DATA"
+        return try await reply(expecting: codes, to: String(verb.prefix(8)))
+    }
+
+    /// The next reply, if its code is one of `codes`; the error names the command it answered, if any.
+    private func reply(expecting codes: [Int], to verb: String?) async throws -> SMTPReply {
         guard let reply = try await iterator.iterator.next() else {
             throw SMTPError("the SMTP server closed the connection")
         }
         guard codes.contains(reply.code) else {
-            let verb = line.split(separator: " ").first.map(String.init) ?? "DATA"
             throw SMTPError(
-                "the SMTP server answered \(reply.code) \(reply.lines.joined(separator: " ")) to \(verb.prefix(8))")
+                "the SMTP server answered \(reply.code) \(reply.lines.joined(separator: " "))"
+                    + (verb.map { " to \($0)" } ?? ""))
         }
         return reply
     }
