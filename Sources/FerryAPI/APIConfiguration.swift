@@ -40,9 +40,6 @@ public struct APIConfiguration: Sendable {
     /// defaults, never the values in effect).
     public var documentedSettings: [DocumentedSetting]
 
-    /// Recognises the storage backend's "unavailable, retry later" failures (answered 503 + Retry-After).
-    public var isTransientStorageFailure: @Sendable (any Error) -> Bool
-
     public init(
         publicURL: String, masterAPIKey: String? = nil, tokenIssuer: TokenIssuer = .ephemeral(),
         targetPolicy: TargetPolicy = TargetPolicy(),
@@ -50,8 +47,7 @@ public struct APIConfiguration: Sendable {
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
         healthCheckKey: String? = nil, accounts: AccountSettings = AccountSettings(), retentionDays: Int = 30,
-        documentedSettings: [DocumentedSetting] = [],
-        isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false }
+        documentedSettings: [DocumentedSetting] = []
     ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.requestBodyTimeout = requestBodyTimeout
@@ -67,7 +63,6 @@ public struct APIConfiguration: Sendable {
         self.masterAPIKey = masterAPIKey
         self.tokenIssuer = tokenIssuer
         self.targetPolicy = targetPolicy
-        self.isTransientStorageFailure = isTransientStorageFailure
     }
 }
 

@@ -3,11 +3,12 @@ import FerryCore
 import FerryIdentity
 import FerryStorage
 import Foundation
+import Hummingbird
 
 /// Resolves the organization or application a request targets and runs Hook0's authorizer for the caller and the
 /// action on it. Unknown, deleted and foreign targets answer 403 alike (as Hook0), so ids of other tenants are
 /// never confirmed; an authorizer over its time budget answers 503.
-struct AccessControl<Store: FerryStore>: Sendable {
+struct AccessControl<Store: TenantStore>: Sendable {
     let store: Store
     let authorizer: RequestAuthorizer
 
@@ -22,6 +23,7 @@ struct AccessControl<Store: FerryStore>: Sendable {
     }
 
     /// The live application, if the caller may do `action` on it.
+    @discardableResult
     func application(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
         -> FerryCore.Application
     {
@@ -31,6 +33,21 @@ struct AccessControl<Store: FerryStore>: Sendable {
             AuthorizationRequest(
                 action: action, organizationID: application.organizationID, applicationID: id, facts: facts))
         return application
+    }
+
+    /// The application named by the request's `application_id` query parameter, if the caller may do `action` on it.
+    func application(
+        namedByQueryOf request: Request, for caller: Caller, _ action: APIAction, facts: [Fact] = []
+    ) async throws -> FerryCore.Application {
+        try await application(try Query.uuid(request, "application_id"), for: caller, action, facts: facts)
+    }
+
+    /// The organization named by the request's `organization_id` query parameter, if the caller may do `action`
+    /// on it.
+    func organization(namedByQueryOf request: Request, for caller: Caller, _ action: APIAction) async throws
+        -> Organization
+    {
+        try await organization(try Query.uuid(request, "organization_id"), for: caller, action)
     }
 
     /// Whether the caller may do `action` on `application` (for lookups that answer 404 rather than 403).

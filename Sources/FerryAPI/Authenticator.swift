@@ -9,15 +9,14 @@ import Hummingbird
 /// Turns an `Authorization` header into a `Caller`: the master key, an application secret (a UUID), a legacy
 /// `fst_` service token (looked up by hash), or a Biscuit verified with the root key whose root block is a live
 /// stored token (so revoking a root revokes every token attenuated from it). `Bearer ` is optional, as in Hook0.
-struct Authenticator<Store: FerryStore>: Sendable {
+struct Authenticator<Store: TenantStore & IdentityStore>: Sendable {
     let store: Store
     let masterKey: String?
-    let rootKey: PublicKey
-    let verifiedTokens: VerifiedTokenCache
+    let tokens: VerifiedTokens
 
     /// The caller, or a 401/403 problem.
     func caller(for request: Request) async throws -> Caller {
-        let bearer = try Self.bearer(of: request)
+        let bearer = try AuthorizationHeader.bearer(of: request)
         if let masterKey, ConstantTime.equals(Array(bearer.utf8), Array(masterKey.utf8)) {
             return .master
         }
@@ -33,8 +32,9 @@ struct Authenticator<Store: FerryStore>: Sendable {
             }
             return .applicationSecret(organizationID: application.organizationID, applicationID: application.id)
         }
-        let biscuit = try verified(bearer)
-        guard let root = biscuit.revocationIDs.first else { throw ProblemCatalog.authInvalidBiscuit }
+        guard let biscuit = tokens.verified(bearer), let root = biscuit.revocationIDs.first else {
+            throw ProblemCatalog.authInvalidBiscuit
+        }
         let lookupHash = ServiceTokenIssuance.lookupHash(rootRevocationID: root)
         // One attenuated child can be revoked alone: any of its blocks may be deny-listed.
         if biscuit.revocationIDs.count > 1,
@@ -59,27 +59,10 @@ struct Authenticator<Store: FerryStore>: Sendable {
             throw ProblemCatalog.authInvalidBiscuit
         }
     }
+}
 
-    /// A Biscuit from a request body or bearer, its signatures checked against the root key; nil when it is not
-    /// one of this server's tokens.
-    func parse(_ text: String) -> Biscuit? {
-        try? verified(text.trimmingCharacters(in: .whitespaces))
-    }
-
-    /// The Biscuit `bearer` holds, its signatures checked against the root key (once per distinct token: the
-    /// cache remembers verified ones).
-    private func verified(_ bearer: String) throws -> Biscuit {
-        let key = Array(SHA256.hash(data: Array(bearer.utf8)))
-        if let cached = verifiedTokens.token(forKey: key) { return cached }
-        do {
-            let biscuit = try Biscuit(base64: bearer, rootKey: rootKey)
-            verifiedTokens.remember(biscuit, forKey: key)
-            return biscuit
-        } catch {
-            throw ProblemCatalog.authInvalidBiscuit
-        }
-    }
-
+/// The `Authorization` header of a request.
+enum AuthorizationHeader {
     /// The bearer value of a request's `Authorization` header (`Bearer ` optional, as in Hook0), or a 401 problem
     /// when there is none.
     static func bearer(of request: Request) throws -> String {
@@ -89,6 +72,29 @@ struct Authenticator<Store: FerryStore>: Sendable {
         let bearer = token.trimmingCharacters(in: .whitespaces)
         guard !bearer.isEmpty else { throw ProblemCatalog.authNoAuthorizationHeader }
         return bearer
+    }
+}
+
+/// Reads this server's Biscuits: signatures checked against the root key once per distinct token (the cache
+/// remembers verified ones).
+struct VerifiedTokens: Sendable {
+    let rootKey: PublicKey
+    let cache: VerifiedTokenCache
+
+    init(rootKey: PublicKey, cache: VerifiedTokenCache = VerifiedTokenCache()) {
+        self.rootKey = rootKey
+        self.cache = cache
+    }
+
+    /// The Biscuit `text` holds (a bearer or a request body's field), or nil when it is not one of this server's
+    /// tokens.
+    func verified(_ text: String) -> Biscuit? {
+        let bearer = text.trimmingCharacters(in: .whitespaces)
+        let key = Array(SHA256.hash(data: Array(bearer.utf8)))
+        if let cached = cache.token(forKey: key) { return cached }
+        guard let biscuit = try? Biscuit(base64: bearer, rootKey: rootKey) else { return nil }
+        cache.remember(biscuit, forKey: key)
+        return biscuit
     }
 }
 

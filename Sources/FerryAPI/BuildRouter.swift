@@ -1,36 +1,51 @@
+import Biscuit
 import FerryCore
+import FerryIdentity
 import FerryStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Builds Ferry's HTTP router: every `/api/v1` route over `store`, with problem+json errors and paths
-/// accepted with or without a trailing slash.
+/// Builds Ferry's HTTP router: one controller per resource under one `/api/v1` group whose requests carry their
+/// caller (`AuthenticationMiddleware`), the operations routes beside it, problem+json errors, and paths accepted
+/// with or without a trailing slash. Each controller gets only the storage roles it uses.
 public func buildRouter<Store: FerryStore>(
     store: Store, configuration: APIConfiguration
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
-    router.add(
-        middleware: ProblemMiddleware(
-            isTransientStorageFailure: configuration.isTransientStorageFailure,
-            routes: RouteTable(openAPIDocument: Array(buffer: OpenAPIDocument.bytes))))
+    router.add(middleware: ProblemMiddleware(routes: RouteTable(openAPIDocument: Array(buffer: OpenAPIDocument.bytes))))
     router.add(
         middleware: RequestBodyMiddleware(
             maxBytes: configuration.maxRequestBodyBytes, timeout: configuration.requestBodyTimeout))
     router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
     router.add(middleware: NULParameterMiddleware())
-    let api = APIContext(store: store, configuration: configuration)
-    PublicRoutes(api: api, openAPIDocument: OpenAPIDocument.bytes).register(on: router)
-    OperationsRoutes(store: store, configuration: configuration, metricsNeedToken: true).register(on: router)
-    AuthRoutes(api: api).register(on: router)
-    OrganizationRoutes(api: api).register(on: router)
-    ApplicationRoutes(api: api).register(on: router)
-    ServiceTokenRoutes(api: api).register(on: router)
-    CatalogRoutes(api: api).register(on: router)
-    EventRoutes(api: api).register(on: router)
-    AttemptRoutes(api: api).register(on: router)
+    OperationsController(store: store, configuration: configuration, metricsNeedToken: true).addRoutes(to: router)
+
+    let tokens = VerifiedTokens(rootKey: configuration.tokenIssuer.rootKey.publicKey)
+    let access = AccessControl(store: store, authorizer: RequestAuthorizer())
+    let api = router.group("api/v1").add(
+        middleware: AuthenticationMiddleware(
+            authenticator: Authenticator(store: store, masterKey: configuration.masterAPIKey, tokens: tokens)))
+    InstanceController(store: store, configuration: configuration, openAPIDocument: OpenAPIDocument.bytes)
+        .addRoutes(to: api)
+    AuthController(
+        store: store, access: access, settings: configuration.accounts, issuer: configuration.tokenIssuer,
+        tokens: tokens, publicURL: configuration.publicURL
+    ).addRoutes(to: api)
+    OrganizationController(store: store, access: access).addRoutes(to: api)
+    MemberController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
+    ServiceTokenController(store: store, access: access, issuer: configuration.tokenIssuer, tokens: tokens)
+        .addRoutes(to: api)
+    ApplicationController(store: store, access: access, defaultRetentionDays: configuration.retentionDays)
+        .addRoutes(to: api)
+    ApplicationSecretController(store: store, access: access).addRoutes(to: api)
+    EventTypeController(store: store, access: access).addRoutes(to: api)
+    SubscriptionController(store: store, access: access, targetPolicy: configuration.targetPolicy).addRoutes(to: api)
+    EventController(store: store, access: access, metrics: configuration.metrics).addRoutes(to: api)
+    RequestAttemptController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
+    ResponseController(store: store, access: access).addRoutes(to: api)
     return router
 }
 
@@ -41,9 +56,9 @@ public func buildOperationsRouter<Store: FerryStore>(
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: ProblemMiddleware(isTransientStorageFailure: configuration.isTransientStorageFailure))
+    router.add(middleware: ProblemMiddleware())
     router.add(middleware: StorageDeadlineMiddleware(timeout: configuration.storageTimeout))
-    OperationsRoutes(store: store, configuration: configuration, metricsNeedToken: false).register(on: router)
+    OperationsController(store: store, configuration: configuration, metricsNeedToken: false).addRoutes(to: router)
     return router
 }
 

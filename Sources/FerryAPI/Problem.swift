@@ -70,6 +70,9 @@ extension Problem {
         case .userAlreadyExists: self = ProblemCatalog.userAlreadyExist
         case .invitedUserAlreadyInOrganization: self = ProblemCatalog.invitedUserAlreadyInOrganization
         case .lastEditor: self = ProblemCatalog.lastEditor
+        case .organizationNameMissing: self = ProblemCatalog.organizationNameMissing
+        case .applicationNameMissing: self = ProblemCatalog.applicationNameMissing
+        case .unauthorizedWorkers: self = ProblemCatalog.unauthorizedWorkers
         case .malformedBody(let reason): self = ProblemCatalog.jsonPayload.with(detail: reason)
         }
     }

@@ -11,7 +11,7 @@ import Foundation
 public enum ServiceTokenIssuance {
     /// Mints and stores a service token of `organizationID`; returns it with its bearer value (shown once).
     public static func issue(
-        organizationID: UUID, name: String, store: some FerryStore, issuer: TokenIssuer, at now: Date = Date()
+        organizationID: UUID, name: String, store: some TenantStore, issuer: TokenIssuer, at now: Date = Date()
     ) async throws -> (token: ServiceToken, bearer: String) {
         let id = UUID()
         let biscuit = try issuer.serviceAccess(tokenID: id, organizationID: organizationID, createdAt: now)

@@ -41,7 +41,7 @@ struct SessionIssuance: Sendable {
     }
 
     /// Opens a new session for `user` and stores it.
-    func signIn(_ user: User, store: some FerryStore, at now: Date) async throws -> JSONValue {
+    func signIn(_ user: User, store: some IdentityStore, at now: Date) async throws -> JSONValue {
         let pair = try mint(
             for: user, memberships: try await store.memberships(userID: user.id), session: UUID(), at: now)
         try await store.storeSessionTokens(pair.rows, signingIn: true, at: now)

@@ -28,6 +28,12 @@ public enum DomainError: Error, Sendable, Equatable {
     case invitedUserAlreadyInOrganization
     /// The change would leave the organization without an editor (403 `Forbidden`, a Ferry addition).
     case lastEditor
+    /// An organization's name is blank (`OrganizationNameMissing`).
+    case organizationNameMissing
+    /// An application's name is blank (`ApplicationNameMissing`).
+    case applicationNameMissing
+    /// A subscription asks for dedicated workers, which this server does not offer (`UnauthorizedWorkers`).
+    case unauthorizedWorkers
     /// The request body is not the JSON the route expects (`JsonPayload`).
     case malformedBody(String)
 }

@@ -124,7 +124,7 @@ public final class FerryMetrics: Sendable {
     /// The `outcome` label of an attempt: `success`, `http_error`, `timeout`, `connection`, `dns`,
     /// `refused_target`, `invalid_header` or `unknown`.
     static func outcome(_ observation: AttemptObservation) -> String {
-        if case .delivered = observation.outcome { return "success" }
+        if observation.isDelivered { return "success" }
         switch observation.errorName ?? .unknown {
         case .http: return "http_error"
         case .timeout: return "timeout"

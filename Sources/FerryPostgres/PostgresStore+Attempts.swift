@@ -39,7 +39,7 @@ extension PostgresStore {
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY ra.created_at DESC, ra.id DESC LIMIT \(bind(query.limit))
             """
-        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger).collect()
+        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
             .map { try Self.requestAttempt(Columns($0)) }
     }
 
@@ -51,14 +51,14 @@ extension PostgresStore {
             PostgresQuery(
                 unsafeSQL: "\(Self.attemptColumns) WHERE ra.id = $1 AND ra.application_id = $2", binds: bindings),
             logger: self.logger
-        ).collect().first.map { try Self.requestAttempt(Columns($0)) }
+        ).first.map { try Self.requestAttempt(Columns($0)) }
     }
 
     public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
         guard
             let row = try await client.query(
                 "SELECT * FROM response WHERE id = \(id) AND application_id = \(applicationID)", logger: self.logger
-            ).collect().first
+            ).first
         else { return nil }
         let columns = Columns(row)
         let body: [UInt8]? = try columns.get("body", as: ByteBuffer?.self).map { Array($0.readableBytesView) }

@@ -20,7 +20,7 @@ extension PostgresStore {
             """
             SELECT * FROM event_type WHERE application_id = \(applicationID) AND deactivated_at IS NULL ORDER BY name
             """, logger: self.logger
-        ).collect().map { try Self.eventType(Columns($0)) }
+        ).map { try Self.eventType(Columns($0)) }
     }
 
     public func eventType(applicationID: UUID, name: String) async throws -> EventType? {
@@ -29,7 +29,7 @@ extension PostgresStore {
             SELECT * FROM event_type
             WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL
             """, logger: self.logger
-        ).collect().first.map { try Self.eventType(Columns($0)) }
+        ).first.map { try Self.eventType(Columns($0)) }
     }
 
     public func deactivateEventType(applicationID: UUID, name: String) async throws -> Bool {
@@ -38,7 +38,7 @@ extension PostgresStore {
             UPDATE event_type SET deactivated_at = \(Date().postgres)
             WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL RETURNING name
             """, logger: self.logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     public func createSubscription(_ draft: SubscriptionDraft, secret: UUID) async throws -> Subscription {
@@ -71,7 +71,7 @@ extension PostgresStore {
             FROM subscription s WHERE s.application_id = \(applicationID) AND s.deleted_at IS NULL
             ORDER BY s.created_at, s.id
             """, logger: self.logger
-        ).collect().map { try Self.subscription(Columns($0)) }
+        ).map { try Self.subscription(Columns($0)) }
     }
 
     public func subscription(id: UUID) async throws -> Subscription? {
@@ -81,7 +81,7 @@ extension PostgresStore {
                 ORDER BY event_type_name) AS event_types
             FROM subscription s WHERE s.id = \(id) AND s.deleted_at IS NULL
             """, logger: self.logger
-        ).collect().first.map { try Self.subscription(Columns($0)) }
+        ).first.map { try Self.subscription(Columns($0)) }
     }
 
     public func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription? {
@@ -161,14 +161,6 @@ extension PostgresStore {
     }
 
     static func subscription(_ columns: Columns) throws -> Subscription {
-        Subscription(
-            id: try columns.get("id"), applicationID: try columns.get("application_id"),
-            isEnabled: try columns.get("is_enabled"), eventTypes: try columns.get("event_types"),
-            description: try columns.get("description"), secret: try columns.get("secret"),
-            metadata: try columns.map("metadata"), labels: try columns.map("labels"),
-            target: HTTPTarget(
-                method: try columns.get("target_method"), url: try columns.get("target_url"),
-                headers: try columns.map("target_headers")),
-            createdAt: try columns.get("created_at"), updatedAt: try columns.get("updated_at"))
+        try Subscription(stored: columns, eventTypes: try columns.get("event_types"))
     }
 }

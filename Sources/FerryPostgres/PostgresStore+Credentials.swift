@@ -10,7 +10,7 @@ extension PostgresStore {
             SELECT * FROM application_secret WHERE application_id = \(applicationID) AND deleted_at IS NULL
             ORDER BY created_at
             """, logger: self.logger
-        ).collect().map { try Self.applicationSecret(Columns($0)) }
+        ).map { try Self.applicationSecret(Columns($0)) }
     }
 
     public func createApplicationSecret(applicationID: UUID, name: String?) async throws -> ApplicationSecret {
@@ -31,7 +31,7 @@ extension PostgresStore {
             UPDATE application_secret SET name = \(name)
             WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING *
             """, logger: self.logger
-        ).collect().first.map { try Self.applicationSecret(Columns($0)) }
+        ).first.map { try Self.applicationSecret(Columns($0)) }
     }
 
     public func deleteApplicationSecret(applicationID: UUID, token: UUID) async throws -> Bool {
@@ -40,7 +40,7 @@ extension PostgresStore {
             UPDATE application_secret SET deleted_at = \(Date().postgres)
             WHERE token = \(token) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING token
             """, logger: self.logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     public func liveApplicationSecret(token: UUID) async throws -> (ApplicationSecret, Application)? {
@@ -70,7 +70,7 @@ extension PostgresStore {
             SELECT * FROM service_token WHERE organization_id = \(organizationID) AND revoked_at IS NULL
             ORDER BY created_at
             """, logger: self.logger
-        ).collect().map { try Self.serviceToken(Columns($0)) }
+        ).map { try Self.serviceToken(Columns($0)) }
     }
 
     public func serviceToken(id: UUID, organizationID: UUID) async throws -> ServiceToken? {
@@ -78,7 +78,7 @@ extension PostgresStore {
             """
             SELECT * FROM service_token WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL
             """, logger: self.logger
-        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+        ).first.map { try Self.serviceToken(Columns($0)) }
     }
 
     public func renameServiceToken(id: UUID, organizationID: UUID, name: String) async throws -> ServiceToken? {
@@ -87,7 +87,7 @@ extension PostgresStore {
             UPDATE service_token SET name = \(name)
             WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING *
             """, logger: self.logger
-        ).collect().first.map { try Self.serviceToken(Columns($0)) }
+        ).first.map { try Self.serviceToken(Columns($0)) }
     }
 
     public func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool {
@@ -96,7 +96,7 @@ extension PostgresStore {
             UPDATE service_token SET revoked_at = \(Date().postgres)
             WHERE id = \(id) AND organization_id = \(organizationID) AND revoked_at IS NULL RETURNING id
             """, logger: self.logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     public func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken? {
@@ -116,7 +116,7 @@ extension PostgresStore {
         guard !revocationIDs.isEmpty else { return false }
         return try await !client.query(
             "SELECT 1 FROM denied_block WHERE revocation_id = ANY(\(revocationIDs))", logger: self.logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     static func applicationSecret(_ columns: Columns) throws -> ApplicationSecret {

@@ -30,19 +30,20 @@ extension PostgresStore {
         return events.map { event in refusals[event.id].map { .failure($0) } ?? .success(event) }
     }
 
-    /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5),
-    /// holding the subscriptions `FOR SHARE` so a concurrent disable cannot miss the new attempts.
+    /// Inserts one attempt per subscription `FanOutRule` sends the event to, holding the candidates `FOR SHARE` so
+    /// a concurrent disable cannot miss the new attempts.
     func fanOut(_ connection: PostgresConnection, event: Event, at now: Date) async throws {
         let candidates = try await connection.rows(
             MatchingSubscriptionsQuery(applicationIDs: [event.applicationID], eventTypes: [event.eventType]),
-            logger: logger)
-        var subscriptionIDs: [UUID] = []
-        for row in candidates {
+            logger: logger
+        ).map { row in
             let columns = Columns(row)
-            if LabelMatcher.contains(event.labels, all: try columns.map("labels")) {
-                subscriptionIDs.append(try columns.get("id"))
-            }
+            return FanOutRule.Candidate(
+                id: try columns.get("id"), isEnabled: try columns.get("is_enabled"), eventTypes: [event.eventType],
+                labels: try columns.map("labels"))
         }
+        let subscriptionIDs = FanOutRule.recipients(
+            eventType: event.eventType, eventLabels: event.labels, among: candidates)
         guard !subscriptionIDs.isEmpty else { return }
         let attemptIDs = subscriptionIDs.map { _ in UUIDv7.make(at: now) }
         try await connection.query(
@@ -58,13 +59,13 @@ extension PostgresStore {
             """
             SELECT * FROM event WHERE application_id = \(applicationID) ORDER BY received_at DESC, id DESC LIMIT \(limit)
             """, logger: self.logger
-        ).collect().map { try Self.event(Columns($0)) }
+        ).map { try Self.event(Columns($0)) }
     }
 
     public func event(id: UUID, applicationID: UUID) async throws -> Event? {
         try await client.query(
             "SELECT * FROM event WHERE id = \(id) AND application_id = \(applicationID)", logger: self.logger
-        ).collect().first.map { try Self.event(Columns($0)) }
+        ).first.map { try Self.event(Columns($0)) }
     }
 
     public func replay(eventID: UUID, applicationID: UUID) async throws -> Bool {
@@ -90,7 +91,7 @@ extension PostgresStore {
             FROM event WHERE application_id = ANY(\(applicationIDs)) AND received_at >= \(from.postgres) AND received_at < \(end.postgres)
             GROUP BY application_id, day ORDER BY day, application_id
             """, logger: self.logger
-        ).collect().map { row in
+        ).map { row in
             let columns = Columns(row)
             return EventsPerDay(
                 applicationID: try columns.get("application_id"), day: try columns.get("day"),
@@ -99,15 +100,6 @@ extension PostgresStore {
     }
 
     static func event(_ columns: Columns) throws -> Event {
-        let contentType: String = try columns.get("payload_content_type")
-        guard let payloadContentType = PayloadContentType(rawValue: contentType) else {
-            throw StorageError(isTransient: false, description: "unknown payload content type \(contentType)")
-        }
-        return Event(
-            id: try columns.get("id"), applicationID: try columns.get("application_id"),
-            eventType: try columns.get("event_type"), payload: try columns.bytes("payload"),
-            payloadContentType: payloadContentType, ip: try columns.get("ip"), metadata: try columns.map("metadata"),
-            labels: try columns.map("labels"), occurredAt: try columns.get("occurred_at"),
-            receivedAt: try columns.get("received_at"))
+        try Event(stored: columns)
     }
 }

@@ -45,7 +45,7 @@ extension PostgresStore {
     }
 
     public func user(id: UUID) async throws -> User? {
-        try await client.query("SELECT * FROM user_account WHERE id = \(id)", logger: logger).collect().first.map {
+        try await client.query("SELECT * FROM user_account WHERE id = \(id)", logger: logger).first.map {
             try Self.user(Columns($0))
         }
     }
@@ -54,19 +54,19 @@ extension PostgresStore {
         guard
             let row = try await client.query(
                 "SELECT * FROM user_account WHERE email_canonical = \(EmailAddress.canonical(email))", logger: logger
-            ).collect().first
+            ).first
         else { return nil }
         let columns = Columns(row)
         return (try Self.user(columns), try columns.get("password_hash"))
     }
 
     public func passwordHash(userID: UUID) async throws -> String? {
-        try await client.query("SELECT password_hash FROM user_account WHERE id = \(userID)", logger: logger)
-            .collect().first.map { try Columns($0).get("password_hash") }
+        try await client.query("SELECT password_hash FROM user_account WHERE id = \(userID)", logger: logger).first.map
+        { try Columns($0).get("password_hash") }
     }
 
     public func users() async throws -> [User] {
-        try await client.query("SELECT * FROM user_account ORDER BY created_at", logger: logger).collect().map {
+        try await client.query("SELECT * FROM user_account ORDER BY created_at", logger: logger).map {
             try Self.user(Columns($0))
         }
     }
@@ -110,7 +110,7 @@ extension PostgresStore {
             UPDATE user_account SET email_verified_at = \(now.postgres)
             WHERE id = \(userID) AND email_verified_at IS NULL RETURNING id
             """, logger: logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     public func setUserDisabled(userID: UUID, disabled: Bool, at now: Date) async throws -> Bool {
@@ -134,7 +134,7 @@ extension PostgresStore {
         var memberships: [UUID: OrganizationRole] = [:]
         for row in try await client.query(
             "SELECT organization_id, role FROM membership WHERE user_id = \(userID)", logger: logger
-        ).collect() {
+        ) {
             let columns = Columns(row)
             memberships[try columns.get("organization_id")] = try Self.role(columns)
         }
@@ -147,7 +147,7 @@ extension PostgresStore {
             SELECT u.*, m.role FROM membership m JOIN user_account u ON u.id = m.user_id
             WHERE m.organization_id = \(organizationID) ORDER BY u.email_canonical
             """, logger: logger
-        ).collect().map { row in
+        ).map { row in
             let columns = Columns(row)
             return Member(user: try Self.user(columns), role: try Self.role(columns))
         }
@@ -173,7 +173,7 @@ extension PostgresStore {
             VALUES (\(organizationID), \(userID), \(role.rawValue), \(Date().postgres))
             ON CONFLICT DO NOTHING RETURNING user_id
             """, logger: logger
-        ).collect()
+        )
         if inserted.isEmpty { throw DomainError.invitedUserAlreadyInOrganization }
     }
 
@@ -235,7 +235,7 @@ extension PostgresStore {
             SELECT * FROM invitation
             WHERE secret_hash = \(ByteBuffer(bytes: secretHash)) AND accepted_at IS NULL AND expires_at > \(now.postgres)
             """, logger: logger
-        ).collect().first.map { try Self.invitation(Columns($0)) }
+        ).first.map { try Self.invitation(Columns($0)) }
     }
 
     public func invitations(organizationID: UUID, at now: Date) async throws -> [PendingInvitation] {
@@ -245,7 +245,7 @@ extension PostgresStore {
             WHERE organization_id = \(organizationID) AND accepted_at IS NULL AND expires_at > \(now.postgres)
             ORDER BY created_at
             """, logger: logger
-        ).collect().map { try Self.invitation(Columns($0)) }
+        ).map { try Self.invitation(Columns($0)) }
     }
 
     public func deleteInvitation(id: UUID, organizationID: UUID) async throws -> Bool {
@@ -254,7 +254,7 @@ extension PostgresStore {
             DELETE FROM invitation WHERE id = \(id) AND organization_id = \(organizationID) AND accepted_at IS NULL
             RETURNING id
             """, logger: logger
-        ).collect().isEmpty
+        ).isEmpty
     }
 
     public func storeSessionTokens(_ tokens: [SessionToken], signingIn: Bool, at now: Date) async throws {
@@ -277,7 +277,7 @@ extension PostgresStore {
             WHERE t.lookup_hash = \(ByteBuffer(bytes: lookupHash)) AND t.kind = \(kind.rawValue) AND t.ended_at IS NULL
                 AND t.expires_at > \(now.postgres) AND u.disabled_at IS NULL
             """, logger: logger
-        ).collect().first.map { try Self.sessionToken(Columns($0)) }
+        ).first.map { try Self.sessionToken(Columns($0)) }
     }
 
     public func rotateRefreshToken(lookupHash: [UInt8], replacements: [SessionToken], at now: Date) async throws
@@ -340,7 +340,7 @@ extension PostgresStore {
             SELECT happened_at FROM throttle_event WHERE key = \(key) AND happened_at >= \(since.postgres)
             ORDER BY happened_at
             """, logger: logger
-        ).collect().map { try Columns($0).get("happened_at") }
+        ).map { try Columns($0).get("happened_at") }
     }
 
     public func clearThrottledEvents(key: String) async throws {
@@ -364,7 +364,7 @@ extension PostgresStore {
                 RETURNING *)
             SELECT * FROM claimed ORDER BY created_at
             """, logger: logger
-        ).collect().map { row in
+        ).map { row in
             let columns = Columns(row)
             return OutboundMail(
                 id: try columns.get("id"), recipient: try columns.get("recipient"), subject: try columns.get("subject"),
@@ -457,7 +457,7 @@ extension PostgresStore {
     static func role(_ columns: Columns) throws -> OrganizationRole {
         let text = try columns.get("role", as: String.self)
         guard let role = OrganizationRole(rawValue: text) else {
-            throw StorageError(isTransient: false, description: "membership role \(text) is not editor or viewer")
+            throw StorageError.failed("membership role \(text) is not editor or viewer")
         }
         return role
     }
@@ -472,7 +472,7 @@ extension PostgresStore {
     static func sessionToken(_ columns: Columns) throws -> SessionToken {
         let kind = try columns.get("kind", as: String.self)
         guard let parsed = SessionTokenKind(rawValue: kind) else {
-            throw StorageError(isTransient: false, description: "session token kind \(kind) is unknown")
+            throw StorageError.failed("session token kind \(kind) is unknown")
         }
         return SessionToken(
             lookupHash: try columns.bytes("lookup_hash"), kind: parsed, userID: try columns.get("user_id"),

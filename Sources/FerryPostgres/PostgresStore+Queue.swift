@@ -84,7 +84,7 @@ extension PostgresStore {
         try await client.query(
             "SELECT min(due_at) AS next FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL",
             logger: self.logger
-        ).collect().first.flatMap { try Columns($0).get("next", as: Date?.self) }
+        ).first.flatMap { try Columns($0).get("next", as: Date?.self) }
     }
 
     public func queueStatistics(now: Date) async throws -> QueueStatistics {
@@ -104,7 +104,7 @@ extension PostgresStore {
                 (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND is_enabled) AS enabled,
                 (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND NOT is_enabled) AS disabled
             """, logger: logger
-        ).collect()
+        )
         guard let row = rows.first else {
             return QueueStatistics(
                 due: 0, leased: 0, waiting: 0, oldestDueAgeSeconds: 0, enabledSubscriptions: 0,

@@ -26,14 +26,18 @@ extension PostgresStore {
             )
             DELETE FROM event e USING doomed d WHERE e.id = d.id RETURNING e.id
             """, logger: logger
-        ).collect()
+        )
         return rows.count
     }
 
     /// `VACUUM` marks the freed space reusable and cuts empty pages off the end of each table. It runs outside the
     /// operation deadline: on large tables it takes longer than a statement may.
     public func reclaimSpace() async throws {
-        try await pool.query("VACUUM (ANALYZE) request_attempt, response, event", logger: logger)
+        do {
+            try await pool.query("VACUUM (ANALYZE) request_attempt, response, event", logger: logger)
+        } catch {
+            throw PostgresFailure.reported(error)
+        }
     }
 
     public func storageBytes() async throws -> Int64 {
@@ -42,7 +46,7 @@ extension PostgresStore {
             SELECT (pg_total_relation_size('event') + pg_total_relation_size('request_attempt')
                 + pg_total_relation_size('response'))::int8 AS bytes
             """, logger: logger
-        ).collect()
+        )
         return try rows.first.map { try Columns($0).get("bytes", as: Int64.self) } ?? 0
     }
 
@@ -51,6 +55,6 @@ extension PostgresStore {
         return try await client.query(
             "UPDATE application SET retention_days = \(value) WHERE id = \(id) AND deleted_at IS NULL RETURNING *",
             logger: logger
-        ).collect().first.map { try Self.application(Columns($0)) }
+        ).first.map { try Self.application(Columns($0)) }
     }
 }

@@ -9,14 +9,14 @@ extension PostgresStore {
             INSERT INTO server_key (name, value, created_at) VALUES (\(name), \(ByteBuffer(bytes: candidate)), now())
             ON CONFLICT (name) DO NOTHING RETURNING value
             """, logger: self.logger
-        ).collect()
+        )
         if let row = inserted.first { return try Columns(row).bytes("value") }
         // Another process stored it first (perhaps while this insert waited on it): a new statement sees its row.
         let stored = try await client.query(
             "SELECT value FROM server_key WHERE name = \(name)", logger: self.logger
-        ).collect()
+        )
         guard let row = stored.first else {
-            throw StorageError(isTransient: true, description: "server key \(name) vanished after its insert")
+            throw StorageError.unavailable("server key \(name) vanished after its insert")
         }
         return try Columns(row).bytes("value")
     }

@@ -13,14 +13,14 @@ extension PostgresStore {
     }
 
     public func organizations(ids: [UUID]?) async throws -> [Organization] {
-        let rows: PostgresRowSequence
+        let rows: [PostgresRow]
         if let ids {
             rows = try await client.query(
                 "SELECT * FROM organization WHERE id = ANY(\(ids)) ORDER BY created_at", logger: self.logger)
         } else {
             rows = try await client.query("SELECT * FROM organization ORDER BY created_at", logger: self.logger)
         }
-        return try await rows.collect().map { try Self.organization(Columns($0)) }
+        return try rows.map { try Self.organization(Columns($0)) }
     }
 
     public func organization(id: UUID) async throws -> Organization? {
@@ -32,8 +32,7 @@ extension PostgresStore {
     public func renameOrganization(id: UUID, name: String) async throws -> Organization? {
         try await client.query(
             "UPDATE organization SET name = \(name) WHERE id = \(id) RETURNING *", logger: self.logger
-        )
-        .collect().first.map { try Self.organization(Columns($0)) }
+        ).first.map { try Self.organization(Columns($0)) }
     }
 
     public func deleteOrganization(id: UUID) async throws -> Bool {
@@ -75,7 +74,7 @@ extension PostgresStore {
     }
 
     public func organizationCount() async throws -> Int {
-        try await client.query("SELECT count(*) FROM organization", logger: self.logger).collect().first
+        try await client.query("SELECT count(*) FROM organization", logger: self.logger).first
             .map { try Columns($0).get("count", as: Int.self) } ?? 0
     }
 
@@ -104,7 +103,7 @@ extension PostgresStore {
             SELECT * FROM application WHERE organization_id = \(organizationID) AND deleted_at IS NULL
             ORDER BY created_at
             """, logger: self.logger
-        ).collect().map { try Self.application(Columns($0)) }
+        ).map { try Self.application(Columns($0)) }
     }
 
     public func application(id: UUID) async throws -> Application? {
@@ -117,7 +116,7 @@ extension PostgresStore {
         try await client.query(
             "UPDATE application SET name = \(name) WHERE id = \(id) AND deleted_at IS NULL RETURNING *",
             logger: self.logger
-        ).collect().first.map { try Self.application(Columns($0)) }
+        ).first.map { try Self.application(Columns($0)) }
     }
 
     public func deleteApplication(id: UUID) async throws -> Bool {

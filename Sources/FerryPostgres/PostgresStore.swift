@@ -74,9 +74,7 @@ public final class PostgresStore: FerryStore {
         self.client = client
         self.logger = logger
         let database = DatabaseAccess(pool: pool, client: client, logger: logger)
-        let isTransient: @Sendable (any Error) -> Bool = {
-            ($0 as? StorageError)?.isTransient == true || PostgresFailure.isTransient($0)
-        }
+        let isTransient: @Sendable (any Error) -> Bool = { PostgresFailure.isTransient(PostgresFailure.reported($0)) }
         ingestBatcher = StatementBatcher(
             maxBatchSize: maxIngestBatch, byteCount: { $0.payload.count }, key: \.id, isTransient: isTransient,
             writeBatch: { events in try await Self.writeIngestBatch(events, database: database) })
@@ -200,7 +198,7 @@ enum PostgresURL {
         guard let components = URLComponents(string: url),
             ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
             let username = components.user
-        else { throw StorageError(isTransient: false, description: "not a postgres://user@host/database URL") }
+        else { throw StorageError.failed("not a postgres://user@host/database URL") }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
@@ -250,19 +248,29 @@ struct Columns {
     }
 }
 
+extension Columns: StoredRow {
+    func uuid(_ column: String) throws -> UUID { try get(column) }
+    func text(_ column: String) throws -> String { try get(column) }
+    func optionalText(_ column: String) throws -> String? { try get(column) }
+    func bool(_ column: String) throws -> Bool { try get(column) }
+    func date(_ column: String) throws -> Date { try get(column) }
+    func stringMap(_ column: String) throws -> [String: String] { try map(column) }
+}
+
 /// A PostgreSQL pool whose operations fail with a transient `StorageError` when they take longer than `timeout`
-/// (server down or restarting, pool exhausted), so the API answers 503 instead of hanging.
+/// (server down or restarting, pool exhausted), so the API answers 503 instead of hanging. Every failure leaves it
+/// as `PostgresFailure.reported(_:)` makes it: a `DomainError` or a `StorageError`, never a PostgresNIO type.
 struct DeadlineClient: Sendable {
     let pool: PostgresClient
     let timeout: Duration
     /// Statements and transactions started and not yet finished (running or waiting for a connection).
     let operationsInFlight = OperationCounter()
 
-    /// Runs one statement; the deadline covers getting a connection and the server's first answer.
+    /// Runs one statement and collects its rows; the deadline covers getting a connection and every row.
     @discardableResult
-    func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+    func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         let pool = pool
-        return try await withDeadline { try await pool.query(query, logger: logger) }
+        return try await withDeadline { try await pool.query(query, logger: logger).collect() }
     }
 
     /// Runs `operation`, failing with a transient error if it has not finished within the timeout. The caller
@@ -283,7 +291,7 @@ struct DeadlineClient: Sendable {
     func withTimeLimit<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = StorageDeadline.remaining(within: timeout)
         guard timeout > .zero else {
-            throw StorageError(isTransient: true, description: "the request's time for the database ran out")
+            throw StorageError.unavailable("the request's time for the database ran out")
         }
         let work = Task { try await operation() }
         let outcome = FirstOutcome<T>()
@@ -295,14 +303,14 @@ struct DeadlineClient: Sendable {
                     guard !Task.isCancelled else { return }
                     outcome.finish(
                         .failure(
-                            StorageError(isTransient: true, description: "database did not answer within \(timeout)")))
+                            StorageError.unavailable("database did not answer within \(timeout)")))
                     work.cancel()
                 }
                 Task {
                     do {
                         outcome.finish(.success(try await work.value))
                     } catch {
-                        outcome.finish(.failure(error))
+                        outcome.finish(.failure(PostgresFailure.reported(error)))
                     }
                     timer.cancel()
                 }

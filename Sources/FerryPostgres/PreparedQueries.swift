@@ -71,13 +71,13 @@ struct ClaimDueJobsQuery: PreparedQuery {
     var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
 }
 
-/// The live, enabled subscriptions to the given (application, event type) pairs, held `FOR SHARE` so a concurrent
-/// disable waits for the ingest (and then cancels its attempts) instead of missing them.
+/// The live subscriptions (enabled or not: `FanOutRule` decides) to the given (application, event type) pairs, held
+/// `FOR SHARE` so a concurrent disable waits for the ingest (and then cancels its attempts) instead of missing them.
 struct MatchingSubscriptionsQuery: PreparedQuery {
     static let sql = """
-        SELECT s.id, s.application_id, t.event_type_name, s.labels FROM subscription s
+        SELECT s.id, s.application_id, t.event_type_name, s.is_enabled, s.labels FROM subscription s
         JOIN subscription_event_type t ON t.subscription_id = s.id
-        WHERE s.is_enabled AND s.deleted_at IS NULL
+        WHERE s.deleted_at IS NULL
           AND (s.application_id, t.event_type_name) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
         ORDER BY s.id
         FOR SHARE OF s
@@ -93,8 +93,9 @@ struct MatchingSubscriptionsQuery: PreparedQuery {
 /// application is live, holding it `FOR SHARE` so that a concurrent deletion waits for the ingest and then cancels
 /// its attempts (or, deleting first, makes the ingest refuse the event), and whose type exists (a deactivated type counts, as in Hook0), inserts those whose id is new, and inserts one attempt per matching subscription, held
 /// `FOR SHARE` so a concurrent disable waits for the ingest (and then cancels its attempts) instead of missing
-/// them. Subscription labels match as in `LabelMatcher` (every subscription label on the event with the same
-/// value), written as JSON containment. Attempt ids are version-7 UUIDs of the event's receipt time. Workers
+/// them. The match is `FanOutRule` written in SQL (enabled, listening to the type, every subscription label on the
+/// event with the same value as JSON containment), so that a batch stays one round trip; `FanOutTableTests`
+/// checks it against the rule. Attempt ids are version-7 UUIDs of the event's receipt time. Workers
 /// are woken with `pg_notify` when attempts were created. Returns, per incoming event, whether its application is
 /// live, whether its type is known and whether it was inserted.
 struct IngestEventsQuery: PreparedQuery {
@@ -219,9 +220,7 @@ struct RecordOutcomesQuery: PreparedQuery {
         return [
             jobs.map(\.attemptID), jobs.map(\.claimToken), records.map { _ in UUIDv7.make(at: now) },
             jobs.map(\.applicationID), jobs.map(\.eventID), jobs.map(\.subscriptionID),
-            observations.map { observation in
-                if case .delivered = observation.outcome { return true } else { return false }
-            },
+            observations.map(\.isDelivered),
             observations.map { $0.errorName?.rawValue ?? "" }, observations.map { $0.httpStatus ?? -1 },
             observations.map { $0.headers.map(StoredJSON.text) ?? "" }, observations.map { $0.headers != nil },
             observations.map { ByteBuffer(bytes: $0.body ?? []) }, observations.map { $0.body != nil },

@@ -101,7 +101,7 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
             for (index, pendingItem) in batch.enumerated() {
                 guard index < outcomes.count else {
                     pendingItem.continuation.resume(
-                        throwing: StorageError(isTransient: false, description: "no outcome"))
+                        throwing: StorageError.failed("no outcome"))
                     continue
                 }
                 pendingItem.continuation.resume(with: outcomes[index].mapError { $0 as any Error })

@@ -18,7 +18,7 @@ enum SQLValues {
     static func uuid(_ row: Row, _ column: String) throws -> UUID {
         let text: String = row[column]
         guard let value = UUID(uuidString: text) else {
-            throw StorageCorruption(description: "column \(column) holds \(text), not a UUID")
+            throw StorageError.failed("column \(column) holds \(text), not a UUID")
         }
         return value
     }
@@ -26,7 +26,7 @@ enum SQLValues {
     static func optionalUUID(_ row: Row, _ column: String) throws -> UUID? {
         guard let text = row[column] as String? else { return nil }
         guard let value = UUID(uuidString: text) else {
-            throw StorageCorruption(description: "column \(column) holds \(text), not a UUID")
+            throw StorageError.failed("column \(column) holds \(text), not a UUID")
         }
         return value
     }
@@ -55,7 +55,20 @@ enum SQLValues {
     }
 }
 
-/// A stored value that cannot be what Ferry wrote: the database was edited or damaged.
-struct StorageCorruption: Error, CustomStringConvertible {
-    var description: String
+/// A SQLite row read through `StoredRow`: UUIDs and JSON maps as text, dates as microseconds since 1970, booleans as
+/// integers.
+struct SQLiteRow: StoredRow {
+    let row: Row
+
+    init(_ row: Row) {
+        self.row = row
+    }
+
+    func uuid(_ column: String) throws -> UUID { try SQLValues.uuid(row, column) }
+    func text(_ column: String) throws -> String { row[column] }
+    func optionalText(_ column: String) throws -> String? { row[column] }
+    func bool(_ column: String) throws -> Bool { row[column] }
+    func date(_ column: String) throws -> Date { SQLValues.date(row, column) }
+    func stringMap(_ column: String) throws -> [String: String] { SQLValues.map(row, column) }
+    func bytes(_ column: String) throws -> [UInt8] { SQLValues.bytes(row, column) }
 }

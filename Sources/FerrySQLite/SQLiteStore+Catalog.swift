@@ -178,12 +178,6 @@ extension SQLiteStore {
             sql:
                 "SELECT event_type_name FROM subscription_event_type WHERE subscription_id = ? ORDER BY event_type_name",
             arguments: [id.lowercased])
-        return Subscription(
-            id: id, applicationID: try SQLValues.uuid(row, "application_id"), isEnabled: row["is_enabled"],
-            eventTypes: types, description: row["description"], secret: try SQLValues.uuid(row, "secret"),
-            metadata: SQLValues.map(row, "metadata"), labels: SQLValues.map(row, "labels"),
-            target: HTTPTarget(
-                method: row["target_method"], url: row["target_url"], headers: SQLValues.map(row, "target_headers")),
-            createdAt: SQLValues.date(row, "created_at"), updatedAt: SQLValues.date(row, "updated_at"))
+        return try Subscription(stored: SQLiteRow(row), eventTypes: types)
     }
 }

@@ -36,17 +36,25 @@ extension SQLiteStore {
         }
     }
 
-    /// Inserts one attempt per enabled, live subscription whose event types and labels match (decision D5).
+    /// Inserts one attempt per subscription `FanOutRule` sends the event to. SQL selects the candidates: the
+    /// application's live subscriptions that listen to the event's type.
     static func fanOut(_ db: Database, event: Event, at now: Date) throws {
         let candidates = try db.cachedRows(
             """
-            SELECT s.id, s.labels FROM subscription s
+            SELECT s.id, s.is_enabled, s.labels FROM subscription s
             JOIN subscription_event_type t ON t.subscription_id = s.id
-            WHERE s.application_id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND t.event_type_name = ?
+            WHERE s.application_id = ? AND s.deleted_at IS NULL AND t.event_type_name = ?
             """,
-            [event.applicationID.lowercased, event.eventType])
+            [event.applicationID.lowercased, event.eventType]
+        ).map { row in
+            FanOutRule.Candidate(
+                id: try SQLValues.uuid(row, "id"), isEnabled: row["is_enabled"], eventTypes: [event.eventType],
+                labels: SQLValues.map(row, "labels"))
+        }
         let createdAt = SQLValues.micros(now)
-        for row in candidates where LabelMatcher.contains(event.labels, all: SQLValues.map(row, "labels")) {
+        for subscriptionID in FanOutRule.recipients(
+            eventType: event.eventType, eventLabels: event.labels, among: candidates)
+        {
             try db.executeCached(
                 """
                 INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
@@ -55,7 +63,7 @@ extension SQLiteStore {
                 """,
                 [
                     UUIDv7.make(at: now).lowercased, event.applicationID.lowercased, event.id.lowercased,
-                    row["id"] as String, createdAt, createdAt,
+                    subscriptionID.lowercased, createdAt, createdAt,
                 ])
         }
     }
@@ -115,15 +123,6 @@ extension SQLiteStore {
     }
 
     static func event(_ row: Row) throws -> Event {
-        let contentType: String = row["payload_content_type"]
-        guard let payloadContentType = PayloadContentType(rawValue: contentType) else {
-            throw StorageCorruption(description: "unknown payload content type \(contentType)")
-        }
-        return Event(
-            id: try SQLValues.uuid(row, "id"), applicationID: try SQLValues.uuid(row, "application_id"),
-            eventType: row["event_type"], payload: SQLValues.bytes(row, "payload"),
-            payloadContentType: payloadContentType, ip: row["ip"], metadata: SQLValues.map(row, "metadata"),
-            labels: SQLValues.map(row, "labels"), occurredAt: SQLValues.date(row, "occurred_at"),
-            receivedAt: SQLValues.date(row, "received_at"))
+        try Event(stored: SQLiteRow(row))
     }
 }

@@ -454,7 +454,7 @@ extension SQLiteStore {
     static func role(_ row: Row) throws -> OrganizationRole {
         let text: String = row["role"]
         guard let role = OrganizationRole(rawValue: text) else {
-            throw StorageCorruption(description: "membership role \(text) is not editor or viewer")
+            throw StorageError.failed("membership role \(text) is not editor or viewer")
         }
         return role
     }
@@ -469,7 +469,7 @@ extension SQLiteStore {
     static func sessionToken(_ row: Row) throws -> SessionToken {
         let kind: String = row["kind"]
         guard let parsed = SessionTokenKind(rawValue: kind) else {
-            throw StorageCorruption(description: "session token kind \(kind) is unknown")
+            throw StorageError.failed("session token kind \(kind) is unknown")
         }
         return SessionToken(
             lookupHash: SQLValues.bytes(row, "lookup_hash"), kind: parsed, userID: try SQLValues.uuid(row, "user_id"),

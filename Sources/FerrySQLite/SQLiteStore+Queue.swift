@@ -69,8 +69,7 @@ extension SQLiteStore {
                     observation.httpStatus, observation.headers.map(SQLValues.json), observation.body.map { Data($0) },
                     observation.bodyTruncated, observation.elapsedMilliseconds,
                 ])
-            let succeeded: Bool
-            if case .delivered = observation.outcome { succeeded = true } else { succeeded = false }
+            let succeeded = observation.isDelivered
             try db.executeCached(
                 """
                 UPDATE request_attempt SET \(succeeded ? "succeeded_at" : "failed_at") = ?, response_id = ?

@@ -56,7 +56,7 @@ extension SQLiteStore {
     public func reclaimSpace() async throws {
         var previous = Int.max
         while true {
-            let remaining = try await pool.writeWithoutTransaction { db -> Int in
+            let remaining = try await writeWithoutTransaction { db -> Int in
                 try db.execute(sql: "PRAGMA incremental_vacuum(2048)")
                 return try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             }
@@ -64,7 +64,7 @@ extension SQLiteStore {
             previous = remaining
             await Task.yield()
         }
-        try await pool.writeWithoutTransaction { db in
+        try await writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
     }

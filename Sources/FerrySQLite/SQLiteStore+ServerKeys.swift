@@ -11,7 +11,7 @@ extension SQLiteStore {
             guard
                 let stored = try Data.fetchOne(
                     db, sql: "SELECT value FROM server_key WHERE name = ?", arguments: [name])
-            else { throw StorageError(isTransient: true, description: "server key \(name) vanished after its insert") }
+            else { throw StorageError.unavailable("server key \(name) vanished after its insert") }
             return Array(stored)
         }
     }

@@ -57,7 +57,7 @@ public final class SQLiteStore: FerryStore {
     }
 
     public func close() async throws {
-        try pool.close()
+        try await SQLiteFailure.reporting { try pool.close() }
     }
 
     /// One process owns a SQLite file, so an in-process lock is enough.
@@ -70,10 +70,12 @@ public final class SQLiteStore: FerryStore {
         let reads = reads
         reads.requested.add(1, ordering: .relaxed)
         defer { reads.requested.subtract(1, ordering: .relaxed) }
-        return try await pool.read { db in
-            reads.running.add(1, ordering: .relaxed)
-            defer { reads.running.subtract(1, ordering: .relaxed) }
-            return try body(db)
+        return try await SQLiteFailure.reporting {
+            try await pool.read { db in
+                reads.running.add(1, ordering: .relaxed)
+                defer { reads.running.subtract(1, ordering: .relaxed) }
+                return try body(db)
+            }
         }
     }
 
@@ -90,7 +92,12 @@ public final class SQLiteStore: FerryStore {
     func write<T: Sendable>(signalsWork: Bool = false, _ body: @escaping @Sendable (Database) throws -> T)
         async throws -> T
     {
-        try await batcher.write(signalsWork: signalsWork, body)
+        try await SQLiteFailure.reporting { try await batcher.write(signalsWork: signalsWork, body) }
+    }
+
+    /// Runs `body` on the writer connection outside a transaction (for statements such as `VACUUM`).
+    func writeWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await SQLiteFailure.reporting { try await pool.writeWithoutTransaction(body) }
     }
 }
 

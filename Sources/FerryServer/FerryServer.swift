@@ -37,13 +37,10 @@ public enum FerryServer {
             let store = try await PostgresStore.open(
                 url: url, maximumConnections: configuration.databaseMaxConnections,
                 migrate: configuration.autoMigrate, batchIngest: configuration.groupCommit, logger: logger)
-            try await run(
-                store: store, configuration: configuration, role: role, logger: logger,
-                isTransient: PostgresFailure.isTransient)
+            try await run(store: store, configuration: configuration, role: role, logger: logger)
         } else {
             let store = try await openSQLite(configuration)
-            try await run(
-                store: store, configuration: configuration, role: role, logger: logger, isTransient: { _ in false })
+            try await run(store: store, configuration: configuration, role: role, logger: logger)
         }
     }
 
@@ -67,8 +64,7 @@ public enum FerryServer {
     }
 
     private static func run<Store: FerryStore>(
-        store: Store, configuration: FerryConfiguration, role: FerryRole, logger: Logger,
-        isTransient: @escaping @Sendable (any Error) -> Bool
+        store: Store, configuration: FerryConfiguration, role: FerryRole, logger: Logger
     ) async throws {
         let tokenIssuer = try await rootKey(configuration: configuration, store: store)
         if role != .worker,
@@ -85,7 +81,7 @@ public enum FerryServer {
             case .all, .api:
                 let application = buildApplication(
                     configuration: configuration, store: store, httpClient: httpClient, logger: logger,
-                    includeWorker: role == .all, isTransientStorageFailure: isTransient, telemetry: telemetry,
+                    includeWorker: role == .all, telemetry: telemetry,
                     tokenIssuer: tokenIssuer)
                 try await application.runService()
             case .worker:
@@ -96,7 +92,7 @@ public enum FerryServer {
                     configuration: configuration, store: store, logger: logger, metrics: telemetry.metrics)
                 let mail = makeMailOutbox(configuration: configuration, store: store, logger: logger)
                 if let operations = operationsListener(
-                    configuration: configuration, store: store, telemetry: telemetry, isTransient: isTransient,
+                    configuration: configuration, store: store, telemetry: telemetry,
                     services: [worker, retention, mail], logger: logger)
                 {
                     try await operations.runService()
@@ -121,12 +117,11 @@ public enum FerryServer {
     /// when `includeWorker` is set.
     public static func buildApplication<Store: FerryStore>(
         configuration: FerryConfiguration, store: Store, httpClient: HTTPClient, logger: Logger,
-        includeWorker: Bool = true, isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        includeWorker: Bool = true,
         telemetry: ProcessTelemetry = ProcessTelemetry(), tokenIssuer: TokenIssuer = .ephemeral(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var api = apiConfiguration(
-            configuration, telemetry: telemetry, isTransientStorageFailure: isTransientStorageFailure)
+        var api = apiConfiguration(configuration, telemetry: telemetry)
         api.tokenIssuer = tokenIssuer
         let router = buildRouter(store: store, configuration: api)
         var services: [any Service] =
@@ -139,8 +134,7 @@ public enum FerryServer {
                 makeMailOutbox(configuration: configuration, store: store, logger: logger),
             ] : []
         if let operations = operationsListener(
-            configuration: configuration, store: store, telemetry: telemetry,
-            isTransient: isTransientStorageFailure, services: [], logger: logger)
+            configuration: configuration, store: store, telemetry: telemetry, services: [], logger: logger)
         {
             services.append(operations)
         }
@@ -185,13 +179,12 @@ public enum FerryServer {
     /// no address is configured.
     private static func operationsListener<Store: FerryStore>(
         configuration: FerryConfiguration, store: Store, telemetry: ProcessTelemetry,
-        isTransient: @escaping @Sendable (any Error) -> Bool, services: [any Service], logger: Logger
+        services: [any Service], logger: Logger
     ) -> Hummingbird.Application<RouterResponder<FerryRequestContext>>? {
         guard let address = configuration.metricsListen else { return nil }
         let router = buildOperationsRouter(
             store: store,
-            configuration: apiConfiguration(configuration, telemetry: telemetry, isTransientStorageFailure: isTransient)
-        )
+            configuration: apiConfiguration(configuration, telemetry: telemetry))
         return Hummingbird.Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "Ferry"),
@@ -199,8 +192,7 @@ public enum FerryServer {
     }
 
     private static func apiConfiguration(
-        _ configuration: FerryConfiguration, telemetry: ProcessTelemetry,
-        isTransientStorageFailure: @escaping @Sendable (any Error) -> Bool
+        _ configuration: FerryConfiguration, telemetry: ProcessTelemetry
     ) -> APIConfiguration {
         APIConfiguration(
             publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
@@ -209,8 +201,7 @@ public enum FerryServer {
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
             healthCheckKey: configuration.healthCheckKey, accounts: configuration.accounts,
             retentionDays: configuration.retentionDays,
-            documentedSettings: FerrySetting.all.map(\.documented), isTransientStorageFailure: isTransientStorageFailure
-        )
+            documentedSettings: FerrySetting.all.map(\.documented))
     }
 
     private static func makeRetention<Store: FerryStore>(

@@ -2,10 +2,8 @@ import Foundation
 
 /// Everything Ferry stores, implemented once per backend (SQLite embedded, PostgreSQL for scale-out).
 public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore, DeliveryQueue, RetentionStore,
-    ServerKeyStore, IdentityStore
+    ServerKeyStore, IdentityStore, DatabaseProbe
 {
-    /// Cheap round trip proving the database answers (health checks).
-    func ping() async throws
     /// Releases connections and files.
     func close() async throws
     /// Runs `body` while no other caller, in this process or in any other process sharing the database, runs a
@@ -15,6 +13,12 @@ public protocol FerryStore: TenantStore, CatalogStore, EventStore, AttemptStore,
     func queueStatistics(now: Date) async throws -> QueueStatistics
     /// How busy this process's connections are (no database round trip).
     var poolStatistics: PoolStatistics { get }
+}
+
+/// What a health check needs of a store.
+public protocol DatabaseProbe: Sendable {
+    /// Cheap round trip proving the database answers (health checks).
+    func ping() async throws
 }
 
 /// A lock for async code: callers of `withLock` run one at a time, in arrival order, without blocking a thread.
@@ -44,14 +48,25 @@ public actor AsyncLock {
     }
 }
 
-/// A storage failure that is not the client's fault (database down, disk full, corruption).
-public struct StorageError: Error, Sendable, CustomStringConvertible {
-    /// Whether retrying later may succeed (the API answers 503 rather than 500).
-    public var isTransient: Bool
-    public var description: String
+/// How every backend reports a failure that is not the client's fault; nothing above the storage layer sees a
+/// database's own error types. Client-caused refusals are `DomainError`s instead.
+public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The database cannot answer now (down, restarting, locked, out of time, space or connections): retrying
+    /// later may succeed, so the API answers 503 with `Retry-After`.
+    case unavailable(String)
+    /// The database answered with something Ferry cannot use (a damaged row, a failed statement): a server fault.
+    case failed(String)
 
-    public init(isTransient: Bool, description: String) {
-        self.isTransient = isTransient
-        self.description = description
+    /// Whether retrying later may succeed.
+    public var isTransient: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason): "database unavailable: \(reason)"
+        case .failed(let reason): "database failure: \(reason)"
+        }
     }
 }

@@ -93,8 +93,7 @@ struct PoolExhaustionTests {
             let router = buildRouter(
                 store: store,
                 configuration: APIConfiguration(
-                    publicURL: "http://ferry.test", masterAPIKey: APIClient.masterKey, storageTimeout: storageTimeout,
-                    isTransientStorageFailure: PostgresFailure.isTransient))
+                    publicURL: "http://ferry.test", masterAPIKey: APIClient.masterKey, storageTimeout: storageTimeout))
             try await Application(router: router, logger: logger).test(.router) { client in
                 try await body(APIClient(client: client), store)
             }

@@ -328,7 +328,7 @@ extension TenantIsolationTests {
         case .masterOnly:
             return caller == .master || caller.isPerson ? route.allowed : 403
         case .subscriptionOwner:
-            // Unknown and foreign subscriptions answer 404 alike (CatalogRoutes.visibleSubscription).
+            // Unknown and foreign subscriptions answer 404 alike (SubscriptionController.visibleSubscription).
             let visible: Bool
             switch caller {
             case .master: visible = true

@@ -56,6 +56,12 @@ public struct AttemptObservation: Sendable, Equatable {
         let name = errorName ?? .unknown
         return name == .invalidHeader ? .permanent(name) : .retryable(name)
     }
+
+    /// Whether the receiver took the delivery (the attempt succeeded).
+    public var isDelivered: Bool {
+        if case .delivered = outcome { return true }
+        return false
+    }
 }
 
 /// The outcome of a delivery attempt as a value, not a thrown error.

@@ -55,9 +55,14 @@ public struct Subscription: Sendable, Equatable {
         "whsec_" + Data(secret.lowercased.utf8).base64EncodedString()
     }
 
-    /// Whether an event of `eventType` with `eventLabels` goes to this subscription (decision D5).
+    /// This subscription as the fan-out sees it.
+    public var fanOutCandidate: FanOutRule.Candidate {
+        FanOutRule.Candidate(id: id, isEnabled: isEnabled, eventTypes: eventTypes, labels: labels)
+    }
+
+    /// Whether an event of `eventType` with `eventLabels` goes to this subscription (`FanOutRule`).
     public func matches(eventType: String, eventLabels: [String: String]) -> Bool {
-        isEnabled && eventTypes.contains(eventType) && LabelMatcher.contains(eventLabels, all: labels)
+        FanOutRule.delivers(eventType: eventType, eventLabels: eventLabels, to: fanOutCandidate)
     }
 }
 

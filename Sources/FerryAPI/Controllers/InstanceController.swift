@@ -4,26 +4,27 @@ import FerryStorage
 import Foundation
 import Hummingbird
 
-/// Unauthenticated routes: instance configuration, quotas, the settings list, health, the problem list, content
-/// types and OpenAPI.
-struct PublicRoutes<Store: FerryStore> {
-    let api: APIContext<Store>
+/// The instance's unauthenticated routes: its configuration, quotas, the settings list, health, the problem list,
+/// content types and the OpenAPI document.
+struct InstanceController<Store: DatabaseProbe> {
+    let store: Store
+    let configuration: APIConfiguration
     let openAPIDocument: ByteBuffer
 
-    func register(on router: Router<FerryRequestContext>) {
-        router.get("/api/v1/instance") { _, _ in
+    func addRoutes(to group: RouterGroup<FerryRequestContext>) {
+        group.get("instance") { _, _ in
             JSONBody.response(
                 .object([
-                    "biscuit_public_key": .string(api.configuration.tokenIssuer.publicKeyHex),
-                    "registration_disabled": .bool(api.configuration.accounts.registrationDisabled),
+                    "biscuit_public_key": .string(configuration.tokenIssuer.publicKeyHex),
+                    "registration_disabled": .bool(configuration.accounts.registrationDisabled),
                     "password_minimum_length": .number(
-                        Double(api.configuration.accounts.passwordPolicy.minimumLength)),
+                        Double(configuration.accounts.passwordPolicy.minimumLength)),
                     "auto_db_migration": .bool(true),
                     "application_secret_compatibility": .bool(true), "quota_enforcement": .bool(false),
                     "support_email_address": .string(""),
                 ]))
         }
-        router.get("/api/v1/quotas") { _, _ in
+        group.get("quotas") { _, _ in
             let unlimited = JSONValue.number(Double(Int32.max))
             return JSONBody.response(
                 .object([
@@ -32,31 +33,31 @@ struct PublicRoutes<Store: FerryStore> {
                         "global_members_per_organization_limit": unlimited,
                         "global_applications_per_organization_limit": unlimited,
                         "global_events_per_day_limit": unlimited,
-                        "global_days_of_events_retention_limit": .number(Double(api.configuration.retentionDays)),
+                        "global_days_of_events_retention_limit": .number(Double(configuration.retentionDays)),
                         "global_subscriptions_per_application_limit": unlimited,
                         "global_event_types_per_application_limit": unlimited,
                     ]),
                 ]))
         }
-        router.get("/api/v1/health") { request, _ in
-            if let key = api.configuration.healthCheckKey, !key.isEmpty {
+        group.get("health") { request, _ in
+            if let key = configuration.healthCheckKey, !key.isEmpty {
                 guard let given = Query.string(request, "key"),
                     ConstantTime.equals(Array(given.utf8), Array(key.utf8))
-                else { throw ProblemCatalog.forbidden }
+                else { throw DomainError.forbidden }
             }
             return try await health()
         }
-        router.get("/api/v1/environment_variables") { _, _ in
-            JSONBody.response(.array(api.configuration.documentedSettings.map(\.jsonValue)))
+        group.get("environment_variables") { _, _ in
+            JSONBody.response(.array(configuration.documentedSettings.map(\.jsonValue)))
         }
-        router.get("/api/v1/errors") { _, _ in
+        group.get("errors") { _, _ in
             JSONBody.response(.array(ProblemCatalog.all.map(\.body)))
         }
-        router.get("/api/v1/payload_content_types") { _, _ in
+        group.get("payload_content_types") { _, _ in
             JSONBody.response(.array(PayloadContentType.allCases.map { .string($0.rawValue) }))
         }
-        for path in ["/api/v1/swagger.json", "/api/v1/openapi.json"] {
-            router.get(RouterPath(path)) { _, _ in
+        for path in ["swagger.json", "openapi.json"] {
+            group.get(RouterPath(path)) { _, _ in
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: openAPIDocument))
@@ -69,7 +70,7 @@ struct PublicRoutes<Store: FerryStore> {
         let started = ContinuousClock.now
         var healthy = true
         do {
-            try await api.store.ping()
+            try await store.ping()
         } catch {
             healthy = false
         }

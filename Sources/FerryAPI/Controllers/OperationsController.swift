@@ -9,13 +9,13 @@ import Hummingbird
 /// balancer or Kubernetes. None needs an API token. `/metrics` lists every tenant's activity, so on the API port it
 /// exists only when a metrics token is configured (and asks for it); on a separate listener, which the operator binds
 /// to a private address, it is open unless a token is configured.
-struct OperationsRoutes<Store: FerryStore> {
+struct OperationsController<Store: FerryStore> {
     let store: Store
     let configuration: APIConfiguration
     /// Whether `/metrics` is served only when a metrics token is configured (true on the API port).
     let metricsNeedToken: Bool
 
-    func register(on router: Router<FerryRequestContext>) {
+    func addRoutes(to router: Router<FerryRequestContext>) {
         router.get("/health/live") { _, _ in
             JSONBody.response(.object(["status": .string("ok")]))
         }

@@ -11,28 +11,33 @@ import Hummingbird
 /// docs/sdk-compat-notes.md): reset links work once, a reused refresh token ends its session, changing a password
 /// needs the current one, begin-reset answers 204 for every address, and sign-in is throttled per account and
 /// per client address with the same work done for unknown addresses as for known ones.
-struct AuthRoutes<Store: FerryStore> {
-    let api: APIContext<Store>
+struct AuthController<Store: IdentityStore & TenantStore> {
+    let store: Store
+    let access: AccessControl<Store>
+    let settings: AccountSettings
+    let issuer: TokenIssuer
+    /// Reads the refresh, verification and reset tokens clients send.
+    let tokens: VerifiedTokens
+    /// The base of the links in account mails.
+    let publicURL: String
 
-    private var settings: AccountSettings { api.configuration.accounts }
-    private var sessions: SessionIssuance { SessionIssuance(issuer: api.configuration.tokenIssuer) }
-    private var mail: AccountMail { AccountMail(publicURL: api.configuration.publicURL) }
+    private var sessions: SessionIssuance { SessionIssuance(issuer: issuer) }
+    private var mail: AccountMail { AccountMail(publicURL: publicURL) }
 
-    func register(on router: Router<FerryRequestContext>) {
-        router.post("/api/v1/register") { request, _ in try await registerAccount(request) }
-        router.post("/api/v1/auth/login") { request, context in try await login(request, clientIP: context.clientIP) }
-        router.post("/api/v1/auth/refresh") { request, _ in try await refresh(request) }
-        router.post("/api/v1/auth/logout") { request, _ in
-            let caller = try await api.caller(request)
+    func addRoutes(to group: RouterGroup<FerryRequestContext>) {
+        group.post("register") { request, _ in try await registerAccount(request) }
+        group.post("auth/login") { request, context in try await login(request, clientIP: context.clientIP) }
+        group.post("auth/refresh") { request, _ in try await refresh(request) }
+        group.post("auth/logout") { _, context in
             guard
-                case .person(let user, let session, _) = try api.access.authorize(
-                    caller, AuthorizationRequest(action: .authLogout))
+                case .person(let user, let session, _) = try access.authorize(
+                    try await context.caller(), AuthorizationRequest(action: .authLogout))
             else { throw ProblemCatalog.forbidden }
-            try await api.store.endSession(userID: user, sessionID: session, at: Date())
+            try await store.endSession(userID: user, sessionID: session, at: Date())
             return JSONBody.noContent()
         }
-        router.post("/api/v1/auth/verify-email") { request, _ in try await verifyEmail(request) }
-        router.post("/api/v1/auth/resend-verification-email") { request, _ in
+        group.post("auth/verify-email") { request, _ in try await verifyEmail(request) }
+        group.post("auth/resend-verification-email") { request, _ in
             let body = try await JSONBody.decode(EmailBody.self, from: request)
             try body.validate()
             try await sendMailOncePerMinute(to: body.email, purpose: "verification") { user in
@@ -41,7 +46,7 @@ struct AuthRoutes<Store: FerryStore> {
             }
             return JSONBody.noContent()
         }
-        router.post("/api/v1/auth/begin-reset-password") { request, _ in
+        group.post("auth/begin-reset-password") { request, _ in
             let body = try await JSONBody.decode(EmailBody.self, from: request)
             try body.validate()
             try await sendMailOncePerMinute(to: body.email, purpose: "reset") { user in
@@ -49,8 +54,10 @@ struct AuthRoutes<Store: FerryStore> {
             }
             return JSONBody.noContent()
         }
-        router.post("/api/v1/auth/reset-password") { request, _ in try await resetPassword(request) }
-        router.post("/api/v1/auth/password") { request, _ in try await changePassword(request) }
+        group.post("auth/reset-password") { request, _ in try await resetPassword(request) }
+        group.post("auth/password") { request, context in
+            try await changePassword(request, caller: try await context.caller())
+        }
     }
 
     private func registerAccount(_ request: Request) async throws -> Response {
@@ -61,7 +68,7 @@ struct AuthRoutes<Store: FerryStore> {
         let now = Date()
         var invitation: PendingInvitation?
         if let secret = body.invitationToken {
-            invitation = try await api.store.invitation(secretHash: Self.secretHash(secret), at: now)
+            invitation = try await store.invitation(secretHash: InvitationSecret.hash(secret), at: now)
             guard let found = invitation, EmailAddress.canonical(found.email) == EmailAddress.canonical(body.email)
             else { throw ProblemCatalog.authEmailExpired }
         }
@@ -72,13 +79,13 @@ struct AuthRoutes<Store: FerryStore> {
             lastName: body.lastName, createdAt: now, emailVerifiedAt: invitation == nil ? nil : now)
         let verification =
             invitation == nil ? mail.verification(to: user, token: try mailToken(.emailVerification, for: user)) : nil
-        let organizationID = try await api.store.register(
+        let organizationID = try await store.register(
             Registration(
                 user: user, passwordHash: hash,
                 personalOrganizationName: "\(body.firstName) \(body.lastName)'s personal organization",
                 acceptingInvitation: invitation, mail: verification))
         if verification != nil {
-            try await api.store.recordThrottledEvent(keys: [Self.mailKey("verification", user.email)], at: now)
+            try await store.recordThrottledEvent(keys: [Self.mailKey("verification", user.email)], at: now)
         }
         return JSONBody.response(
             .object([
@@ -94,7 +101,7 @@ struct AuthRoutes<Store: FerryStore> {
         let addressKey = "login-ip:" + clientIP
         try await refuseIfThrottled(accountKey, limit: settings.maxLoginFailuresPerAccount, now: now)
         try await refuseIfThrottled(addressKey, limit: settings.maxLoginFailuresPerAddress, now: now)
-        let credentials = try await api.store.userCredentials(email: body.email)
+        let credentials = try await store.userCredentials(email: body.email)
         let hasher = settings.passwordHasher
         let password = body.password
         let matches = try await PasswordWork.run {
@@ -105,36 +112,36 @@ struct AuthRoutes<Store: FerryStore> {
             return hasher.verify(password, against: credentials.passwordHash)
         }
         guard matches, let (user, storedHash) = credentials, user.disabledAt == nil else {
-            try await api.store.recordThrottledEvent(keys: [accountKey, addressKey], at: now)
+            try await store.recordThrottledEvent(keys: [accountKey, addressKey], at: now)
             throw ProblemCatalog.authFailedLogin
         }
         if user.emailVerifiedAt == nil { throw ProblemCatalog.authEmailNotVerified }
-        try await api.store.clearThrottledEvents(key: accountKey)
+        try await store.clearThrottledEvents(key: accountKey)
         if hasher.needsRehash(storedHash) {
-            _ = try await api.store.setPassword(
+            _ = try await store.setPassword(
                 userID: user.id, hash: try await hashPassword(password), endingSessions: false,
                 consumingMailToken: nil, at: now)
         }
-        return JSONBody.response(try await sessions.signIn(user, store: api.store, at: now), status: .created)
+        return JSONBody.response(try await sessions.signIn(user, store: store, at: now), status: .created)
     }
 
     private func refresh(_ request: Request) async throws -> Response {
-        guard let token = api.authenticator.parse(try Authenticator<Store>.bearer(of: request)),
+        guard let token = tokens.verified(try AuthorizationHeader.bearer(of: request)),
             let root = token.revocationIDs.first
         else {
             throw ProblemCatalog.authInvalidBiscuit
         }
         let now = Date()
-        guard let (userID, sessionID) = api.access.authorizer.refreshSession(token, at: now) else {
+        guard let (userID, sessionID) = access.authorizer.refreshSession(token, at: now) else {
             throw ProblemCatalog.authFailedRefresh
         }
-        guard let user = try await api.store.user(id: userID), user.disabledAt == nil else {
+        guard let user = try await store.user(id: userID), user.disabledAt == nil else {
             throw ProblemCatalog.authInvalidBiscuit
         }
         // Roles are read again here, so the new access token names the memberships of now.
         let pair = try sessions.mint(
-            for: user, memberships: try await api.store.memberships(userID: userID), session: sessionID, at: now)
-        switch try await api.store.rotateRefreshToken(
+            for: user, memberships: try await store.memberships(userID: userID), session: sessionID, at: now)
+        switch try await store.rotateRefreshToken(
             lookupHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root), replacements: pair.rows, at: now)
         {
         case .rotated:
@@ -147,53 +154,52 @@ struct AuthRoutes<Store: FerryStore> {
     private func verifyEmail(_ request: Request) async throws -> Response {
         let body = try await JSONBody.decode(MailTokenBody.self, from: request)
         let now = Date()
-        guard let token = api.authenticator.parse(body.token),
-            let userID = api.access.authorizer.mailTokenUser(token, kind: .emailVerification, at: now),
-            let user = try await api.store.user(id: userID), user.disabledAt == nil
+        guard let token = tokens.verified(body.token),
+            let userID = access.authorizer.mailTokenUser(token, kind: .emailVerification, at: now),
+            let user = try await store.user(id: userID), user.disabledAt == nil
         else { throw ProblemCatalog.authEmailExpired }
-        guard try await api.store.markEmailVerified(userID: userID, at: now) else {
+        guard try await store.markEmailVerified(userID: userID, at: now) else {
             throw user.emailVerifiedAt == nil
                 ? ProblemCatalog.authEmailExpired : ProblemCatalog.authEmailAlreadyVerified
         }
-        try await api.store.enqueueMail(mail.welcome(to: user), at: now)
+        try await store.enqueueMail(mail.welcome(to: user), at: now)
         var verified = user
         verified.emailVerifiedAt = now
-        return JSONBody.response(try await sessions.signIn(verified, store: api.store, at: now), status: .created)
+        return JSONBody.response(try await sessions.signIn(verified, store: store, at: now), status: .created)
     }
 
     private func resetPassword(_ request: Request) async throws -> Response {
         let body = try await JSONBody.decode(ResetPasswordBody.self, from: request)
         let now = Date()
-        guard let token = api.authenticator.parse(body.token), let root = token.revocationIDs.first,
-            let userID = api.access.authorizer.mailTokenUser(token, kind: .passwordReset, at: now),
-            let user = try await api.store.user(id: userID), user.disabledAt == nil
+        guard let token = tokens.verified(body.token), let root = token.revocationIDs.first,
+            let userID = access.authorizer.mailTokenUser(token, kind: .passwordReset, at: now),
+            let user = try await store.user(id: userID), user.disabledAt == nil
         else { throw ProblemCatalog.authEmailExpired }
         try checkPolicy(body.newPassword, email: user.email, firstName: user.firstName, lastName: user.lastName)
         let hash = try await hashPassword(body.newPassword)
         guard
-            try await api.store.setPassword(
+            try await store.setPassword(
                 userID: userID, hash: hash, endingSessions: true,
                 consumingMailToken: ServiceTokenIssuance.lookupHash(rootRevocationID: root), at: now)
         else { throw ProblemCatalog.authEmailExpired }
         return JSONBody.noContent()
     }
 
-    private func changePassword(_ request: Request) async throws -> Response {
-        let caller = try await api.caller(request)
+    private func changePassword(_ request: Request, caller: Caller) async throws -> Response {
         guard
-            case .person(let userID, _, _) = try api.access.authorize(
+            case .person(let userID, _, _) = try access.authorize(
                 caller, AuthorizationRequest(action: .authChangePassword))
         else { throw ProblemCatalog.forbidden }
         let body = try await JSONBody.decode(ChangePasswordBody.self, from: request)
-        guard let user = try await api.store.user(id: userID),
-            let stored = try await api.store.passwordHash(userID: userID)
+        guard let user = try await store.user(id: userID),
+            let stored = try await store.passwordHash(userID: userID)
         else { throw ProblemCatalog.forbidden }
         let hasher = settings.passwordHasher
         let current = body.currentPassword ?? ""
         let matches = try await PasswordWork.run { hasher.verify(current, against: stored) }
         guard matches else { throw ProblemCatalog.authCurrentPasswordWrong }
         try checkPolicy(body.newPassword, email: user.email, firstName: user.firstName, lastName: user.lastName)
-        _ = try await api.store.setPassword(
+        _ = try await store.setPassword(
             userID: userID, hash: try await hashPassword(body.newPassword), endingSessions: true,
             consumingMailToken: nil, at: Date())
         return JSONBody.noContent()
@@ -205,19 +211,19 @@ struct AuthRoutes<Store: FerryStore> {
         to email: String, purpose: String, _ compose: (User) throws -> OutboundMail?
     ) async throws {
         let now = Date()
-        guard let (user, _) = try await api.store.userCredentials(email: email), user.disabledAt == nil else { return }
+        guard let (user, _) = try await store.userCredentials(email: email), user.disabledAt == nil else { return }
         let key = Self.mailKey(purpose, email)
-        let recent = try await api.store.throttledEvents(key: key, since: now.addingTimeInterval(-86_400))
+        let recent = try await store.throttledEvents(key: key, since: now.addingTimeInterval(-86_400))
         if recent.count >= 5 { return }
         if let last = recent.last, now.timeIntervalSince(last) < 60 { return }
         guard let outbound = try compose(user) else { return }
-        try await api.store.enqueueMail(outbound, at: now)
-        try await api.store.recordThrottledEvent(keys: [key], at: now)
+        try await store.enqueueMail(outbound, at: now)
+        try await store.recordThrottledEvent(keys: [key], at: now)
     }
 
     private func refuseIfThrottled(_ key: String, limit: Int, now: Date) async throws {
         let window = Double(settings.loginFailureWindow.components.seconds)
-        let failures = try await api.store.throttledEvents(key: key, since: now.addingTimeInterval(-window))
+        let failures = try await store.throttledEvents(key: key, since: now.addingTimeInterval(-window))
         guard failures.count >= limit, let oldest = failures.first else { return }
         let wait = Int((oldest.timeIntervalSince(now) + window).rounded(.up))
         throw ProblemCatalog.loginThrottled(retryAfter: max(1, wait))
@@ -240,16 +246,11 @@ struct AuthRoutes<Store: FerryStore> {
 
     private func mailToken(_ kind: MailTokenKind, for user: User) throws -> String {
         let lifetime = kind == .emailVerification ? AccountMail.verificationLifetime : AccountMail.resetLifetime
-        return try api.configuration.tokenIssuer.mailToken(kind, userID: user.id, createdAt: Date(), lifetime: lifetime)
+        return try issuer.mailToken(kind, userID: user.id, createdAt: Date(), lifetime: lifetime)
             .base64()
     }
 
     static func mailKey(_ purpose: String, _ email: String) -> String {
         "mail-\(purpose):" + EmailAddress.canonical(email)
-    }
-
-    /// What an invitation secret is stored under.
-    static func secretHash(_ secret: String) -> [UInt8] {
-        ServiceTokenFormat.hash("invitation:" + secret)
     }
 }

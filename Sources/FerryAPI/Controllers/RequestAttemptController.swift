@@ -5,41 +5,35 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// `/request_attempts` (filtered, cursor-paginated with a `Link` header) and `/responses`.
-struct AttemptRoutes<Store: FerryStore> {
+/// `/request_attempts`: delivery attempts, filtered and cursor-paginated with a `Link` header.
+struct RequestAttemptController<Store: TenantStore & AttemptStore> {
     static var pageSize: Int { 50 }
 
-    let api: APIContext<Store>
+    let store: Store
+    let access: AccessControl<Store>
+    /// The base of the `Link` header's next-page URL.
+    let publicURL: String
 
-    func register(on router: Router<FerryRequestContext>) {
-        router.get("/api/v1/request_attempts") { request, _ in try await list(request) }
-        router.get("/api/v1/request_attempts/:request_attempt_id") { request, context in
+    func addRoutes(to group: RouterGroup<FerryRequestContext>) {
+        group.get("request_attempts") { request, context in try await list(request, caller: try await context.caller())
+        }
+        group.get("request_attempts/:request_attempt_id") { request, context in
             let id = try Query.pathUUID(context, "request_attempt_id")
-            let application = try await api.applicationFromQuery(
-                request, caller: try await api.caller(request), .requestAttemptGet)
-            guard let attempt = try await api.store.requestAttempt(id: id, applicationID: application.id) else {
-                throw ProblemCatalog.notFound
+            let application = try await access.application(
+                namedByQueryOf: request, for: try await context.caller(), .requestAttemptGet)
+            guard let attempt = try await store.requestAttempt(id: id, applicationID: application.id) else {
+                throw DomainError.notFound
             }
             return JSONBody.response(Representation.requestAttempt(attempt, now: Date()))
         }
-        router.get("/api/v1/responses/:response_id") { request, context in
-            let id = try Query.pathUUID(context, "response_id")
-            let application = try await api.applicationFromQuery(
-                request, caller: try await api.caller(request), .responseGet)
-            guard let response = try await api.store.response(id: id, applicationID: application.id) else {
-                throw ProblemCatalog.notFound
-            }
-            return JSONBody.response(Representation.response(response))
-        }
     }
 
-    private func list(_ request: Request) async throws -> Response {
-        let caller = try await api.caller(request)
+    private func list(_ request: Request, caller: Caller) async throws -> Response {
         let eventTypes = Query.string(request, "event.event_type_names").map { text in
             text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let application = try await api.applicationFromQuery(
-            request, caller: caller, .requestAttemptList,
+        let application = try await access.application(
+            namedByQueryOf: request, for: caller, .requestAttemptList,
             facts: [AuthorizationRequest.eventTypeNames(eventTypes ?? [])])
         let cursor = try Query.string(request, "pagination_cursor").flatMap { $0.isEmpty ? nil : $0 }
             .map(PaginationCursor.decode)
@@ -49,7 +43,7 @@ struct AttemptRoutes<Store: FerryStore> {
             minCreatedAt: try Query.date(request, "min_created_at"),
             maxCreatedAt: try Query.date(request, "max_created_at"),
             eventTypes: eventTypes, after: cursor, limit: Self.pageSize)
-        let attempts = try await api.store.requestAttempts(query)
+        let attempts = try await store.requestAttempts(query)
         let now = Date()
         var response = JSONBody.response(.array(attempts.map { Representation.requestAttempt($0, now: now) }))
         if let last = attempts.last {
@@ -70,9 +64,7 @@ struct AttemptRoutes<Store: FerryStore> {
             .map { URLQueryItem(name: String($0.key), value: String($0.value)) }
             + [URLQueryItem(name: "pagination_cursor", value: cursor)]
         let query = components.percentEncodedQuery ?? ""
-        let base =
-            api.configuration.publicURL.hasSuffix("/")
-            ? String(api.configuration.publicURL.dropLast()) : api.configuration.publicURL
+        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         return "\(base)/api/v1/request_attempts?\(query)"
     }
 }
@@ -95,7 +87,7 @@ enum PaginationCursor {
             case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data),
             case .string(let dateText)? = object["date"], case .string(let idText)? = object["id"],
             let date = Timestamp.parse(dateText), let id = UUID(uuidString: idText)
-        else { throw ProblemCatalog.jsonPayload.with(detail: "pagination_cursor is not a cursor this server issued") }
+        else { throw DomainError.malformedBody("pagination_cursor is not a cursor this server issued") }
         return AttemptCursor(createdAt: date, id: id)
     }
 }

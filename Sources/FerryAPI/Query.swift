@@ -1,37 +1,6 @@
-import Biscuit
 import FerryCore
-import FerryIdentity
-import FerryStorage
 import Foundation
 import Hummingbird
-
-/// What every route handler needs: the store, authentication, access checks and settings.
-struct APIContext<Store: FerryStore>: Sendable {
-    let store: Store
-    let configuration: APIConfiguration
-    let authenticator: Authenticator<Store>
-    let access: AccessControl<Store>
-
-    init(store: Store, configuration: APIConfiguration) {
-        self.store = store
-        self.configuration = configuration
-        self.authenticator = Authenticator(
-            store: store, masterKey: configuration.masterAPIKey,
-            rootKey: configuration.tokenIssuer.rootKey.publicKey, verifiedTokens: VerifiedTokenCache())
-        self.access = AccessControl(store: store, authorizer: RequestAuthorizer())
-    }
-
-    func caller(_ request: Request) async throws -> Caller {
-        try await authenticator.caller(for: request)
-    }
-
-    /// The application named by the `application_id` query parameter, if the caller may do `action` on it.
-    func applicationFromQuery(_ request: Request, caller: Caller, _ action: APIAction, facts: [Fact] = [])
-        async throws -> FerryCore.Application
-    {
-        try await access.application(try Query.uuid(request, "application_id"), for: caller, action, facts: facts)
-    }
-}
 
 /// Reading query-string and path parameters.
 enum Query {

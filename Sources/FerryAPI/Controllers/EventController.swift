@@ -1,0 +1,90 @@
+import FerryCore
+import FerryIdentity
+import FerryObservability
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// `/event` (ingest), `/events` (list, get, replay) and `/events_per_day`.
+struct EventController<Store: TenantStore & EventStore> {
+    let store: Store
+    let access: AccessControl<Store>
+    let metrics: FerryMetrics
+
+    func addRoutes(to group: RouterGroup<FerryRequestContext>) {
+        group.post("event") { request, context in try await ingest(request, context: context) }
+        group.get("events") { request, context in
+            let application = try await access.application(
+                namedByQueryOf: request, for: try await context.caller(), .eventList)
+            let events = try await store.events(applicationID: application.id, limit: 100)
+            return JSONBody.response(.array(events.map { Representation.event($0, includePayload: false) }))
+        }
+        group.get("events/:event_id") { request, context in
+            let id = try Query.pathUUID(context, "event_id")
+            let application = try await access.application(
+                namedByQueryOf: request, for: try await context.caller(), .eventGet)
+            guard let event = try await store.event(id: id, applicationID: application.id) else {
+                throw DomainError.notFound
+            }
+            return JSONBody.response(Representation.event(event, includePayload: true))
+        }
+        group.post("events/:event_id/replay") { request, context in
+            let id = try Query.pathUUID(context, "event_id")
+            let caller = try await context.caller()
+            let body = try await JSONBody.decode(ReplayBody.self, from: request)
+            let application = try await access.application(body.applicationID.value, for: caller, .eventReplay)
+            guard try await store.replay(eventID: id, applicationID: application.id) else {
+                throw DomainError.notFound
+            }
+            return JSONBody.noContent()
+        }
+        group.get("events_per_day/application") { request, context in
+            let application = try await access.application(
+                namedByQueryOf: request, for: try await context.caller(), .eventsPerDayApplication)
+            return try await eventsPerDay(request, applications: [application])
+        }
+        group.get("events_per_day/organization") { request, context in
+            let organization = try await access.organization(
+                namedByQueryOf: request, for: try await context.caller(), .eventsPerDayOrganization)
+            return try await eventsPerDay(
+                request, applications: try await store.applications(organizationID: organization.id))
+        }
+    }
+
+    private func ingest(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let caller = try await context.caller()
+        let body = try await JSONBody.decode(EventBody.self, from: request)
+        let application = try await access.application(body.applicationID.value, for: caller, .eventIngest)
+        let event = try body.submission.validated(receivedAt: Date(), ip: context.clientIP)
+        let stored = try await store.ingest(event)
+        metrics.eventIngested(
+            applicationID: application.id, eventType: stored.eventType, duration: ContinuousClock.now - started)
+        return JSONBody.response(
+            .object([
+                "application_id": Representation.uuid(application.id), "event_id": Representation.uuid(stored.id),
+                "received_at": Representation.date(stored.receivedAt),
+            ]), status: .created)
+    }
+
+    private func eventsPerDay(_ request: Request, applications: [FerryCore.Application]) async throws -> Response {
+        let todayText = Timestamp.formatDay(Date())
+        let to = try Query.string(request, "to").map(Self.day) ?? (Timestamp.parseDay(todayText) ?? Date())
+        let from = try Query.string(request, "from").map(Self.day) ?? to.addingTimeInterval(-30 * 86_400)
+        guard from <= to else { throw DomainError.invalidDateRange }
+        let names = Dictionary(applications.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let entries = try await store.eventsPerDay(applicationIDs: applications.map(\.id), from: from, to: to)
+        return JSONBody.response(
+            .array(
+                entries.map { entry in
+                    Representation.eventsPerDay(
+                        entry, applicationName: names[entry.applicationID] ?? "", today: todayText)
+                }))
+    }
+
+    private static func day(_ text: String) throws -> Date {
+        if let day = Timestamp.parseDay(text) { return day }
+        if let date = Timestamp.parse(text) { return Timestamp.parseDay(Timestamp.formatDay(date)) ?? date }
+        throw DomainError.malformedBody("`\(text)` is not a date (YYYY-MM-DD)")
+    }
+}
