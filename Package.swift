@@ -249,6 +249,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FerryAPITests",
+            dependencies: [
+                "FerryAPI", "FerryCore", "FerryStorage", "FerrySQLite", "FerryIdentity", "FerryTestSupport", "Biscuit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FerryServerTests",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerryServer", "FerryAPI", "FerryDelivery", "FerrySQLite",
