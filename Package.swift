@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "FerryBench",
             dependencies: [
-                "FerryCore", "FerryStorage",
+                "FerryCore", "FerryStorage", "FerryIdentity", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -161,6 +161,12 @@ class Bench:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return json.loads(output.strip().splitlines()[-1])
 
+    def authorizer_cost(self, smoke):
+        """Microseconds per run of the per-request Datalog authorizer, measured apart from HTTP and storage."""
+        command = [f"{self.bin}/ferry-bench", "authorizer"] + (["--rounds", "1", "--authorizations", "50"] if smoke else [])
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return json.loads(output.strip().splitlines()[-1])
+
     def ingest_phase(self, backend):
         database = self.fresh_database(backend)
         api, base = self.start_ferry("api", database)
@@ -251,6 +257,15 @@ def markdown(results):
             lines.append(f"| {backend} | {row['concurrency']} | {ceiling:,.0f} | {ingest:,.0f} | "
                          f"{ingest / ceiling if ceiling else 0:.2f} | {row['ingest']['latency']['p50']:.1f} | "
                          f"{row['ingest']['latency']['p99']:.1f} |")
+    if "authorizer" in results:
+        cost = results["authorizer"]
+        lines += ["", "### Authorizer (Hook0's per-request Datalog policy alone, `ferry-bench authorizer`)", "",
+                  "| request | µs per authorization |", "|---|---|",
+                  f"| event ingest, root service token | {cost['serviceIngestMicroseconds']:.1f} |",
+                  f"| event ingest, token attenuated to one application with an expiry | "
+                  f"{cost['attenuatedIngestMicroseconds']:.1f} |",
+                  f"| event list, a person's access token with live memberships | "
+                  f"{cost['personListMicroseconds']:.1f} |"]
     lines += ["", "### Delivery from a backlog (one `ferry worker`, receiver answers 200 at once)", "",
               "| backend | pending deliveries | subscriptions per event | measured deliveries | deliveries/s |",
               "|---|---|---|---|---|"]
@@ -348,6 +363,8 @@ def main():
     bench = Bench(args)
     results = {"machine": machine(), "smoke": args.smoke, "backends": {}}
     try:
+        print("== authorizer", flush=True)
+        results["authorizer"] = bench.authorizer_cost(smoke=args.smoke)
         for backend in args.backends.split(","):
             print(f"== {backend}: ceiling and ingest", flush=True)
             ingest, ingest_cpu = bench.ingest_phase(backend)

@@ -24,7 +24,7 @@ struct AuthorizationSession {
             let blockTrust = self.blockTrust(index)
             for fact in block.content.facts { world.add(fact, origin: Origin([index])) }
             for rule in block.content.rules {
-                guard rule.unboundHeadVariables.isEmpty else {
+                guard rule.headIsBound else {
                     throw BiscuitError(.invalidRule, "block \(index): \(rule)")
                 }
                 world.add(rule, block: index, trusted: trust(rule.scopes, defaults: blockTrust, block: index))
@@ -37,7 +37,7 @@ struct AuthorizationSession {
             world.add(fact, origin: Origin([Origin.authorizer]))
         }
         for rule in authorizer.content.rules {
-            guard rule.unboundHeadVariables.isEmpty else { throw BiscuitError(.invalidRule, "\(rule)") }
+            guard rule.headIsBound else { throw BiscuitError(.invalidRule, "\(rule)") }
             world.add(
                 rule, block: Origin.authorizer,
                 trusted: trust(rule.scopes, defaults: authorizerTrust, block: Origin.authorizer))

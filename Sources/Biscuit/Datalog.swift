@@ -87,6 +87,15 @@ public struct Rule: Hashable, Sendable {
         }
     }
 
+    /// Whether every variable of the head is bound by a body predicate (the test run on every rule of every
+    /// authorization, without building sets).
+    var headIsBound: Bool {
+        head.terms.allSatisfy { term in
+            guard let name = term.variableName else { return true }
+            return body.contains { predicate in predicate.terms.contains { $0.variableName == name } }
+        }
+    }
+
     /// The variables the body's predicates bind.
     private var boundVariables: Set<String> { Set(body.flatMap(\.terms).compactMap(\.variableName)) }
 

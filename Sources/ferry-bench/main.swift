@@ -15,7 +15,7 @@ import NIOHTTP1
 struct FerryBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry-bench", abstract: "Benchmark tools for Ferry (driven by scripts/bench).",
-        subcommands: [Load.self, Receiver.self, Seed.self])
+        subcommands: [Load.self, Receiver.self, Seed.self, AuthorizerCommand.self])
 }
 
 /// Sends requests at a fixed concurrency (or rate) and prints a JSON `LoadResult`.
@@ -58,6 +58,22 @@ struct Load: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+}
+
+/// Measures Hook0's per-request authorizer on its own and prints a JSON `AuthorizerCost`.
+struct AuthorizerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authorizer", abstract: "Time the per-request Datalog authorizer and print the cost as JSON.")
+
+    @Option(help: "Measured rounds (the median is printed).") var rounds = 5
+    @Option(help: "Authorizations per round.") var authorizations = 2_000
+
+    func run() throws {
+        let cost = try AuthorizerBench.measure(rounds: rounds, authorizations: authorizations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        print(String(decoding: try encoder.encode(cost), as: UTF8.self))
     }
 }
 

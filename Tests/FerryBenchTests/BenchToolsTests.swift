@@ -34,3 +34,14 @@ import Testing
         #expect(receiver.report().count == 0)
     }
 }
+
+/// The authorizer benchmark measures authorizations that succeed.
+@Suite struct AuthorizerBenchTests {
+    @Test func measuresEveryRequestKind() throws {
+        let cost = try AuthorizerBench.measure(rounds: 1, authorizations: 20)
+        #expect(cost.authorizationsPerRound == 20)
+        #expect(cost.serviceIngestMicroseconds > 0)
+        #expect(cost.attenuatedIngestMicroseconds > 0)
+        #expect(cost.personListMicroseconds > 0)
+    }
+}
