@@ -163,7 +163,9 @@ class Bench:
 
     def authorizer_cost(self, smoke):
         """Microseconds per run of the per-request Datalog authorizer, measured apart from HTTP and storage."""
-        command = [f"{self.bin}/ferry-bench", "authorizer"] + (["--rounds", "1", "--authorizations", "50"] if smoke else [])
+        command = [f"{self.bin}/ferry-bench", "authorizer"]
+        if smoke:
+            command += ["--rounds", "1", "--authorizations", "50"]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return json.loads(output.strip().splitlines()[-1])
 

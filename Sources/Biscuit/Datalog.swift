@@ -72,32 +72,27 @@ public struct Rule: Hashable, Sendable {
 
     /// Variables of the head that no body predicate binds: a rule with any is refused.
     public var unboundHeadVariables: [String] {
-        let bound = boundVariables
         var seen: Set<String> = []
-        return head.terms.compactMap(\.variableName).filter { !bound.contains($0) && seen.insert($0).inserted }
+        return head.terms.compactMap(\.variableName).filter { !bodyBinds($0) && seen.insert($0).inserted }
     }
 
     /// Variables of the expressions (outside closures' own parameters) that no body predicate binds: the parser
     /// refuses a rule with any, as the reference does; checks and policies with them fail when evaluated.
     public var unboundExpressionVariables: [String] {
-        let bound = boundVariables
         var seen: Set<String> = []
-        return expressions.flatMap { Self.freeVariables($0.ops) }.filter {
-            !bound.contains($0) && seen.insert($0).inserted
-        }
+        return expressions.flatMap { Self.freeVariables($0.ops) }.filter { !bodyBinds($0) && seen.insert($0).inserted }
     }
 
     /// Whether every variable of the head is bound by a body predicate (the test run on every rule of every
     /// authorization, without building sets).
     var headIsBound: Bool {
-        head.terms.allSatisfy { term in
-            guard let name = term.variableName else { return true }
-            return body.contains { predicate in predicate.terms.contains { $0.variableName == name } }
-        }
+        head.terms.allSatisfy { term in term.variableName.map(bodyBinds) ?? true }
     }
 
-    /// The variables the body's predicates bind.
-    private var boundVariables: Set<String> { Set(body.flatMap(\.terms).compactMap(\.variableName)) }
+    /// Whether a body predicate binds the variable `name`.
+    private func bodyBinds(_ name: String) -> Bool {
+        body.contains { predicate in predicate.terms.contains { $0.variableName == name } }
+    }
 
     private static func freeVariables(_ ops: [Operation]) -> [String] {
         ops.flatMap { op -> [String] in

@@ -11,13 +11,11 @@
 /// reads the monotonic clock (served by the vDSO, no system call) and asks the kernel for the thread's CPU time
 /// only once that much wall-clock time has gone by: a fast authorization never pays a system call per step.
 struct TimeBudget: Sendable {
-    private let source: RunLimits.TimeSource
     private let duration: Duration
     private let wallDeadline: Duration
     private let cpuStart: Duration?
 
     init(_ duration: Duration, source: RunLimits.TimeSource = .elapsed) {
-        self.source = source
         self.duration = duration
         wallDeadline = Self.now(CLOCK_MONOTONIC) + duration
         cpuStart = source == .threadCPU ? Self.now(CLOCK_THREAD_CPUTIME_ID) : nil
