@@ -267,7 +267,9 @@ def markdown(results):
                   f"| event ingest, token attenuated to one application with an expiry | "
                   f"{cost['attenuatedIngestMicroseconds']:.1f} |",
                   f"| event list, a person's access token with live memberships | "
-                  f"{cost['personListMicroseconds']:.1f} |"]
+                  f"{cost['personListMicroseconds']:.1f} |",
+                  f"| event ingest, root service token, decision remembered within the second (the server's "
+                  f"authorizer) | {cost['rememberedServiceIngestMicroseconds']:.1f} |"]
     lines += ["", "### Delivery from a backlog (one `ferry worker`, receiver answers 200 at once)", "",
               "| backend | pending deliveries | subscriptions per event | measured deliveries | deliveries/s |",
               "|---|---|---|---|---|"]

@@ -53,7 +53,12 @@ public struct Authorizer: Sendable {
 
     /// Adds the fact `time(date)` (to the second), which expiry checks compare against.
     public mutating func setTime(_ date: Date) {
-        add(Fact("time", [.date(UInt64(max(0, date.timeIntervalSince1970)))]))
+        add(Fact("time", [.date(Self.timeFactSeconds(date))]))
+    }
+
+    /// The value `setTime` gives the `time` fact: whole seconds since 1970, never negative.
+    public static func timeFactSeconds(_ date: Date) -> UInt64 {
+        UInt64(max(0, date.timeIntervalSince1970))
     }
 
     /// Runs the token's blocks and this authorizer: succeeds with the index of the allow policy that matched, or

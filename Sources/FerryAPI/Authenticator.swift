@@ -9,10 +9,12 @@ import Hummingbird
 /// Turns an `Authorization` header into a `Caller`: the master key, an application secret (a UUID), a legacy
 /// `fst_` service token (looked up by hash), or a Biscuit verified with the root key whose root block is a live
 /// stored token (so revoking a root revokes every token attenuated from it). `Bearer ` is optional, as in Hook0.
+/// A service token's use is recorded (`last_used_at`) once a minute per token.
 struct Authenticator<Store: TenantStore & IdentityStore>: Sendable {
     let store: Store
     let masterKey: String?
     let tokens: VerifiedTokens
+    var uses = ServiceTokenUse()
 
     /// The caller, or a 401/403 problem.
     func caller(for request: Request) async throws -> Caller {
@@ -24,6 +26,7 @@ struct Authenticator<Store: TenantStore & IdentityStore>: Sendable {
             guard let token = try await store.liveServiceToken(tokenHash: ServiceTokenFormat.hash(bearer)) else {
                 throw ProblemCatalog.authInvalidBiscuit
             }
+            await recordUse(of: token)
             return .legacyServiceToken(organizationID: token.organizationID)
         }
         if let uuid = UUID(uuidString: bearer) {
@@ -46,17 +49,31 @@ struct Authenticator<Store: TenantStore & IdentityStore>: Sendable {
         case .string(SessionTokenKind.access.rawValue):
             // A person: the session must be live and the account enabled, and the roles that count are the
             // memberships stored now, not those the token was minted with.
-            guard let session = try await store.liveSessionToken(lookupHash: lookupHash, kind: .access, at: Date())
-            else { throw ProblemCatalog.authInvalidBiscuit }
-            return .token(biscuit, liveMemberships: try await store.memberships(userID: session.userID))
-        case .string("service_access"):
-            guard try await store.liveServiceToken(tokenHash: lookupHash) != nil else {
+            guard let session = try await store.liveSession(lookupHash: lookupHash, kind: .access, at: Date()) else {
                 throw ProblemCatalog.authInvalidBiscuit
             }
+            return .token(biscuit, liveMemberships: session.memberships)
+        case .string("service_access"):
+            guard let token = try await store.liveServiceToken(tokenHash: lookupHash) else {
+                throw ProblemCatalog.authInvalidBiscuit
+            }
+            await recordUse(of: token)
             return .token(biscuit)
         default:
             // Refresh and mail tokens are not bearers of the API (Hook0's authorizer refuses their types).
             throw ProblemCatalog.authInvalidBiscuit
+        }
+    }
+
+    /// Stores the token's `last_used_at` if this request is the first of the minute to use it. The write is
+    /// bookkeeping: when it fails the request goes on, and the next one tries again.
+    private func recordUse(of token: ServiceToken) async {
+        let now = Date()
+        guard uses.claim(token.id, at: now) else { return }
+        do {
+            try await store.recordServiceTokenUse(id: token.id, at: now)
+        } catch {
+            uses.release(token.id)
         }
     }
 }

@@ -54,6 +54,7 @@ enum Representation {
         .object([
             "token_id": uuid(token.id), "name": .string(token.name), "biscuit": .string(bearer ?? token.displayHint),
             "created_at": date(token.createdAt), "organization_id": uuid(token.organizationID),
+            "created_by": uuid(token.createdBy), "last_used_at": date(token.lastUsedAt),
         ])
     }
 

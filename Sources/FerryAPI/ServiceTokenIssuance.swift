@@ -9,15 +9,18 @@ import Foundation
 /// under the hash of its root block's revocation id, so that the token and every token attenuated from it are
 /// found, and revoked, together.
 public enum ServiceTokenIssuance {
-    /// Mints and stores a service token of `organizationID`; returns it with its bearer value (shown once).
+    /// Mints and stores a service token of `organizationID`, created by the person `createdBy` (nil for the
+    /// master key, a service token or first start); returns it with its bearer value (shown once).
     public static func issue(
-        organizationID: UUID, name: String, store: some TenantStore, issuer: TokenIssuer, at now: Date = Date()
+        organizationID: UUID, name: String, createdBy: UUID?, store: some TenantStore, issuer: TokenIssuer,
+        at now: Date = Date()
     ) async throws -> (token: ServiceToken, bearer: String) {
         let id = UUID()
         let biscuit = try issuer.serviceAccess(tokenID: id, organizationID: organizationID, createdAt: now)
         let bearer = try biscuit.base64()
         let token = ServiceToken(
-            id: id, organizationID: organizationID, name: name, displayHint: hint(bearer), createdAt: now)
+            id: id, organizationID: organizationID, name: name, displayHint: hint(bearer), createdAt: now,
+            createdBy: createdBy)
         try await store.createServiceToken(token, tokenHash: lookupHash(rootRevocationID: biscuit.revocationIDs[0]))
         return (token, bearer)
     }

@@ -7,10 +7,13 @@ import Foundation
 /// ingest of an event with a root service token (the hot path of every SDK user), the same with a token
 /// attenuated to one application, and a person's event listing with live memberships.
 public struct AuthorizerCost: Codable, Sendable, Equatable {
-    /// Microseconds per authorization, median of the rounds.
+    /// Microseconds per Datalog run (decisions not remembered), median of the rounds.
     public var serviceIngestMicroseconds: Double
     public var attenuatedIngestMicroseconds: Double
     public var personListMicroseconds: Double
+    /// Microseconds per authorization of the root token's ingest when the authorizer remembers its decisions, as
+    /// the server's does: what a client repeating the same request within a second pays.
+    public var rememberedServiceIngestMicroseconds: Double
     /// Authorizations per measured round.
     public var authorizationsPerRound: Int
 }
@@ -36,7 +39,8 @@ public enum AuthorizerBench {
             tokenID: UUID(), sessionID: UUID(),
             user: TokenUser(userID: UUID(), email: "bench@example.com", firstName: "Bench", lastName: "Mark"),
             memberships: [organization: .viewer], createdAt: now)
-        let authorizer = RequestAuthorizer()
+        let authorizer = RequestAuthorizer(remembersDecisions: false)
+        let remembering = RequestAuthorizer()
         let ingest = AuthorizationRequest(
             action: .eventIngest, organizationID: organization, applicationID: application)
         let list = AuthorizationRequest(action: .eventList, organizationID: organization, applicationID: application)
@@ -49,9 +53,13 @@ public enum AuthorizerBench {
         let personCost = try cost(rounds, authorizations) {
             authorizer.authorize(.token(person, liveMemberships: [organization: .viewer]), list, at: now)
         }
+        let rememberedCost = try cost(rounds, authorizations) {
+            remembering.authorize(.token(service), ingest, at: now)
+        }
         return AuthorizerCost(
             serviceIngestMicroseconds: serviceCost, attenuatedIngestMicroseconds: attenuatedCost,
-            personListMicroseconds: personCost, authorizationsPerRound: authorizations)
+            personListMicroseconds: personCost, rememberedServiceIngestMicroseconds: rememberedCost,
+            authorizationsPerRound: authorizations)
     }
 
     /// Why a measurement stopped: the authorizer refused a request it must accept.

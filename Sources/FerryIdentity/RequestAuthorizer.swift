@@ -74,7 +74,8 @@ public enum AuthorizationRefusal: Error, Equatable, Sendable {
 /// expired, the caller must hold a role allowed for the action in the targeted organization (members through
 /// `organization_role`, service tokens through their `organization_id`, the master key everywhere), and every
 /// check of every block must hold against the ambient facts (`time`, `action`, `application_id`, `allowed_role`
-/// and the action's own facts). The policy is parsed once; each request adds its facts and runs it.
+/// and the action's own facts). The policy is parsed once; each request adds its facts and runs it, unless the
+/// same decision was already made within the same second (`AuthorizationMemo`).
 public struct RequestAuthorizer: Sendable {
     /// Hook0's `MAX_AUTHORIZATION_TIME`, counted here in the authorizing thread's CPU time, so that a busy
     /// server's scheduling delays never turn into 503s while a costly block is still stopped after 30 ms of work.
@@ -88,8 +89,13 @@ public struct RequestAuthorizer: Sendable {
     private let tokenRolesPart: BlockContent
     private let mailTokenBase: Authorizer
     private let refreshBase: Authorizer
+    private let memo: AuthorizationMemo?
 
-    public init(timeLimit: Duration = Self.defaultTimeLimit) {
+    /// An authorizer whose runs stop after `timeLimit` of thread CPU time. With `remembersDecisions` (the
+    /// default), a decision is reused for identical requests within the same second: it is exactly what the run
+    /// would give, since every input, the `time` fact included, is the same.
+    public init(timeLimit: Duration = Self.defaultTimeLimit, remembersDecisions: Bool = true) {
+        memo = remembersDecisions ? AuthorizationMemo() : nil
         let limits = RunLimits(maxFacts: 1000, maxIterations: 100, maxTime: timeLimit, timeSource: .threadCPU)
         func parsed(_ source: String) -> Authorizer {
             do {
@@ -110,8 +116,32 @@ public struct RequestAuthorizer: Sendable {
         refreshBase = parsed(Self.refreshPolicy)
     }
 
-    /// Runs the authorizer for `request` made by `caller` at `now`.
+    /// Runs the authorizer for `request` made by `caller` at `now`, or gives the decision it made for the same
+    /// request and caller within the same second.
     public func authorize(_ caller: Caller, _ request: AuthorizationRequest, at now: Date)
+        -> Result<AuthorizedCaller, AuthorizationRefusal>
+    {
+        guard let memo else { return run(caller, request, at: now) }
+        let key = AuthorizationMemo.Key(caller, request, second: Authorizer.timeFactSeconds(now))
+        switch memo.decision(for: key) {
+        case .allowed?: return .success(Self.identity(of: caller))
+        case .denied(let reason)?: return .failure(.denied(reason))
+        case nil: break
+        }
+        let result = run(caller, request, at: now)
+        switch result {
+        case .success: memo.remember(.allowed, for: key)
+        case .failure(.denied(let reason)): memo.remember(.denied(reason), for: key)
+        case .failure(.overBudget): break
+        }
+        return result
+    }
+
+    /// How many decisions are remembered now (for tests).
+    var rememberedDecisions: Int { memo?.count ?? 0 }
+
+    /// The Datalog run itself.
+    private func run(_ caller: Caller, _ request: AuthorizationRequest, at now: Date)
         -> Result<AuthorizedCaller, AuthorizationRefusal>
     {
         var authorizer = base

@@ -21,6 +21,13 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            6,
+            [
+                "ALTER TABLE service_token ADD COLUMN created_by uuid",
+                "ALTER TABLE service_token ADD COLUMN last_used_at timestamptz",
+            ]
+        ),
     ]
 
     /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.

@@ -58,9 +58,9 @@ extension PostgresStore {
     public func createServiceToken(_ token: ServiceToken, tokenHash: [UInt8]) async throws {
         try await client.query(
             """
-            INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
+            INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at, created_by)
             VALUES (\(token.id), \(token.organizationID), \(token.name), \(ByteBuffer(bytes: tokenHash)),
-                \(token.displayHint), \(token.createdAt.postgres))
+                \(token.displayHint), \(token.createdAt.postgres), \(token.createdBy))
             """, logger: self.logger)
     }
 
@@ -104,6 +104,14 @@ extension PostgresStore {
             .map { try Self.serviceToken(Columns($0)) }
     }
 
+    public func recordServiceTokenUse(id: UUID, at date: Date) async throws {
+        try await client.query(
+            """
+            UPDATE service_token SET last_used_at = \(date.postgres)
+            WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < \(date.postgres))
+            """, logger: self.logger)
+    }
+
     public func denyBlock(revocationID: String, serviceTokenID: UUID) async throws {
         try await client.query(
             """
@@ -130,6 +138,7 @@ extension PostgresStore {
         ServiceToken(
             id: try columns.get("id"), organizationID: try columns.get("organization_id"),
             name: try columns.get("name"),
-            displayHint: try columns.get("display_hint"), createdAt: try columns.get("created_at"))
+            displayHint: try columns.get("display_hint"), createdAt: try columns.get("created_at"),
+            createdBy: try columns.get("created_by"), lastUsedAt: try columns.get("last_used_at"))
     }
 }

@@ -268,16 +268,26 @@ extension PostgresStore {
         }
     }
 
-    public func liveSessionToken(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws
-        -> SessionToken?
+    public func liveSession(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws
+        -> (token: SessionToken, memberships: [UUID: OrganizationRole])?
     {
-        try await client.query(
+        var session: SessionToken?
+        var memberships: [UUID: OrganizationRole] = [:]
+        for row in try await client.query(
             """
-            SELECT t.* FROM session_token t JOIN user_account u ON u.id = t.user_id
+            SELECT t.*, m.organization_id AS member_of, m.role FROM session_token t
+            JOIN user_account u ON u.id = t.user_id LEFT JOIN membership m ON m.user_id = t.user_id
             WHERE t.lookup_hash = \(ByteBuffer(bytes: lookupHash)) AND t.kind = \(kind.rawValue) AND t.ended_at IS NULL
                 AND t.expires_at > \(now.postgres) AND u.disabled_at IS NULL
-            """, logger: logger
-        ).first.map { try Self.sessionToken(Columns($0)) }
+            """, logger: logger)
+        {
+            let columns = Columns(row)
+            if session == nil { session = try Self.sessionToken(columns) }
+            if let organization = try columns.get("member_of", as: UUID?.self) {
+                memberships[organization] = try Self.role(columns)
+            }
+        }
+        return session.map { ($0, memberships) }
     }
 
     public func rotateRefreshToken(lookupHash: [UInt8], replacements: [SessionToken], at now: Date) async throws

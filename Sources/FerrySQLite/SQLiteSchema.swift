@@ -27,6 +27,10 @@ enum SQLiteSchema {
                         revocation_id TEXT PRIMARY KEY, service_token_id TEXT NOT NULL, created_at INTEGER NOT NULL)
                     """)
         }
+        migrator.registerMigration("0006_service_token_use") { db in
+            try db.execute(sql: "ALTER TABLE service_token ADD COLUMN created_by TEXT")
+            try db.execute(sql: "ALTER TABLE service_token ADD COLUMN last_used_at INTEGER")
+        }
         return migrator
     }
 

@@ -77,12 +77,13 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO service_token (id, organization_id, name, token_hash, display_hint, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO service_token
+                        (id, organization_id, name, token_hash, display_hint, created_at, created_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     token.id.lowercased, token.organizationID.lowercased, token.name, Data(tokenHash),
-                    token.displayHint, SQLValues.micros(token.createdAt),
+                    token.displayHint, SQLValues.micros(token.createdAt), token.createdBy?.lowercased,
                 ])
         }
     }
@@ -141,6 +142,17 @@ extension SQLiteStore {
         }
     }
 
+    public func recordServiceTokenUse(id: UUID, at date: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE service_token SET last_used_at = ?1
+                    WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)
+                    """,
+                arguments: [SQLValues.micros(date), id.lowercased])
+        }
+    }
+
     public func denyBlock(revocationID: String, serviceTokenID: UUID) async throws {
         try await write { db in
             try db.execute(
@@ -173,6 +185,8 @@ extension SQLiteStore {
     static func serviceToken(_ row: Row) throws -> ServiceToken {
         ServiceToken(
             id: try SQLValues.uuid(row, "id"), organizationID: try SQLValues.uuid(row, "organization_id"),
-            name: row["name"], displayHint: row["display_hint"], createdAt: SQLValues.date(row, "created_at"))
+            name: row["name"], displayHint: row["display_hint"], createdAt: SQLValues.date(row, "created_at"),
+            createdBy: try SQLValues.optionalUUID(row, "created_by"),
+            lastUsedAt: SQLValues.optionalDate(row, "last_used_at"))
     }
 }

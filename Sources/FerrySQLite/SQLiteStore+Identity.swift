@@ -260,18 +260,25 @@ extension SQLiteStore {
         }
     }
 
-    public func liveSessionToken(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws
-        -> SessionToken?
+    public func liveSession(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws
+        -> (token: SessionToken, memberships: [UUID: OrganizationRole])?
     {
         try await read { db in
-            try db.cachedRow(
+            let rows = try db.cachedRows(
                 """
-                SELECT t.* FROM session_token t JOIN user_account u ON u.id = t.user_id
+                SELECT t.*, m.organization_id AS member_of, m.role FROM session_token t
+                JOIN user_account u ON u.id = t.user_id LEFT JOIN membership m ON m.user_id = t.user_id
                 WHERE t.lookup_hash = ? AND t.kind = ? AND t.ended_at IS NULL AND t.expires_at > ?
                     AND u.disabled_at IS NULL
                 """,
-                [Data(lookupHash), kind.rawValue, SQLValues.micros(now)]
-            ).map(Self.sessionToken)
+                [Data(lookupHash), kind.rawValue, SQLValues.micros(now)])
+            guard let first = rows.first else { return nil }
+            var memberships: [UUID: OrganizationRole] = [:]
+            for row in rows {
+                guard let organization = try SQLValues.optionalUUID(row, "member_of") else { continue }
+                memberships[organization] = try Self.role(row)
+            }
+            return (try Self.sessionToken(first), memberships)
         }
     }
 

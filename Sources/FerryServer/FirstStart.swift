@@ -35,7 +35,8 @@ public enum FirstStart {
             Registration(user: admin, passwordHash: hash, personalOrganizationName: "My organization"))
         let (application, _) = try await store.createApplication(organizationID: organizationID, name: "My application")
         let (_, bearer) = try await ServiceTokenIssuance.issue(
-            organizationID: organizationID, name: "first-start token", store: store, issuer: issuer)
+            organizationID: organizationID, name: "first-start token", createdBy: admin.id, store: store,
+            issuer: issuer)
         return welcome(
             organizationID: organizationID.lowercased, applicationID: application.id.lowercased, token: bearer,
             baseURL: publicURL, adminEmail: adminEmail, adminPassword: password)

@@ -124,8 +124,10 @@ public protocol IdentityStore: Sendable {
 
     /// Stores freshly minted session tokens and records the sign-in time.
     func storeSessionTokens(_ tokens: [SessionToken], signingIn: Bool, at now: Date) async throws
-    /// The live token of this kind stored under `lookupHash` whose account is enabled.
-    func liveSessionToken(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws -> SessionToken?
+    /// The live token of this kind stored under `lookupHash` whose account is enabled, with the account's
+    /// memberships as stored now, read in one query (what every request of a person needs).
+    func liveSession(lookupHash: [UInt8], kind: SessionTokenKind, at now: Date) async throws
+        -> (token: SessionToken, memberships: [UUID: OrganizationRole])?
     /// Ends the refresh token under `lookupHash` and stores `replacements`, atomically; see `RefreshOutcome`.
     func rotateRefreshToken(lookupHash: [UInt8], replacements: [SessionToken], at now: Date) async throws
         -> RefreshOutcome

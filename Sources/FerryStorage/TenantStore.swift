@@ -51,6 +51,8 @@ public protocol TenantStore: Sendable {
     func revokeServiceToken(id: UUID, organizationID: UUID) async throws -> Bool
     /// The live service token stored under `tokenHash`, for authentication.
     func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken?
+    /// Records that service token `id` authenticated a request at `date` (a later use only moves it forward).
+    func recordServiceTokenUse(id: UUID, at date: Date) async throws
     /// Deny-lists one block of a token attenuated from service token `serviceTokenID` by the block's revocation
     /// id: every token holding that block is refused from then on, its siblings and its root are not.
     func denyBlock(revocationID: String, serviceTokenID: UUID) async throws

@@ -43,5 +43,6 @@ import Testing
         #expect(cost.serviceIngestMicroseconds > 0)
         #expect(cost.attenuatedIngestMicroseconds > 0)
         #expect(cost.personListMicroseconds > 0)
+        #expect(cost.rememberedServiceIngestMicroseconds > 0)
     }
 }

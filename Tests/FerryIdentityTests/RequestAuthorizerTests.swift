@@ -186,11 +186,7 @@ import Testing
 
     @Test func aBlockThatOutrunsTheBudgetIs503NotAllowed() throws {
         let hostile = try Self.service().appending(
-            source: """
-                check if [\((0..<200).map(String.init).joined(separator: ","))].any($x ->
-                    [\((0..<200).map(String.init).joined(separator: ","))].any($y ->
-                        [\((0..<200).map(String.init).joined(separator: ","))].any($z -> $x + $y + $z == -1)));
-                """)
+            source: CostlyBlock.source)
         let request = AuthorizationRequest(action: .applicationList, organizationID: Self.organization)
         let tight = RequestAuthorizer(timeLimit: .milliseconds(20))
         #expect(tight.authorize(.token(hostile), request, at: Self.now) == .failure(.overBudget))

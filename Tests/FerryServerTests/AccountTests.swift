@@ -1,3 +1,4 @@
+import Biscuit
 import FerryAPI
 import FerryCore
 import FerryIdentity
@@ -103,6 +104,48 @@ import Testing
             // Logout is for people only.
             let tenant = try await api.tenant()
             #expect(try await api.call(.post, "/api/v1/auth/logout", token: tenant.token).status == 403)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func aServiceTokenNamesItsCreatorAndItsLastUse(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, store in
+            let (login, organization) = try await Self.signUp(api, store, "ada@example.com")
+            let access = try #require(login.string("access_token"))
+            let person = try #require(login.string("user_id"))
+            let created = try await api.call(
+                .post, "/api/v1/service_token", token: access,
+                body: ["organization_id": .string(organization), "name": .string("deploy")])
+            #expect(created.status == 201 && created.string("created_by") == person)
+            #expect(created["last_used_at"] == .null)
+            let bearer = try #require(created.string("biscuit"))
+            let byMaster = try await api.call(
+                .post, "/api/v1/service_token", token: APIClient.masterKey,
+                body: ["organization_id": .string(organization), "name": .string("ops")])
+            #expect(byMaster.status == 201 && byMaster["created_by"] == .null)
+
+            let before = Date().addingTimeInterval(-1)
+            let applications = "/api/v1/applications?organization_id=\(organization)"
+            #expect(try await api.call(.get, applications, token: bearer).status == 200)
+            // A token attenuated from it counts as a use of it.
+            let rootKey = try PublicKey(
+                "ed25519/" + (try await api.call(.get, "/api/v1/instance").string("biscuit_public_key") ?? ""))
+            let child = try Biscuit(base64: bearer, rootKey: rootKey)
+                .appending(source: #"check if action("application:list");"#).base64()
+            #expect(try await api.call(.get, applications, token: child).status == 200)
+            let listed = try await api.call(
+                .get, "/api/v1/service_token?organization_id=\(organization)", token: access)
+            let deploy = try #require(listed.array.first { Self.field($0, "name") == .string("deploy") })
+            guard case .string(let lastUsed)? = Self.field(deploy, "last_used_at"),
+                let lastUsedAt = Timestamp.parse(lastUsed)
+            else {
+                Issue.record(
+                    "last_used_at is not a timestamp: \(String(describing: Self.field(deploy, "last_used_at")))")
+                return
+            }
+            #expect(lastUsedAt >= before && lastUsedAt <= Date().addingTimeInterval(1))
+            let ops = try #require(listed.array.first { Self.field($0, "name") == .string("ops") })
+            #expect(Self.field(ops, "last_used_at") == .null)
         }
     }
 

@@ -54,6 +54,8 @@ extension TenantIsolationTests {
             case organizationList
             /// `POST /organizations`: the master key only.
             case masterOnly
+            /// `/auth/logout`, `/auth/password`: a person's own session, no other credential.
+            case personOnly
             /// An `organization_id` in the path, query or body.
             case organization
             /// An `application_id` in the path, query or body.
@@ -64,7 +66,7 @@ extension TenantIsolationTests {
 
         /// The resource id a route names besides its scope.
         enum Child: Sendable {
-            case serviceToken, secret, eventType, subscription, event, attempt, response
+            case serviceToken, secret, eventType, subscription, event, attempt, response, invitation
         }
 
         enum Effect: Sendable {
@@ -85,16 +87,19 @@ extension TenantIsolationTests {
         var effect: Effect
         var path: @Sendable (Resolved) -> String
         var body: @Sendable (Resolved) -> JSONValue?
+        /// The problem `id` of a permitted call whose answer is an error (a wrong current password).
+        var allowedProblem: String?
 
-        /// Whether a viewer may call it (Hook0's viewer actions): the reads, but not of service tokens or
-        /// application secrets.
+        /// Whether a viewer may call it (Hook0's viewer actions): the reads, but not of service tokens,
+        /// application secrets or pending invitations.
         var viewerMay: Bool {
             method == .get && !name.contains("service_token") && !name.contains("application_secrets")
+                && !name.contains("invitations")
         }
 
         init(
             _ name: String, _ method: HTTPRequest.Method, _ scope: Scope, _ allowed: Int, child: Child? = nil,
-            effect: Effect = .plain, path: @escaping @Sendable (Resolved) -> String,
+            effect: Effect = .plain, allowedProblem: String? = nil, path: @escaping @Sendable (Resolved) -> String,
             body: @escaping @Sendable (Resolved) -> JSONValue? = { _ in nil }
         ) {
             self.name = name
@@ -103,6 +108,7 @@ extension TenantIsolationTests {
             self.allowed = allowed
             self.child = child
             self.effect = effect
+            self.allowedProblem = allowedProblem
             self.path = path
             self.body = body
         }
@@ -120,7 +126,9 @@ extension TenantIsolationTests {
 
     /// Every route of `/api/v1`; `allowed` is the status of a permitted call.
     static var routes: [Route] {
-        let all: [[Route]] = [publicAndOrganizationRoutes, applicationRoutes, eventRoutes]
+        let all: [[Route]] = [
+            publicAndOrganizationRoutes, peopleAndMemberRoutes, applicationRoutes, eventRoutes,
+        ]
         return all.flatMap { $0 }
     }
 
@@ -175,6 +183,60 @@ extension TenantIsolationTests {
             Route(
                 "GET /events_per_day/organization", .get, .organization, 200,
                 path: { "/api/v1/events_per_day/organization?organization_id=\($0.scope.organization.id)" }),
+        ]
+    }
+
+    /// A person's own session, members and invitations of an organization, and service tokens' attenuation and
+    /// deny-list.
+    static var peopleAndMemberRoutes: [Route] {
+        // Nobody has this id: role changes and removals of it change nothing, so no cell disturbs another.
+        let stranger = "00000000-0000-4000-8000-00000000beef"
+        return [
+            Route(
+                "POST /auth/logout", .post, .personOnly, 204, path: { _ in "/api/v1/auth/logout" }),
+            Route(
+                "POST /auth/password (wrong current password)", .post, .personOnly, 401,
+                allowedProblem: "AuthFailedLogin", path: { _ in "/api/v1/auth/password" },
+                body: { _ in
+                    .object(["current_password": "not-the-password-1", "new_password": "another-long-password-2"])
+                }),
+            Route(
+                "POST /organizations/{id}/invite", .post, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invite" },
+                body: { _ in .object(["email": "matrix-invitee@example.com", "role": "viewer"]) }),
+            Route(
+                "PUT /organizations/{id}/invite", .put, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invite" },
+                body: { _ in .object(["user_id": .string(stranger), "role": "viewer"]) }),
+            Route(
+                "DELETE /organizations/{id}/invite", .delete, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invite" },
+                body: { _ in .object(["user_id": .string(stranger)]) }),
+            Route(
+                "GET /organizations/{id}/invitations", .get, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invitations" }),
+            Route(
+                "DELETE /organizations/{id}/invitations/{id}", .delete, .organization, 204, child: .invitation,
+                effect: .deletesChild,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invitations/\($0.child)" }),
+            Route(
+                "POST /service_token/{id}/attenuate", .post, .organization, 201, child: .serviceToken,
+                path: { "/api/v1/service_token/\($0.child)/attenuate" },
+                body: {
+                    .object([
+                        "organization_id": .string($0.scope.organization.id),
+                        "biscuit": .string($0.scope.organization.bearer), "preset": "read_only",
+                    ])
+                }),
+            Route(
+                "POST /service_token/{id}/denied_blocks", .post, .organization, 204, child: .serviceToken,
+                path: { "/api/v1/service_token/\($0.child)/denied_blocks" },
+                body: {
+                    .object([
+                        "organization_id": .string($0.scope.organization.id),
+                        "revocation_id": .string(String(repeating: "ab", count: 64)),
+                    ])
+                }),
         ]
     }
 
@@ -297,7 +359,7 @@ extension TenantIsolationTests {
     static func targets(for route: Route, caller: Caller) -> [Target] {
         var targets: [Target]
         switch route.scope {
-        case .unscoped, .organizationList, .masterOnly:
+        case .unscoped, .organizationList, .masterOnly, .personOnly:
             return [.unscoped]
         case .organization:
             targets = [.own, .otherOrganization, .unknownScope]
@@ -327,6 +389,8 @@ extension TenantIsolationTests {
             return caller == .secretA1 ? 403 : route.allowed
         case .masterOnly:
             return caller == .master || caller.isPerson ? route.allowed : 403
+        case .personOnly:
+            return caller.isPerson ? route.allowed : 403
         case .subscriptionOwner:
             // Unknown and foreign subscriptions answer 404 alike (SubscriptionController.visibleSubscription).
             let visible: Bool

@@ -26,6 +26,8 @@ extension TenantIsolationTests {
         var marker: String
         var bearer: String
         var tokenID: String
+        /// A pending invitation (to an address holding the marker).
+        var invitation: String
 
         var name: String { "org \(marker)" }
         /// The part of the non-secret hint listings show instead of the bearer that tells tokens apart
@@ -38,6 +40,7 @@ extension TenantIsolationTests {
                 Footprint("the service token of \(label)", bearer),
                 Footprint("the service token hint of \(label)", hint),
                 Footprint("the service token id of \(label)", tokenID),
+                Footprint("the pending invitation of \(label)", invitation),
             ]
         }
     }
@@ -69,6 +72,7 @@ extension TenantIsolationTests {
             case .event: return events.first ?? ""
             case .attempt: return attempts.first ?? ""
             case .response: return responses.first ?? ""
+            case .invitation: return organization.invitation
             }
         }
 
@@ -155,7 +159,7 @@ extension TenantIsolationTests {
             case .organization:
                 result += organizations.filter { $0.id != scope.organization.id }.flatMap(\.footprint)
                 result += applications.filter { $0.organization.id != scope.organization.id }.flatMap(\.footprint)
-            case .unscoped, .organizationList, .masterOnly:
+            case .unscoped, .organizationList, .masterOnly, .personOnly:
                 break
             }
             return result
@@ -169,7 +173,8 @@ extension TenantIsolationTests {
             let b1 = try await application("B1", in: b, events: 4, api)
             try await deliverEverything(store, markers: [a1.id: a1.marker, a2.id: a2.marker, b1.id: b1.marker])
             let nowhere = OrgFixture(
-                label: "unknown", id: UUID().uuidString.lowercased(), marker: "nowhere", bearer: "", tokenID: "")
+                label: "unknown", id: UUID().uuidString.lowercased(), marker: "nowhere", bearer: "", tokenID: "",
+                invitation: "")
             let unknown = AppFixture(
                 label: "unknown", organization: nowhere, id: UUID().uuidString.lowercased(), marker: "nowhere",
                 eventType: "unknown.thing.happened", secrets: [], subscription: "", subscriptionSecrets: [],
@@ -192,8 +197,8 @@ extension TenantIsolationTests {
         )
             async throws -> String
         {
-            let email = "\(role.rawValue)-of-\(organization.label.lowercased())@example.com"
-            let password = "matrix-member-password-1"
+            let email = memberEmail(of: organization, role)
+            let password = memberPassword
             let user = User(
                 id: UUID(), email: email, firstName: "Matrix", lastName: role.rawValue, createdAt: Date(),
                 emailVerifiedAt: Date())
@@ -203,9 +208,30 @@ extension TenantIsolationTests {
                     personalOrganizationName: "\(role.rawValue)'s own"))
             guard let organizationID = UUID(uuidString: organization.id) else { throw MatrixSetupError() }
             try await store.addMember(organizationID: organizationID, userID: user.id, role: role)
+            return try await signIn(email, api)
+        }
+
+        static let memberPassword = "matrix-member-password-1"
+
+        static func memberEmail(of organization: OrgFixture, _ role: OrganizationRole) -> String {
+            "\(role.rawValue)-of-\(organization.label.lowercased())@example.com"
+        }
+
+        /// A new session of a member; returns its access token.
+        static func signIn(_ email: String, _ api: APIClient) async throws -> String {
             let login = try await api.call(
-                .post, "/api/v1/auth/login", body: .object(["email": .string(email), "password": .string(password)]))
-            return try #require(login.string("access_token"), "sign-in of the \(role.rawValue): \(login.text)")
+                .post, "/api/v1/auth/login",
+                body: .object(["email": .string(email), "password": .string(memberPassword)]))
+            return try #require(login.string("access_token"), "sign-in of \(email): \(login.text)")
+        }
+
+        /// A session of its own for a person caller (so that a cell signing out leaves the matrix's session alone).
+        func separateSession(of caller: Caller, _ api: APIClient) async throws -> String? {
+            switch caller {
+            case .editorA: return try await Self.signIn(Self.memberEmail(of: a, .editor), api)
+            case .viewerA: return try await Self.signIn(Self.memberEmail(of: a, .viewer), api)
+            default: return nil
+            }
         }
 
         struct MatrixSetupError: Error {}
@@ -249,7 +275,24 @@ extension TenantIsolationTests {
                 body: .object(["organization_id": .string(id), "name": "ci"]))
             let bearer = try #require(token.string("biscuit"), "service token of \(label): \(token.text)")
             let tokenID = try #require(token.string("token_id"), "service token id of \(label)")
-            return OrgFixture(label: label, id: id, marker: marker, bearer: bearer, tokenID: tokenID)
+            let invitation = try await pendingInvitation(in: id, email: "pending-\(marker)@example.com", api)
+            return OrgFixture(
+                label: label, id: id, marker: marker, bearer: bearer, tokenID: tokenID, invitation: invitation)
+        }
+
+        /// Invites an address that has no account (so the invitation stays pending); returns the invitation's id.
+        static func pendingInvitation(in organization: String, email: String, _ api: APIClient) async throws
+            -> String
+        {
+            let invited = try await api.call(
+                .post, "/api/v1/organizations/\(organization)/invite", token: APIClient.masterKey,
+                body: .object(["email": .string(email), "role": "viewer"]))
+            try #require(invited.status == 200, "invitation of \(email): \(invited.status) \(invited.text)")
+            let pending = try await api.call(
+                .get, "/api/v1/organizations/\(organization)/invitations", token: APIClient.masterKey)
+            return try #require(
+                pending.array.first { $0.string("email") == email }?.string("invitation_id"),
+                "the pending invitation of \(email): \(pending.text)")
         }
 
         static func application(_ label: String, in organization: OrgFixture, events: Int, _ api: APIClient)

@@ -5,8 +5,9 @@ import Foundation
 import HTTPTypes
 import Testing
 
-/// The tenant-isolation matrix: every route × credential (master key, service token of organization A, application
-/// secret of application A1, access tokens of an editor and of a viewer of A; none, revoked or deleted ones) × target (own, another organization, a sibling
+/// The tenant-isolation matrix: every route (a person's session, members and invitations included) × credential
+/// (master key, service token of organization A, application secret of application A1, access tokens of an editor
+/// and of a viewer of A; none, revoked or deleted ones) × target (own, another organization, a sibling
 /// application of the same organization, unknown ids, and ids of other tenants under an owned scope). Each cell must
 /// answer the status the access rules give, and no answer — allowed or denied, body or headers, pagination cursors
 /// included — may carry data of a tenant that neither the credential nor the targeted scope covers. Counts and
@@ -22,6 +23,15 @@ import Testing
             // People are in the matrix: a viewer is refused every write it would be allowed as an editor.
             let viewerRefusals = cells.filter { $0.caller == .viewerA && $0.expected == 403 && !$0.route.viewerMay }
             #expect(viewerRefusals.count > 40 && cells.filter { $0.caller == .editorA }.count > 150)
+            // So are a person's own session routes, members and invitations: only people sign out, and a viewer
+            // neither invites nor sees pending invitations.
+            let sessionCells = cells.filter { $0.route.scope == .personOnly }
+            #expect(sessionCells.contains { $0.caller == .viewerA && $0.expected == 204 })
+            #expect(sessionCells.contains { $0.caller == .serviceTokenA && $0.expected == 403 })
+            let invitationRefusals = cells.filter {
+                $0.route.name.contains("invit") && $0.caller == .viewerA && $0.target == .own && $0.expected == 403
+            }
+            #expect(invitationRefusals.count == 5)
             for cell in cells {
                 try await Self.run(cell, api: api, world: world)
             }
@@ -41,7 +51,10 @@ extension TenantIsolationTests {
         #expect(
             answer.status == cell.expected,
             "\(label): expected \(cell.expected), got \(answer.status) \(answer.text.prefix(300))")
-        if answer.status == cell.expected, let id = problemID(for: cell.expected, caller: cell.caller) {
+        let expectedProblem =
+            cell.caller.isValid && cell.expected == route.allowed && route.allowedProblem != nil
+            ? route.allowedProblem : problemID(for: cell.expected, caller: cell.caller)
+        if answer.status == cell.expected, let id = expectedProblem {
             let answered = answer.string("id") ?? "none"
             #expect(answered == id, "\(label): problem id \(answered), expected \(id)")
         }
@@ -73,6 +86,9 @@ extension TenantIsolationTests {
             scope = victim.application
             // An application secret deletes its own application: use the victim's own secret.
             if cell.caller == .secretA1, cell.target == .own { token = victim.secret }
+        }
+        if cell.route.name == "POST /auth/logout", cell.caller.isPerson {
+            token = try await world.separateSession(of: cell.caller, api)
         }
         var child = ""
         if let kind = cell.route.child {
@@ -152,6 +168,9 @@ extension TenantIsolationTests {
         case .subscription:
             answer = try await api.call(.post, "/api/v1/subscriptions", token: master, body: subscriptionBody(owner))
             key = "subscription_id"
+        case .invitation:
+            return try await World.pendingInvitation(
+                in: owner.organization.id, email: "victim-\(UUID().uuidString.lowercased())@example.com", api)
         case .event, .attempt, .response:
             // No route deletes these.
             return owner.child(kind)

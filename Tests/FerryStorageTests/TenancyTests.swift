@@ -24,6 +24,34 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func serviceTokensKeepTheirCreatorAndTheirLatestUse(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (organization, _) = try await Fixtures.tenant(in: store)
+            let creator = UUID()
+            let created = Date(timeIntervalSince1970: 1_800_000_000)
+            let token = ServiceToken(
+                id: UUID(), organizationID: organization.id, name: "ci", displayHint: "EoAB…", createdAt: created,
+                createdBy: creator)
+            let hash = Array(repeating: UInt8(9), count: 32)
+            try await store.createServiceToken(token, tokenHash: hash)
+            let unused = try #require(try await store.serviceToken(id: token.id, organizationID: organization.id))
+            #expect(unused.createdBy == creator && unused.lastUsedAt == nil)
+            let used = created.addingTimeInterval(120)
+            try await store.recordServiceTokenUse(id: token.id, at: used)
+            // An earlier use recorded late (another process, a slow request) does not move it back.
+            try await store.recordServiceTokenUse(id: token.id, at: created.addingTimeInterval(60))
+            let live = try #require(try await store.liveServiceToken(tokenHash: hash))
+            #expect(live.lastUsedAt == used && live.createdBy == creator)
+            let anonymous = ServiceToken(
+                id: UUID(), organizationID: organization.id, name: "", displayHint: "EoAB…", createdAt: created)
+            try await store.createServiceToken(anonymous, tokenHash: Array(repeating: UInt8(10), count: 32))
+            let listed = try await store.serviceTokens(organizationID: organization.id)
+            #expect(listed.map(\.createdBy) == [creator, nil])
+            #expect(listed.map(\.lastUsedAt) == [used, nil])
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func applicationSecretsAuthenticateOnlyWhileTheyAndTheirApplicationLive(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (organization, application) = try await Fixtures.tenant(in: store)

@@ -27,8 +27,14 @@ struct ServiceTokenController<Store: TenantStore> {
             let organization = try await access.organization(
                 body.organizationID.value, for: caller, .serviceTokenCreate)
             try ResourceRules.validateLabelName(body.name)
+            let creator: UUID?
+            if case .person(let userID, _, _) = RequestAuthorizer.identity(of: caller) {
+                creator = userID
+            } else {
+                creator = nil
+            }
             let (token, bearer) = try await ServiceTokenIssuance.issue(
-                organizationID: organization.id, name: body.name, store: store, issuer: issuer)
+                organizationID: organization.id, name: body.name, createdBy: creator, store: store, issuer: issuer)
             return JSONBody.response(Representation.serviceToken(token, bearer: bearer), status: .created)
         }
         group.get("service_token/:token_id") { request, context in

@@ -56,12 +56,22 @@ public struct ServiceToken: Sendable, Equatable {
     /// A non-secret prefix of the token, shown in listings so users can tell tokens apart.
     public var displayHint: String
     public var createdAt: Date
+    /// The person who created it; nil when the master key, another service token or first start did.
+    public var createdBy: UUID?
+    /// When it (or a token attenuated from it) last authenticated a request, to the minute
+    /// (`ServiceTokenUse.interval`); nil if never.
+    public var lastUsedAt: Date?
 
-    public init(id: UUID, organizationID: UUID, name: String, displayHint: String, createdAt: Date) {
+    public init(
+        id: UUID, organizationID: UUID, name: String, displayHint: String, createdAt: Date, createdBy: UUID? = nil,
+        lastUsedAt: Date? = nil
+    ) {
         self.id = id
         self.organizationID = organizationID
         self.name = name
         self.displayHint = displayHint
         self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.lastUsedAt = lastUsedAt
     }
 }
