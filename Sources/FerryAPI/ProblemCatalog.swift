@@ -114,6 +114,12 @@ public enum ProblemCatalog {
     public static let authCurrentPasswordWrong = make(
         "AuthFailedLogin", .unauthorized, "Current password is wrong",
         "Changing the password needs the current one in `current_password`.")
+    public static func invitationSentRecently(retryAfter: Int) -> Problem {
+        Problem(
+            id: "RateLimited", status: .tooManyRequests, title: "Invitation sent recently",
+            detail: "An invitation is sent at most once a minute; retry after the delay in Retry-After.",
+            retryAfter: retryAfter)
+    }
     public static func loginThrottled(retryAfter: Int) -> Problem {
         Problem(
             id: "RateLimited", status: .tooManyRequests, title: "Too many failed sign-ins",

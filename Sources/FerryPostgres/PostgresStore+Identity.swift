@@ -257,6 +257,32 @@ extension PostgresStore {
         ).isEmpty
     }
 
+    public func invitation(id: UUID, organizationID: UUID) async throws -> PendingInvitation? {
+        try await client.query(
+            """
+            SELECT * FROM invitation WHERE id = \(id) AND organization_id = \(organizationID) AND accepted_at IS NULL
+            """, logger: logger
+        ).first.map { try Self.invitation(Columns($0)) }
+    }
+
+    public func renewInvitation(
+        id: UUID, organizationID: UUID, secretHash: [UInt8], sentAt: Date, expiresAt: Date, mail: OutboundMail?
+    ) async throws -> Bool {
+        let logger = logger
+        return try await transaction { connection in
+            let renewed = try await connection.query(
+                """
+                UPDATE invitation SET secret_hash = \(ByteBuffer(bytes: secretHash)), created_at = \(sentAt.postgres),
+                    expires_at = \(expiresAt.postgres)
+                WHERE id = \(id) AND organization_id = \(organizationID) AND accepted_at IS NULL RETURNING id
+                """, logger: logger
+            ).collect()
+            guard !renewed.isEmpty else { return false }
+            if let mail { try await Self.insertMail(connection, mail, at: sentAt, logger) }
+            return true
+        }
+    }
+
     public func storeSessionTokens(_ tokens: [SessionToken], signingIn: Bool, at now: Date) async throws {
         let logger = logger
         try await transaction { connection in

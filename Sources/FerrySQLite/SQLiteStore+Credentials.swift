@@ -130,14 +130,14 @@ extension SQLiteStore {
     }
 
     public func liveServiceToken(tokenHash: [UInt8]) async throws -> ServiceToken? {
+        // Every request with a service token runs this: the statement is prepared once per connection.
         try await read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
-                    WHERE t.token_hash = ? AND t.revoked_at IS NULL
-                    """,
-                arguments: [Data(tokenHash)]
+            try db.cachedRow(
+                """
+                SELECT t.* FROM service_token t JOIN organization o ON o.id = t.organization_id
+                WHERE t.token_hash = ? AND t.revoked_at IS NULL
+                """,
+                [Data(tokenHash)]
             ).map(Self.serviceToken)
         }
     }
@@ -167,11 +167,9 @@ extension SQLiteStore {
     public func isAnyBlockDenied(_ revocationIDs: [String]) async throws -> Bool {
         guard !revocationIDs.isEmpty else { return false }
         return try await read { db in
-            try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT 1 FROM denied_block WHERE revocation_id IN (\(SQLValues.placeholders(revocationIDs.count)))",
-                arguments: StatementArguments(revocationIDs)) != nil
+            try db.cachedRow(
+                "SELECT 1 FROM denied_block WHERE revocation_id IN (\(SQLValues.placeholders(revocationIDs.count)))",
+                StatementArguments(revocationIDs)) != nil
         }
     }
 

@@ -249,6 +249,34 @@ extension SQLiteStore {
         }
     }
 
+    public func invitation(id: UUID, organizationID: UUID) async throws -> PendingInvitation? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM invitation WHERE id = ? AND organization_id = ? AND accepted_at IS NULL",
+                arguments: [id.lowercased, organizationID.lowercased]
+            ).map(Self.invitation)
+        }
+    }
+
+    public func renewInvitation(
+        id: UUID, organizationID: UUID, secretHash: [UInt8], sentAt: Date, expiresAt: Date, mail: OutboundMail?
+    ) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET secret_hash = ?, created_at = ?, expires_at = ?
+                    WHERE id = ? AND organization_id = ? AND accepted_at IS NULL
+                    """,
+                arguments: [
+                    Data(secretHash), SQLValues.micros(sentAt), SQLValues.micros(expiresAt), id.lowercased,
+                    organizationID.lowercased,
+                ])
+            guard db.changesCount > 0 else { return false }
+            if let mail { try Self.insertMail(db, mail, at: sentAt) }
+            return true
+        }
+    }
+
     public func storeSessionTokens(_ tokens: [SessionToken], signingIn: Bool, at now: Date) async throws {
         try await write { db in
             try Self.insertSessionTokens(db, tokens, at: now)

@@ -121,6 +121,13 @@ public protocol IdentityStore: Sendable {
     func invitations(organizationID: UUID, at now: Date) async throws -> [PendingInvitation]
     /// Cancels a pending invitation; false if there was none.
     func deleteInvitation(id: UUID, organizationID: UUID) async throws -> Bool
+    /// An invitation of an organization that was not accepted, expired or not.
+    func invitation(id: UUID, organizationID: UUID) async throws -> PendingInvitation?
+    /// Sends an unaccepted invitation again under the same id: a new link secret, `sentAt` as its `createdAt`, a
+    /// new expiry, and `mail` queued in the same transaction. False if it was accepted or cancelled meanwhile.
+    func renewInvitation(
+        id: UUID, organizationID: UUID, secretHash: [UInt8], sentAt: Date, expiresAt: Date, mail: OutboundMail?
+    ) async throws -> Bool
 
     /// Stores freshly minted session tokens and records the sign-in time.
     func storeSessionTokens(_ tokens: [SessionToken], signingIn: Bool, at now: Date) async throws

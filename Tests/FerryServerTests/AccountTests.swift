@@ -1,5 +1,4 @@
 import Biscuit
-import FerryAPI
 import FerryCore
 import FerryIdentity
 import FerryStorage
@@ -7,6 +6,8 @@ import FerryTestSupport
 import Foundation
 import HTTPTypes
 import Testing
+
+@testable import FerryAPI
 
 /// People through the real router on both backends: registration, verification, sign-in, refresh rotation and
 /// reuse, logout, password reset and change, throttling, memberships (live roles, last editor) and invitations.
@@ -351,6 +352,55 @@ import Testing
             #expect(
                 try await api.call(.get, "/api/v1/organizations/\(organization)/invitations", token: owner).array
                     .isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func anInvitationSentAgainKeepsItsIdAndOnlyItsNewLinkWorks(backend: StoreBackend) async throws {
+        try await APIClient.with(backend: backend) { api, store in
+            let (ownerLogin, organization) = try await Self.signUp(api, store, "host@example.com")
+            let owner = try #require(ownerLogin.string("access_token"))
+            let invited = try await api.call(
+                .post, "/api/v1/organizations/\(organization)/invite", token: owner,
+                body: ["email": "late@example.com", "role": "editor"])
+            #expect(invited.status == 200)
+            let listed = try await api.call(.get, "/api/v1/organizations/\(organization)/invitations", token: owner)
+            let id = try #require(listed.array.first?.string("invitation_id"))
+            let firstLink = try await Self.linkValue(store, to: "late@example.com", parameter: "invitation")
+            let resend = "/api/v1/organizations/\(organization)/invitations/\(id)/resend"
+            // Just sent: not again within the minute.
+            let tooSoon = try await api.call(.post, resend, token: owner)
+            #expect(tooSoon.status == 429 && tooSoon.string("id") == "RateLimited")
+            let wait = Int(tooSoon.headers[HTTPField.Name("Retry-After")!] ?? "") ?? 0
+            #expect((1...60).contains(wait))
+
+            // As if it had been sent two minutes ago.
+            let organizationID = try #require(UUID(uuidString: organization))
+            let invitationID = try #require(UUID(uuidString: id))
+            #expect(
+                try await store.renewInvitation(
+                    id: invitationID, organizationID: organizationID,
+                    secretHash: InvitationSecret.hash(firstLink), sentAt: Date().addingTimeInterval(-120),
+                    expiresAt: Date().addingTimeInterval(3600), mail: nil))
+            let sentAgain = try await api.call(.post, resend, token: owner)
+            #expect(sentAgain.status == 200 && sentAgain.string("invitation_id") == id)
+            #expect(sentAgain.string("email") == "late@example.com" && sentAgain.string("role") == "editor")
+            let newLink = try await Self.linkValue(store, to: "late@example.com", parameter: "invitation")
+            #expect(newLink != firstLink)
+            let again = try await api.call(.get, "/api/v1/organizations/\(organization)/invitations", token: owner)
+            #expect(again.array.count == 1 && again.array.first?.string("invitation_id") == id)
+
+            var body: [String: JSONValue] = [
+                "first_name": "Late", "last_name": "Comer", "email": "late@example.com",
+                "password": .string(Self.password), "invitation_token": .string(firstLink),
+            ]
+            #expect(try await api.call(.post, "/api/v1/register", body: .object(body)).status == 401)
+            body["invitation_token"] = .string(newLink)
+            #expect(try await api.call(.post, "/api/v1/register", body: .object(body)).status == 201)
+            // Accepted: nothing is left to send, and an unknown id is not found either.
+            #expect(try await api.call(.post, resend, token: owner).status == 404)
+            let unknown = "/api/v1/organizations/\(organization)/invitations/\(UUID().uuidString)/resend"
+            #expect(try await api.call(.post, unknown, token: owner).status == 404)
         }
     }
 }

@@ -75,6 +75,9 @@ extension TenantIsolationTests {
             case filter
             /// The route deletes its child: every cell deletes a fresh victim made by the master key.
             case deletesChild
+            /// The route spends its child (an invitation sent again cannot be sent again for a minute): every cell
+            /// gets a fresh victim too.
+            case spendsChild
             /// The route deletes its scope (the application): every cell deletes a fresh victim application.
             case deletesScope
         }
@@ -219,6 +222,10 @@ extension TenantIsolationTests {
                 "DELETE /organizations/{id}/invitations/{id}", .delete, .organization, 204, child: .invitation,
                 effect: .deletesChild,
                 path: { "/api/v1/organizations/\($0.scope.organization.id)/invitations/\($0.child)" }),
+            Route(
+                "POST /organizations/{id}/invitations/{id}/resend", .post, .organization, 200, child: .invitation,
+                effect: .spendsChild,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/invitations/\($0.child)/resend" }),
             Route(
                 "POST /service_token/{id}/attenuate", .post, .organization, 201, child: .serviceToken,
                 path: { "/api/v1/service_token/\($0.child)/attenuate" },

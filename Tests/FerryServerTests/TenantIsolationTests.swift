@@ -31,17 +31,17 @@ import Testing
             let invitationRefusals = cells.filter {
                 $0.route.name.contains("invit") && $0.caller == .viewerA && $0.target == .own && $0.expected == 403
             }
-            #expect(invitationRefusals.count == 5)
+            #expect(invitationRefusals.count == 6)
             for cell in cells {
-                try await Self.run(cell, api: api, world: world)
+                try await Self.run(cell, api: api, store: store, world: world)
             }
         }
     }
 }
 
 extension TenantIsolationTests {
-    static func run(_ cell: Cell, api: APIClient, world: World) async throws {
-        let (resolved, tokenOverride) = try await prepare(cell, api: api, world: world)
+    static func run(_ cell: Cell, api: APIClient, store: any FerryStore, world: World) async throws {
+        let (resolved, tokenOverride) = try await prepare(cell, api: api, store: store, world: world)
         let route = cell.route
         let path = route.path(resolved)
         let body = route.body(resolved)
@@ -77,7 +77,9 @@ extension TenantIsolationTests {
 
     /// Resolves a cell's scope and child; deleting routes get a fresh victim made by the master key so that no
     /// cell destroys the fixtures later cells rely on.
-    static func prepare(_ cell: Cell, api: APIClient, world: World) async throws -> (Resolved, String?) {
+    static func prepare(_ cell: Cell, api: APIClient, store: any FerryStore, world: World) async throws
+        -> (Resolved, String?)
+    {
         let places = world.places(for: cell.target, scope: cell.route.scope)
         var scope = places.scope
         var token: String?
@@ -93,8 +95,8 @@ extension TenantIsolationTests {
         var child = ""
         if let kind = cell.route.child {
             if let owner = places.owner {
-                if cell.route.effect == .deletesChild {
-                    child = try await victim(kind, in: owner, api: api)
+                if cell.route.effect == .deletesChild || cell.route.effect == .spendsChild {
+                    child = try await victim(kind, in: owner, api: api, store: store)
                 } else {
                     child = owner.child(kind)
                 }
@@ -141,7 +143,9 @@ extension TenantIsolationTests {
         return (application, secret)
     }
 
-    static func victim(_ kind: Route.Child, in owner: AppFixture, api: APIClient) async throws -> String {
+    static func victim(_ kind: Route.Child, in owner: AppFixture, api: APIClient, store: any FerryStore) async throws
+        -> String
+    {
         let master = APIClient.masterKey
         let answer: APIClient.Answer
         let key: String
@@ -169,8 +173,17 @@ extension TenantIsolationTests {
             answer = try await api.call(.post, "/api/v1/subscriptions", token: master, body: subscriptionBody(owner))
             key = "subscription_id"
         case .invitation:
-            return try await World.pendingInvitation(
+            let id = try await World.pendingInvitation(
                 in: owner.organization.id, email: "victim-\(UUID().uuidString.lowercased())@example.com", api)
+            // Sent two minutes ago, so that sending it again is not refused as too soon.
+            let organization = try #require(UUID(uuidString: owner.organization.id))
+            let invitation = try #require(UUID(uuidString: id))
+            let backdated = try await store.renewInvitation(
+                id: invitation, organizationID: organization, secretHash: Array(UUID().uuidString.utf8),
+                sentAt:
+                    Date().addingTimeInterval(-120), expiresAt: Date().addingTimeInterval(3600), mail: nil)
+            try #require(backdated, "backdating the victim invitation \(id)")
+            return id
         case .event, .attempt, .response:
             // No route deletes these.
             return owner.child(kind)

@@ -43,7 +43,41 @@ struct MemberController<Store: TenantStore & IdentityStore> {
             else { throw DomainError.notFound }
             return JSONBody.noContent()
         }
+        group.post("organizations/:organization_id/invitations/:invitation_id/resend") { _, context in
+            let organization = try await access.organization(
+                try Query.pathUUID(context, "organization_id"), for: try await context.caller(), .organizationInvite)
+            return try await resend(try Query.pathUUID(context, "invitation_id"), of: organization)
+        }
     }
+
+    /// Sends a pending (or expired, but not accepted) invitation again under the same id, with a new link (the old
+    /// one stops working) and a new expiry; at most once a minute per invitation, so an editor cannot flood an
+    /// address.
+    private func resend(_ id: UUID, of organization: Organization) async throws -> Response {
+        guard let invitation = try await store.invitation(id: id, organizationID: organization.id) else {
+            throw DomainError.notFound
+        }
+        let now = Date()
+        let sinceSent = now.timeIntervalSince(invitation.createdAt)
+        guard sinceSent >= Self.resendInterval else {
+            throw ProblemCatalog.invitationSentRecently(retryAfter: Int((Self.resendInterval - sinceSent).rounded(.up)))
+        }
+        let secret = InvitationSecret.random()
+        var renewed = invitation
+        renewed.createdAt = now
+        renewed.expiresAt = now.addingTimeInterval(Double(AccountMail.invitationLifetime.components.seconds))
+        let mail = AccountMail(publicURL: publicURL).invitation(
+            to: invitation.email, organization: organization, role: invitation.role, secret: secret)
+        guard
+            try await store.renewInvitation(
+                id: id, organizationID: organization.id, secretHash: InvitationSecret.hash(secret), sentAt: now,
+                expiresAt: renewed.expiresAt, mail: mail)
+        else { throw DomainError.notFound }
+        return JSONBody.response(Representation.invitation(renewed))
+    }
+
+    /// The shortest time between two sendings of one invitation.
+    static var resendInterval: TimeInterval { 60 }
 
     /// Hook0 adds an existing account at once and answers 404 for an unknown address; Ferry creates a pending
     /// invitation for it instead and mails a single-use link that registers and joins. Both answer Hook0's echo.
