@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -135,9 +136,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FerryDashboard",
+            dependencies: [
+                "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "Biscuit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Templates", "Assets"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FerryServer",
             dependencies: [
                 "FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryDelivery", "FerryAPI",
+                "FerryDashboard",
                 "FerryObservability", "FerryIdentity", "Biscuit", "FerryMail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -252,6 +267,18 @@ let package = Package(
             name: "FerryAPITests",
             dependencies: [
                 "FerryAPI", "FerryCore", "FerryStorage", "FerrySQLite", "FerryIdentity", "FerryTestSupport", "Biscuit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FerryDashboardTests",
+            dependencies: [
+                "FerryDashboard", "FerryAPI", "FerryCore", "FerryStorage", "FerrySQLite", "FerryIdentity",
+                "FerryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

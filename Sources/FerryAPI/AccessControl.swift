@@ -8,13 +8,18 @@ import Hummingbird
 /// Resolves the organization or application a request targets and runs Hook0's authorizer for the caller and the
 /// action on it. Unknown, deleted and foreign targets answer 403 alike (as Hook0), so ids of other tenants are
 /// never confirmed; an authorizer over its time budget answers 503.
-struct AccessControl<Store: TenantStore>: Sendable {
+public struct AccessControl<Store: TenantStore>: Sendable {
     let store: Store
     let authorizer: RequestAuthorizer
 
+    public init(store: Store, authorizer: RequestAuthorizer) {
+        self.store = store
+        self.authorizer = authorizer
+    }
+
     /// The organization, if the caller may do `action` on it.
     @discardableResult
-    func organization(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
+    public func organization(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
         -> Organization
     {
         guard let organization = try await store.organization(id: id) else { throw ProblemCatalog.forbidden }
@@ -24,7 +29,7 @@ struct AccessControl<Store: TenantStore>: Sendable {
 
     /// The live application, if the caller may do `action` on it.
     @discardableResult
-    func application(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
+    public func application(_ id: UUID, for caller: Caller, _ action: APIAction, facts: [Fact] = []) async throws
         -> FerryCore.Application
     {
         guard let application = try await store.application(id: id) else { throw ProblemCatalog.forbidden }
@@ -51,7 +56,9 @@ struct AccessControl<Store: TenantStore>: Sendable {
     }
 
     /// Whether the caller may do `action` on `application` (for lookups that answer 404 rather than 403).
-    func permits(_ caller: Caller, _ action: APIAction, on application: FerryCore.Application, facts: [Fact] = [])
+    public func permits(
+        _ caller: Caller, _ action: APIAction, on application: FerryCore.Application, facts: [Fact] = []
+    )
         -> Bool
     {
         let request = AuthorizationRequest(
@@ -62,7 +69,7 @@ struct AccessControl<Store: TenantStore>: Sendable {
 
     /// Runs the authorizer for an action that targets no organization (`organization:list`, `organization:create`).
     @discardableResult
-    func authorize(_ caller: Caller, _ request: AuthorizationRequest) throws -> AuthorizedCaller {
+    public func authorize(_ caller: Caller, _ request: AuthorizationRequest) throws -> AuthorizedCaller {
         switch authorizer.authorize(caller, request, at: Date()) {
         case .success(let authorized): return authorized
         case .failure(.overBudget): throw ProblemCatalog.serviceUnavailable

@@ -18,7 +18,7 @@ public struct FerryRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     /// The peer's IP address as text, or an empty string when unknown (e.g. router tests).
-    var clientIP: String { remoteAddress?.ipAddress ?? "" }
+    public var clientIP: String { remoteAddress?.ipAddress ?? "" }
 
     /// Who sent the request, or the 401/403 problem its `Authorization` header earns. Resolved on first use, so a
     /// handler keeps Hook0's order of checks (authorization before the body's validation), and at most once.

@@ -14,6 +14,7 @@ public enum EffectiveConfiguration {
             ("database_url", DatabaseURLText.masked(configuration.databaseURL)),
             ("database_max_connections", String(configuration.databaseMaxConnections)),
             ("auto_migrate", String(configuration.autoMigrate)),
+            ("dashboard", String(configuration.dashboard)),
             ("master_api_key", configuration.masterAPIKey == nil ? "(unset)" : "********"),
             ("public_url", configuration.publicURL),
             ("allowed_target_networks", delivery.allowedTargetNetworks.map(\.description).joined(separator: ",")),

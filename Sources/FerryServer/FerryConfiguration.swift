@@ -40,6 +40,8 @@ public struct FerryConfiguration: Sendable {
     public var autoMigrate: Bool
     /// Whether concurrent ingests share commits (group commit / batched inserts).
     public var groupCommit: Bool
+    /// Whether the API process also serves the web dashboard.
+    public var dashboard: Bool
     /// Largest request body in bytes.
     public var maxRequestBodyBytes: Int
     /// Time allowed for a request body to arrive.
@@ -178,6 +180,7 @@ public struct FerryConfiguration: Sendable {
         metricsTenantSeries = tenantSeries
         groupCommit = try Self.flag(value("group_commit"), "group_commit")
         autoMigrate = try Self.flag(value("auto_migrate"), "auto_migrate")
+        dashboard = try Self.flag(value("dashboard"), "dashboard")
         guard let connections = Int(value("database_max_connections")), connections >= 2 else {
             throw fail("database_max_connections", "expected a whole number ≥ 2")
         }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Biscuit
 import FerryAPI
 import FerryCore
+import FerryDashboard
 import FerryDelivery
 import FerryIdentity
 import FerryMail
@@ -70,7 +71,8 @@ public enum FerryServer {
         if role != .worker,
             let welcome = try await FirstStart.bootstrapIfEmpty(
                 store: store, publicURL: configuration.publicURL, issuer: tokenIssuer,
-                adminEmail: configuration.adminEmail, hasher: configuration.accounts.passwordHasher)
+                adminEmail: configuration.adminEmail, hasher: configuration.accounts.passwordHasher,
+                dashboard: configuration.dashboard)
         {
             FileHandle.standardOutput.write(Data(welcome.utf8))
         }
@@ -124,6 +126,7 @@ public enum FerryServer {
         var api = apiConfiguration(configuration, telemetry: telemetry)
         api.tokenIssuer = tokenIssuer
         let router = buildRouter(store: store, configuration: api)
+        if configuration.dashboard { Dashboard(store: store, configuration: api).addRoutes(to: router) }
         var services: [any Service] =
             includeWorker
             ? [

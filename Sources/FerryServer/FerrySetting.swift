@@ -38,6 +38,10 @@ public struct FerrySetting: Sendable {
                 + "process and restart signs with the same key.", secret: true),
         .init("public_url", "", "Base URL used in pagination links; defaults to `http://` + the listen address."),
         .init(
+            "dashboard", "true",
+            "`false`: `ferry serve` and `ferry api` serve no web dashboard (only `/api/v1` and the health and "
+                + "metrics routes). Its cookies are `Secure` when `public_url` is `https://`."),
+        .init(
             "allowed_target_networks", "",
             "Comma-separated CIDRs exempt from the target-address guard, for every application."),
         .init(
@@ -156,7 +160,8 @@ public struct FerrySetting: Sendable {
     /// Which group each setting belongs to.
     private static let groups: [String: Set<String>] = [
         "server": [
-            "listen", "master_api_key", "biscuit_private_key", "public_url", "max_request_body", "request_body_timeout",
+            "listen", "master_api_key", "biscuit_private_key", "public_url", "dashboard", "max_request_body",
+            "request_body_timeout",
             "idle_timeout",
             "request_head_timeout", "max_connections", "max_connections_per_client", "health_check_key",
         ],

@@ -12,16 +12,18 @@ public enum FirstStart {
     /// Runs under the store's setup lock, so API processes starting together on one database create it once.
     public static func bootstrapIfEmpty(
         store: some FerryStore, publicURL: String, issuer: TokenIssuer, adminEmail: String = "admin@localhost",
-        hasher: PasswordHasher = PasswordHasher()
+        hasher: PasswordHasher = PasswordHasher(), dashboard: Bool = false
     ) async throws -> String? {
         try await store.withSetupLock {
             try await bootstrap(
-                store: store, publicURL: publicURL, issuer: issuer, adminEmail: adminEmail, hasher: hasher)
+                store: store, publicURL: publicURL, issuer: issuer, adminEmail: adminEmail, hasher: hasher,
+                dashboard: dashboard)
         }
     }
 
     private static func bootstrap(
-        store: some FerryStore, publicURL: String, issuer: TokenIssuer, adminEmail: String, hasher: PasswordHasher
+        store: some FerryStore, publicURL: String, issuer: TokenIssuer, adminEmail: String, hasher: PasswordHasher,
+        dashboard: Bool
     ) async throws -> String? {
         guard try await store.organizationCount() == 0 else { return nil }
         let password = oneTimePassword()
@@ -39,7 +41,7 @@ public enum FirstStart {
             issuer: issuer)
         return welcome(
             organizationID: organizationID.lowercased, applicationID: application.id.lowercased, token: bearer,
-            baseURL: publicURL, adminEmail: adminEmail, adminPassword: password)
+            baseURL: publicURL, adminEmail: adminEmail, adminPassword: password, dashboard: dashboard)
     }
 
     /// 20 characters from an alphabet without look-alikes (about 110 bits).
@@ -51,9 +53,11 @@ public enum FirstStart {
 
     static func welcome(
         organizationID: String, applicationID: String, token: String, baseURL: String, adminEmail: String,
-        adminPassword: String
+        adminPassword: String, dashboard: Bool = false
     ) -> String {
         let api = "\(baseURL)/api/v1"
+        let signInInBrowser =
+            dashboard ? "\n\nOr open \(baseURL)/ in a browser and sign in with the address and password above." : ""
         return """
 
             ==================== Ferry first start ====================
@@ -67,7 +71,7 @@ public enum FirstStart {
             Sign in (the answer's access_token is a Biscuit valid for 5 minutes; refresh_token renews it):
 
             curl -s -X POST \(api)/auth/login -H 'Content-Type: application/json' \\
-              -d '{"email":"\(adminEmail)","password":"\(adminPassword)"}'
+              -d '{"email":"\(adminEmail)","password":"\(adminPassword)"}'\(signInInBrowser)
 
             Try it (targets must be public addresses; for a receiver on this machine, restart
             Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8 and use http://127.0.0.1:9000/hook):

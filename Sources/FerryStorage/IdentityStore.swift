@@ -5,6 +5,8 @@ import Foundation
 public enum SessionTokenKind: String, Sendable {
     case access = "user_access"
     case refresh
+    /// A signed-in browser of the dashboard, found by the hash of its session cookie's secret.
+    case dashboard
 }
 
 /// A minted session token as stored: found by the SHA-256 of its root block's revocation id (a token attenuated

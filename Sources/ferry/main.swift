@@ -20,6 +20,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "Migrate at start: true/false (FERRY_AUTO_MIGRATE).") var autoMigrate: String?
     @Option(help: "Master API key, a UUID (FERRY_MASTER_API_KEY).") var masterApiKey: String?
     @Option(help: "Base URL for links (FERRY_PUBLIC_URL).") var publicUrl: String?
+    @Option(help: "Serve the web dashboard: true/false (FERRY_DASHBOARD).") var dashboard: String?
     @Option(help: "CIDRs exempt from the target guard (FERRY_ALLOWED_TARGET_NETWORKS).") var allowedTargetNetworks:
         String?
     @Option(help: "Refuse http:// targets: true/false (FERRY_HTTPS_ONLY).") var httpsOnly: String?
@@ -71,7 +72,7 @@ struct SettingOptions: ParsableArguments {
         let given: [(String, String?)] = [
             ("listen", listen), ("database_url", databaseUrl), ("master_api_key", masterApiKey),
             ("database_max_connections", databaseMaxConnections), ("auto_migrate", autoMigrate),
-            ("public_url", publicUrl), ("allowed_target_networks", allowedTargetNetworks),
+            ("public_url", publicUrl), ("dashboard", dashboard), ("allowed_target_networks", allowedTargetNetworks),
             ("https_only", httpsOnly),
             ("retry_schedule", retrySchedule), ("max_retries", maxRetries), ("retry_jitter", retryJitter),
             ("worker_concurrency", workerConcurrency), ("connect_timeout", connectTimeout),

@@ -50,6 +50,32 @@ import Testing
         try await client.shutdown()
     }
 
+    @Test func theBinaryServesTheDashboardUnlessItIsTurnedOff() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let ferry = FerryProcess(databasePath: directory.path + "/on.sqlite")
+        try await ferry.start(client: client)
+        let login = try await ferry.rawRequest(client, "/login")
+        #expect(login.status == 200 && login.text.contains("<h1>Sign in</h1>"))
+        #expect(login.headers.first(name: "content-security-policy")?.contains("frame-ancestors 'none'") == true)
+        let stylesheet = try #require(login.text.range(of: #"href="/assets/"#))
+        let sheet = try await ferry.rawRequest(
+            client, "/assets/" + login.text[stylesheet.upperBound...].prefix { $0 != "\"" })
+        #expect(sheet.status == 200, "the stylesheet is served from the binary itself")
+        #expect(ferry.readOutput().contains("in a browser and sign in"))
+        #expect(ferry.terminate() == 0)
+
+        let off = FerryProcess(
+            databasePath: directory.path + "/off.sqlite", extraEnvironment: ["FERRY_DASHBOARD": "false"])
+        try await off.start(client: client)
+        #expect(try await off.rawRequest(client, "/login").status == 404)
+        #expect(try await off.request(client, .GET, "/api/v1/instance").status == 200)
+        #expect(!off.readOutput().contains("in a browser"))
+        #expect(off.terminate() == 0)
+        try await client.shutdown()
+    }
+
     @Test func everyAcknowledgedEventIsDeliveredAfterKill9() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -97,31 +97,8 @@ struct AuthController<Store: IdentityStore & TenantStore> {
         let body = try await JSONBody.decode(LoginBody.self, from: request)
         try body.validate()
         let now = Date()
-        let accountKey = "login:" + EmailAddress.canonical(body.email)
-        let addressKey = "login-ip:" + clientIP
-        try await refuseIfThrottled(accountKey, limit: settings.maxLoginFailuresPerAccount, now: now)
-        try await refuseIfThrottled(addressKey, limit: settings.maxLoginFailuresPerAddress, now: now)
-        let credentials = try await store.userCredentials(email: body.email)
-        let hasher = settings.passwordHasher
-        let password = body.password
-        let matches = try await PasswordWork.run {
-            guard let credentials else {
-                hasher.verifyNothing(password)
-                return false
-            }
-            return hasher.verify(password, against: credentials.passwordHash)
-        }
-        guard matches, let (user, storedHash) = credentials, user.disabledAt == nil else {
-            try await store.recordThrottledEvent(keys: [accountKey, addressKey], at: now)
-            throw ProblemCatalog.authFailedLogin
-        }
-        if user.emailVerifiedAt == nil { throw ProblemCatalog.authEmailNotVerified }
-        try await store.clearThrottledEvents(key: accountKey)
-        if hasher.needsRehash(storedHash) {
-            _ = try await store.setPassword(
-                userID: user.id, hash: try await hashPassword(password), endingSessions: false,
-                consumingMailToken: nil, at: now)
-        }
+        let user = try await PasswordSignIn(store: store, settings: settings).account(
+            email: body.email, password: body.password, clientIP: clientIP, at: now)
         return JSONBody.response(try await sessions.signIn(user, store: store, at: now), status: .created)
     }
 
@@ -219,14 +196,6 @@ struct AuthController<Store: IdentityStore & TenantStore> {
         guard let outbound = try compose(user) else { return }
         try await store.enqueueMail(outbound, at: now)
         try await store.recordThrottledEvent(keys: [key], at: now)
-    }
-
-    private func refuseIfThrottled(_ key: String, limit: Int, now: Date) async throws {
-        let window = Double(settings.loginFailureWindow.components.seconds)
-        let failures = try await store.throttledEvents(key: key, since: now.addingTimeInterval(-window))
-        guard failures.count >= limit, let oldest = failures.first else { return }
-        let wait = Int((oldest.timeIntervalSince(now) + window).rounded(.up))
-        throw ProblemCatalog.loginThrottled(retryAfter: max(1, wait))
     }
 
     private func checkPolicy(_ password: String, email: String, firstName: String, lastName: String) throws {

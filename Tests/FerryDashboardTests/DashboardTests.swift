@@ -1,0 +1,288 @@
+import FerryAPI
+import FerryCore
+import FerryIdentity
+import FerrySQLite
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import FerryDashboard
+
+/// The dashboard's pages through the real router, over a real SQLite store: signing in and out with a cookie
+/// session, forms refused without their synchronizer token or from another origin, the security headers, escaping
+/// of what people typed, and the pages showing only the person's own organizations.
+@Suite struct DashboardTests {
+    static let password = "dashboard-password-42"
+    static let accounts = AccountSettings(
+        passwordHasher: PasswordHasher(cost: .init(logN: 10, blockSize: 8, parallelism: 1)))
+
+    /// A browser: the cookies it was given, sent back on every request.
+    final class Browser: @unchecked Sendable {
+        let client: any TestClientProtocol
+        var cookies: [String: String] = [:]
+
+        init(_ client: any TestClientProtocol) {
+            self.client = client
+        }
+
+        struct Page {
+            var status: Int
+            var headers: HTTPFields
+            var html: String
+
+            /// The value of the first hidden `csrf` field.
+            var csrf: String? {
+                guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
+                return String(html[range.upperBound...].prefix { $0 != "\"" })
+            }
+        }
+
+        func get(_ path: String) async throws -> Page {
+            try await send(.get, path, form: nil)
+        }
+
+        /// Posts a form as a page of this server would (the router test client's authority is `localhost`).
+        func post(_ path: String, form: [String: String], origin: String? = "http://localhost") async throws -> Page {
+            try await send(.post, path, form: form, origin: origin)
+        }
+
+        private func send(_ method: HTTPRequest.Method, _ path: String, form: [String: String]?, origin: String? = nil)
+            async throws -> Page
+        {
+            var headers = HTTPFields()
+            if !cookies.isEmpty {
+                headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: "; ")
+            }
+            if let origin { headers[.origin] = origin }
+            var body: ByteBuffer?
+            if let form {
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                let encoded = form.sorted { $0.key < $1.key }.map { key, value in
+                    key + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                }.joined(separator: "&")
+                body = ByteBuffer(string: encoded)
+            }
+            let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
+            for field in response.headers where field.name == .setCookie {
+                let pair = field.value.prefix { $0 != ";" }
+                guard let equals = pair.firstIndex(of: "=") else { continue }
+                let name = String(pair[..<equals])
+                let value = String(pair[pair.index(after: equals)...])
+                if value.isEmpty || field.value.contains("Max-Age=0") {
+                    cookies[name] = nil
+                } else {
+                    cookies[name] = value
+                }
+            }
+            return Page(
+                status: Int(response.status.code), headers: response.headers, html: String(buffer: response.body))
+        }
+    }
+
+    static func withDashboard(
+        _ body: @Sendable (SQLiteStore, Browser) async throws -> Void
+    ) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await SQLiteStore.open(path: directory.path + "/ferry.sqlite")
+        let configuration = APIConfiguration(publicURL: "http://ferry.test", accounts: accounts)
+        let router = buildRouter(store: store, configuration: configuration)
+        Dashboard(store: store, configuration: configuration).addRoutes(to: router)
+        var logger = Logger(label: "dashboard-tests")
+        logger.logLevel = .critical
+        try await Application(router: router, logger: logger).test(.router) { client in
+            try await body(store, Browser(client))
+        }
+        try await store.close()
+    }
+
+    /// A verified account whose personal organization is named `organizationName`.
+    @discardableResult
+    static func person(_ email: String, organizationName: String, in store: SQLiteStore) async throws -> (User, UUID) {
+        let user = User(
+            id: UUID(), email: email, firstName: "Dee", lastName: "Board", createdAt: Date(), emailVerifiedAt: Date())
+        let organization = try await store.register(
+            Registration(
+                user: user, passwordHash: try accounts.passwordHasher.hash(password),
+                personalOrganizationName: organizationName))
+        return (user, organization)
+    }
+
+    static func signIn(_ browser: Browser, _ email: String) async throws -> Browser.Page {
+        let form = try await browser.get("/login")
+        let csrf = try #require(form.csrf)
+        return try await browser.post("/login", form: ["email": email, "password": password, "csrf": csrf])
+    }
+
+    @Test func signingInOpensASessionAndSigningOutEndsIt() async throws {
+        try await Self.withDashboard { store, browser in
+            let (user, organization) = try await Self.person(
+                "dee@example.com", organizationName: "Dee's org", in: store)
+            let (application, _) = try await store.createApplication(organizationID: organization, name: "billing")
+
+            let anonymous = try await browser.get("/")
+            #expect(anonymous.status == 303 && anonymous.headers[.location] == "/login")
+            let signedIn = try await Self.signIn(browser, "DEE@example.com")
+            #expect(signedIn.status == 303 && signedIn.headers[.location] == "/")
+            let sessionCookie = try #require(browser.cookies["ferry_session"])
+            #expect(sessionCookie.count >= 40)
+
+            let home = try await browser.get("/")
+            #expect(home.status == 200)
+            #expect(home.html.contains("Dee&#39;s org") || home.html.contains("Dee&#x27;s org"))
+            #expect(home.html.contains(application.id.lowercased) && home.html.contains("billing"))
+            #expect(home.html.contains("dee@example.com"))
+            // Signed in, the sign-in page sends the person home.
+            #expect(try await browser.get("/login").headers[.location] == "/")
+
+            let csrf = try #require(home.csrf)
+            let out = try await browser.post("/logout", form: ["csrf": csrf])
+            #expect(out.status == 303 && out.headers[.location] == "/login")
+            #expect(browser.cookies["ferry_session"] == nil)
+            // The old cookie is dead on the server too, not only forgotten by the browser.
+            browser.cookies["ferry_session"] = sessionCookie
+            #expect(try await browser.get("/").status == 303)
+            #expect(
+                try await store.liveSession(
+                    lookupHash: DashboardSessions<SQLiteStore>.lookupHash(sessionCookie), kind: .dashboard, at: Date())
+                    == nil)
+            _ = user
+        }
+    }
+
+    @Test func aWrongPasswordOrAnUnverifiedAddressIsSaidOnTheForm() async throws {
+        try await Self.withDashboard { store, browser in
+            try await Self.person("dee@example.com", organizationName: "org", in: store)
+            let form = try await browser.get("/login")
+            let csrf = try #require(form.csrf)
+            let wrong = try await browser.post(
+                "/login", form: ["email": "dee@example.com", "password": "not-the-password", "csrf": csrf])
+            #expect(wrong.status == 401 && wrong.html.contains("Wrong e-mail address or password."))
+            #expect(wrong.html.contains(#"value="dee@example.com""#))
+            #expect(browser.cookies["ferry_session"] == nil)
+            let unknown = try await browser.post(
+                "/login", form: ["email": "nobody@example.com", "password": Self.password, "csrf": csrf])
+            #expect(unknown.status == 401 && unknown.html.contains("Wrong e-mail address or password."))
+
+            let pending = User(
+                id: UUID(), email: "new@example.com", firstName: "N", lastName: "W", createdAt: Date())
+            _ = try await store.register(
+                Registration(
+                    user: pending, passwordHash: try Self.accounts.passwordHasher.hash(Self.password),
+                    personalOrganizationName: "new"))
+            let unverified = try await browser.post(
+                "/login", form: ["email": "new@example.com", "password": Self.password, "csrf": csrf])
+            #expect(unverified.status == 401 && unverified.html.contains("Verify your e-mail address first"))
+        }
+    }
+
+    @Test func formsWithoutTheirTokenOrFromAnotherSiteAreRefused() async throws {
+        try await Self.withDashboard { store, browser in
+            try await Self.person("dee@example.com", organizationName: "org", in: store)
+            _ = try await browser.get("/login")
+            let forged = try await browser.post(
+                "/login", form: ["email": "dee@example.com", "password": Self.password, "csrf": "guessed"])
+            #expect(forged.status == 403 && browser.cookies["ferry_session"] == nil)
+            let form = try await browser.get("/login")
+            let csrf = try #require(form.csrf)
+            let crossSite = try await browser.post(
+                "/login", form: ["email": "dee@example.com", "password": Self.password, "csrf": csrf],
+                origin: "https://evil.example")
+            #expect(crossSite.status == 403 && browser.cookies["ferry_session"] == nil)
+
+            let home = try await Self.signIn(browser, "dee@example.com")
+            #expect(home.status == 303)
+            let out = try await browser.post("/logout", form: ["csrf": "guessed"])
+            #expect(out.status == 403)
+            #expect(try await browser.get("/").status == 200, "a refused sign-out leaves the session open")
+        }
+    }
+
+    @Test func pagesCarryAStrictPolicyAndEscapeWhatPeopleTyped() async throws {
+        try await Self.withDashboard { store, browser in
+            let (_, organization) = try await Self.person(
+                "dee@example.com", organizationName: "<script>alert(1)</script>", in: store)
+            _ = try await store.createApplication(organizationID: organization, name: #"<img src=x onerror="boom">"#)
+            _ = try await Self.signIn(browser, "dee@example.com")
+            let home = try await browser.get("/")
+            #expect(!home.html.contains("<script>alert(1)</script>"))
+            #expect(home.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!home.html.contains("<img src=x"))
+            let policy = try #require(home.headers[HTTPField.Name("Content-Security-Policy")!])
+            #expect(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"))
+            #expect(!policy.contains("unsafe-inline"))
+            #expect(home.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(home.headers[.cacheControl] == "no-store")
+            // No inline script at all: the policy would block it.
+            #expect(!home.html.contains("<script"))
+        }
+    }
+
+    @Test func thePagesShowOnlyThePersonsOwnOrganizations() async throws {
+        try await Self.withDashboard { store, browser in
+            try await Self.person("dee@example.com", organizationName: "mine", in: store)
+            let (_, theirs) = try await Self.person("other@example.com", organizationName: "theirs", in: store)
+            let (foreign, _) = try await store.createApplication(organizationID: theirs, name: "their-app")
+            _ = try await Self.signIn(browser, "dee@example.com")
+            let home = try await browser.get("/")
+            #expect(home.html.contains("mine"))
+            #expect(!home.html.contains("theirs") && !home.html.contains(foreign.id.lowercased))
+        }
+    }
+
+    @Test func theStylesheetIsServedUnderItsHashAndCachedForever() async throws {
+        try await Self.withDashboard { _, browser in
+            let login = try await browser.get("/login")
+            let range = try #require(login.html.range(of: #"href="/assets/"#))
+            let path = "/assets/" + login.html[range.upperBound...].prefix { $0 != "\"" }
+            #expect(path.hasPrefix("/assets/ferry.") && path.hasSuffix(".css"))
+            let sheet = try await browser.get(path)
+            #expect(sheet.status == 200 && sheet.headers[.contentType] == "text/css; charset=utf-8")
+            #expect(sheet.headers[.cacheControl]?.contains("immutable") == true)
+            #expect(sheet.html.contains(":focus-visible"))
+            #expect(try await browser.get("/assets/ferry.css").status == 404)
+        }
+    }
+}
+
+/// The templates and static files compiled into the binary are the ones in the source tree
+/// (`scripts/embed-dashboard` writes them).
+@Suite struct EmbeddedFilesTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/FerryDashboard")
+
+    static func files(_ folder: String, suffix: String) throws -> [String: String] {
+        let directory = root.appendingPathComponent(folder)
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(suffix) {
+            var text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            if text.hasSuffix("\n") { text.removeLast() }
+            files[name] = text
+        }
+        return files
+    }
+
+    @Test func theGeneratedFileIsUpToDate() throws {
+        let templates = try Self.files("Templates", suffix: ".mustache")
+        #expect(!templates.isEmpty)
+        let byName = Dictionary(
+            uniqueKeysWithValues: templates.map { (String($0.key.dropLast(".mustache".count)), $0.value) })
+        #expect(byName == EmbeddedFiles.templates, "run scripts/embed-dashboard")
+        #expect(try Self.files("Assets", suffix: "") == EmbeddedFiles.assets, "run scripts/embed-dashboard")
+    }
+
+    @Test func everyTemplateRenders() {
+        let renderer = PageRenderer()
+        for name in EmbeddedFiles.templates.keys where name != "layout" {
+            let page = ErrorPage(stylesheet: "/assets/x.css", person: nil, heading: "H", detail: "D")
+            let html = renderer.render(name, page)
+            #expect(html.hasPrefix("<!doctype html>"), "\(name) renders inside the layout")
+        }
+    }
+}
