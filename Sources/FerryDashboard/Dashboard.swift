@@ -73,7 +73,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         return pages.page(
             "home",
             HomePage(
-                stylesheet: pages.stylesheet, person: PersonView(signedIn), organizations: organizations))
+                assets: pages.paths, person: PersonView(signedIn), organizations: organizations))
     }
 
     /// The organization, if the person may do `action` on it; nil when the authorizer refuses.
@@ -90,7 +90,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     {
         let (cookie, csrf) = sessions.signInChallenge(request)
         var response = pages.page(
-            "login", LoginPage(stylesheet: pages.stylesheet, csrf: csrf, email: email, error: error), status: status)
+            "login", LoginPage(assets: pages.paths, csrf: csrf, email: email, error: error), status: status)
         if let cookie { response.setCookie(cookie) }
         return response
     }
@@ -152,7 +152,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
 
     private func errorPage(_ signedIn: SignedIn?, _ problem: Problem) -> ErrorPage {
         ErrorPage(
-            stylesheet: pages.stylesheet, person: signedIn.map(PersonView.init), heading: problem.title,
+            assets: pages.paths, person: signedIn.map(PersonView.init), heading: problem.title,
             detail: problem.detail)
     }
 

@@ -35,8 +35,12 @@ struct PageRenderer: Sendable {
         assetPaths = paths
     }
 
-    /// The path the stylesheet is served at.
-    var stylesheet: String { assetPaths["ferry.css"] ?? "/assets/ferry.css" }
+    /// Where the layout links the stylesheet and the icon.
+    var paths: AssetPaths {
+        AssetPaths(
+            stylesheet: assetPaths["ferry.css"] ?? "/assets/ferry.css",
+            icon: assetPaths["ferry.svg"] ?? "/assets/ferry.svg")
+    }
 
     /// `template` rendered with `page`.
     func render(_ template: String, _ page: Any) -> String {

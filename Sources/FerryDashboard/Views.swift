@@ -3,6 +3,12 @@ import Foundation
 
 /// The views below are what templates render: swift-mustache reads their stored properties by name.
 
+/// Where the layout finds the static files (their names carry a hash of their content).
+struct AssetPaths: Sendable {
+    var stylesheet: String
+    var icon: String
+}
+
 /// The signed-in person as the layout shows them, with the token its sign-out form carries.
 struct PersonView: Sendable {
     var email: String
@@ -16,7 +22,7 @@ struct PersonView: Sendable {
 
 /// `/login`.
 struct LoginPage: Sendable {
-    var stylesheet: String
+    var assets: AssetPaths
     var person: PersonView? = nil
     var csrf: String
     var email: String
@@ -25,7 +31,7 @@ struct LoginPage: Sendable {
 
 /// `/`: the person's organizations, each with its applications.
 struct HomePage: Sendable {
-    var stylesheet: String
+    var assets: AssetPaths
     var person: PersonView?
     var organizations: [OrganizationView]
 }
@@ -65,7 +71,7 @@ struct ApplicationView: Sendable {
 
 /// A page that says what went wrong.
 struct ErrorPage: Sendable {
-    var stylesheet: String
+    var assets: AssetPaths
     var person: PersonView?
     var heading: String
     var detail: String

@@ -280,7 +280,9 @@ import Testing
     @Test func everyTemplateRenders() {
         let renderer = PageRenderer()
         for name in EmbeddedFiles.templates.keys where name != "layout" {
-            let page = ErrorPage(stylesheet: "/assets/x.css", person: nil, heading: "H", detail: "D")
+            let page = ErrorPage(
+                assets: AssetPaths(stylesheet: "/assets/x.css", icon: "/assets/x.svg"), person: nil, heading: "H",
+                detail: "D")
             let html = renderer.render(name, page)
             #expect(html.hasPrefix("<!doctype html>"), "\(name) renders inside the layout")
         }

@@ -52,7 +52,8 @@ enum EmbeddedFiles {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{$title}}Ferry{{/title}}</title>
-        <link rel="stylesheet" href="{{stylesheet}}">
+        <link rel="stylesheet" href="{{assets.stylesheet}}">
+        <link rel="icon" type="image/svg+xml" href="{{assets.icon}}">
         </head>
         <body>
         <header class="bar">
@@ -149,6 +150,9 @@ enum EmbeddedFiles {
         @media (max-width: 40rem) {
           th:nth-child(3), td:nth-child(3) { display: none; }
         }
-        """#
+        """#,
+        "ferry.svg": ##"""
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2330"/><path d="M6 19h20l-3 6H9z" fill="#ffffff"/><path d="M11 12h9l2 5H10z" fill="#7fb0ff"/><path d="M15 7h2v5h-2z" fill="#ffffff"/></svg>
+        """##,
     ]
 }

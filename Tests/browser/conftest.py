@@ -1,0 +1,116 @@
+"""Fixtures for the dashboard's browser tests.
+
+Each test gets its own Ferry (``$FERRY_BIN serve`` on a fresh SQLite file and a free loopback port) and its own
+headless Chromium, driven by Selenium through Debian's ``chromium-driver`` (installed by ``scripts/browser``; Selenium
+is pointed at it, so it never tries to download a driver). A failing test leaves a screenshot of the page it was on in
+``$FERRY_TEST_OUTPUT/browser`` (default ``.build/test-output/browser``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+STARTUP_TIMEOUT = 30.0
+CHROMIUM = os.environ.get("FERRY_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FERRY_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, path in (("FERRY_BIN", os.environ.get("FERRY_BIN", "")), ("chromium", CHROMIUM),
+                       ("chromedriver", CHROMEDRIVER)):
+        if not path or not os.access(path, os.X_OK):
+            raise pytest.UsageError(f"{name} is not an executable file ({path!r}); run scripts/browser first")
+
+
+@dataclass
+class Ferry:
+    """A running Ferry and what its first start printed."""
+
+    base_url: str
+    admin_email: str
+    admin_password: str
+    output: list[str]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def ferry():
+    directory = tempfile.mkdtemp(prefix="ferry-browser-")
+    port = free_port()
+    environment = dict(os.environ, FERRY_LISTEN=f"127.0.0.1:{port}",
+                       FERRY_DATABASE_URL=f"sqlite:{directory}/ferry.sqlite", FERRY_LOG_LEVEL="warning",
+                       FERRY_PASSWORD_HASH_COST="10")
+    process = subprocess.Popen([os.environ["FERRY_BIN"], "serve"], env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "/health/ready", timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise AssertionError("Ferry did not start:\n" + "".join(output[-50:]))
+            time.sleep(0.1)
+    banner = ""
+    while "password:" not in banner and time.monotonic() < deadline:
+        banner = "".join(output)
+        time.sleep(0.05)
+    email = re.search(r"administrator:\s+(\S+)", banner)
+    password = re.search(r"password:\s+(\S+)", banner)
+    assert email and password, "the first start printed no administrator:\n" + banner
+    yield Ferry(base_url, email.group(1), password.group(1), output)
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture
+def browser(request):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        folder = Path(os.environ.get("FERRY_TEST_OUTPUT", ".build/test-output")) / "browser"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{request.node.name}.png"
+        driver.save_screenshot(str(path))
+        print(f"screenshot of the failing page: {path}")
+    driver.quit()

@@ -1,0 +1,69 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Selenium."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as condition
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT = 10  # seconds a page may take to appear
+
+
+def sign_in(browser, ferry, password=None):
+    browser.get(ferry.base_url + "/login")
+    browser.find_element(By.ID, "email").send_keys(ferry.admin_email)
+    browser.find_element(By.ID, "password").send_keys(password or ferry.admin_password)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+
+
+def heading(browser):
+    return WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.TAG_NAME, "h1"))).text
+
+
+def test_a_person_signs_in_sees_their_organization_and_signs_out(browser, ferry):
+    browser.get(ferry.base_url + "/")
+    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    sign_in(browser, ferry)
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    main = browser.find_element(By.ID, "main").text
+    assert "My organization" in main and "editor" in main
+    assert "My application" in main
+    assert ferry.admin_email in browser.find_element(By.CSS_SELECTOR, "header").text
+
+    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    assert heading(browser) == "Sign in"
+    browser.get(ferry.base_url + "/")
+    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+
+
+def test_a_wrong_password_is_said_on_the_form_and_opens_nothing(browser, ferry):
+    sign_in(browser, ferry, password="certainly-not-the-password")
+    alert = WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    assert alert.text == "Wrong e-mail address or password."
+    assert browser.find_element(By.ID, "email").get_attribute("value") == ferry.admin_email
+    browser.get(ferry.base_url + "/")
+    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+
+
+def test_the_policy_lets_the_pages_own_stylesheet_in_and_nothing_is_blocked(browser, ferry):
+    sign_in(browser, ferry)
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    # The stylesheet applied: the header bar has its dark background (`--ink`, #1d2330).
+    bar = browser.find_element(By.CSS_SELECTOR, "header.bar")
+    assert bar.value_of_css_property("background-color") == "rgba(29, 35, 48, 1)"
+    problems = [entry["message"] for entry in browser.get_log("browser")
+                if entry["level"] in ("SEVERE", "WARNING")]
+    assert not problems, problems
+
+
+def test_the_sign_in_form_is_labelled_and_works_from_the_keyboard_alone(browser, ferry):
+    browser.get(ferry.base_url + "/login")
+    fields = [field for field in browser.find_elements(By.TAG_NAME, "input")
+              if field.get_attribute("type") != "hidden"]
+    labelled = {label.get_attribute("for") for label in browser.find_elements(By.TAG_NAME, "label")}
+    assert fields and all(field.get_attribute("id") in labelled for field in fields)
+    email = browser.find_element(By.ID, "email")
+    assert browser.switch_to.active_element == email, "the address field has the focus"
+    email.send_keys(ferry.admin_email + "\t" + ferry.admin_password + "\n")
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
