@@ -27,7 +27,8 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             store: store, issuer: configuration.tokenIssuer, publicURL: configuration.publicURL)
     }
 
-    /// Mounts the pages at `/`, `/login` and `/logout`, and the static files under `/assets`.
+    /// Mounts the pages at `/`, `/login`, `/logout` and under `/organizations`, and the static files under
+    /// `/assets`.
     public func addRoutes(to router: Router<FerryRequestContext>) {
         let group = router.group("").add(middleware: DashboardHeadersMiddleware())
         group.get("/") { request, context in
@@ -44,6 +45,13 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         }
         group.post("logout") { request, context in
             await rendering(context) { try await logout(request) }
+        }
+        group.get("organizations/:organization_id/applications/:application_id/deliveries") { request, context in
+            await rendering(context) { try await deliveries(request, context) }
+        }
+        group.get("organizations/:organization_id/applications/:application_id/events/:event_id") {
+            request, context in
+            await rendering(context) { try await event(request, context) }
         }
         group.get("assets/:name") { _, context in
             let name = context.parameters.get("name") ?? ""
@@ -150,7 +158,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         }
     }
 
-    private func errorPage(_ signedIn: SignedIn?, _ problem: Problem) -> ErrorPage {
+    func errorPage(_ signedIn: SignedIn?, _ problem: Problem) -> ErrorPage {
         ErrorPage(
             assets: pages.paths, person: signedIn.map(PersonView.init), heading: problem.title,
             detail: problem.detail)

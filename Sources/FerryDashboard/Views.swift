@@ -56,6 +56,8 @@ struct OrganizationView: Sendable {
 struct ApplicationView: Sendable {
     var id: String
     var name: String
+    /// Its delivery log.
+    var deliveries: String
     /// RFC 3339, for `<time datetime>`.
     var createdAt: String
     /// The day, as shown.
@@ -64,8 +66,94 @@ struct ApplicationView: Sendable {
     init(_ application: Application) {
         id = application.id.lowercased
         name = application.name
+        deliveries =
+            "/organizations/\(application.organizationID.lowercased)/applications/\(application.id.lowercased)/deliveries"
         createdAt = Timestamp.format(application.createdAt)
         createdDay = String(createdAt.prefix(10))
+    }
+}
+
+/// An organization or application named on a page.
+struct NamedView: Sendable {
+    var id: String
+    var name: String
+}
+
+/// An application's delivery log.
+struct DeliveriesPage: Sendable {
+    var assets: AssetPaths
+    var person: PersonView?
+    var organization: NamedView
+    var application: NamedView
+    /// The page's own path, without filters.
+    var path: String
+    /// What the page is limited to, if anything.
+    var filter: String?
+    var attempts: [AttemptRow]
+    var hasAttempts: Bool
+    var olderPage: String?
+}
+
+/// One delivery attempt in the log. The status is said in words (the colour only repeats it).
+struct AttemptRow: Sendable {
+    var id: String
+    /// `successful`, `failed`, `waiting`, `in-progress` or `pending`, for the status's style.
+    var statusKind: String
+    var statusText: String
+    var httpStatus: String
+    var eventType: String
+    var eventLink: String
+    var subscription: String
+    var subscriptionLink: String
+    var createdAt: String
+    var createdText: String
+    var retryCount: Int
+
+    /// A row of the log of the application at `applicationPath`
+    /// (`/organizations/{organization}/applications/{application}`).
+    init(_ attempt: RequestAttempt, applicationPath: String, at now: Date) {
+        id = attempt.id.lowercased
+        switch attempt.status(at: now) {
+        case .successful(_, let milliseconds):
+            statusKind = "successful"
+            statusText = "Successful · \(milliseconds) ms"
+        case .failed:
+            statusKind = "failed"
+            statusText = "Failed"
+        case .inProgress:
+            statusKind = "in-progress"
+            statusText = "Sending"
+        case .waiting(_, let until):
+            statusKind = "waiting"
+            statusText = "Retry " + Self.relative(until, from: now)
+        case .pending:
+            statusKind = "pending"
+            statusText = "Pending"
+        }
+        httpStatus = attempt.httpResponseStatus.map(String.init) ?? "—"
+        eventType = attempt.eventType
+        eventLink = applicationPath + "/events/" + attempt.eventID.lowercased
+        subscription =
+            attempt.subscriptionDescription.flatMap { $0.isEmpty ? nil : $0 }
+            ?? attempt.subscriptionID.lowercased
+        subscriptionLink = applicationPath + "/deliveries?subscription_id=" + attempt.subscriptionID.lowercased
+        createdAt = Timestamp.format(attempt.createdAt)
+        createdText = Self.readable(attempt.createdAt)
+        retryCount = attempt.retryCount
+    }
+
+    /// `in 40 s`, `in 3 min`, or `at 14:05 UTC`.
+    static func relative(_ date: Date, from now: Date) -> String {
+        let seconds = Int(date.timeIntervalSince(now).rounded(.up))
+        if seconds < 60 { return "in \(max(1, seconds)) s" }
+        if seconds < 3600 { return "in \((seconds + 59) / 60) min" }
+        return "at " + String(readable(date).dropFirst(11).prefix(5)) + " UTC"
+    }
+
+    /// `2026-12-03 08:01:21 UTC`.
+    static func readable(_ date: Date) -> String {
+        let text = Timestamp.format(date)
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8)) + " UTC"
     }
 }
 

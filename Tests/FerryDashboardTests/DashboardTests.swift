@@ -236,6 +236,134 @@ import Testing
         }
     }
 
+    /// The `href` of the link marked `rel="next"`, unescaped.
+    static func nextLink(in html: String) -> String? {
+        guard let rel = html.range(of: #"rel="next""#),
+            let href = html[..<rel.lowerBound].range(of: #"href=""#, options: .backwards)
+        else { return nil }
+        return String(html[href.upperBound...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    static func rows(_ html: String) -> Int { html.components(separatedBy: "<tr data-id=").count - 1 }
+
+    @Test func theDeliveryLogShowsEachAttemptsStatusAndPagesToOlderOnes() async throws {
+        try await Self.withDashboard { store, browser in
+            let (_, organization) = try await Self.person("dee@example.com", organizationName: "mine", in: store)
+            let (application, _) = try await store.createApplication(organizationID: organization, name: "billing")
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            var draft = Fixtures.draft(applicationID: application.id, url: "https://hooks.example.com/a")
+            draft.description = "<b>receiver</b>"
+            _ = try await store.createSubscription(draft, secret: UUID())
+            var events: [Event] = []
+            for _ in 0..<51 { events.append(try await store.ingest(Fixtures.event(applicationID: application.id))) }
+            let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(60)).first)
+            let answered = AttemptObservation.answered(
+                status: 200, headers: [:], body: Array("ok".utf8), truncated: false, elapsedMilliseconds: 3,
+                retryAfterSeconds: nil)
+            #expect(try await store.recordOutcome(answered, for: job, retryAt: nil))
+            _ = try await Self.signIn(browser, "dee@example.com")
+
+            let home = try await browser.get("/")
+            let path =
+                "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)/deliveries"
+            #expect(home.html.contains(#"href="\#(path)""#))
+            let first = try await browser.get(path)
+            #expect(first.status == 200)
+            #expect(Self.rows(first.html) == 50)
+            #expect(first.html.contains("Pending") && !first.html.contains("Successful"))
+            #expect(first.html.contains("&lt;b&gt;receiver&lt;/b&gt;") && !first.html.contains("<b>receiver"))
+            let older = try #require(Self.nextLink(in: first.html))
+            let second = try await browser.get(older)
+            #expect(second.status == 200 && Self.rows(second.html) == 1 && Self.nextLink(in: second.html) == nil)
+            // The oldest attempt, the one delivered, is last.
+            #expect(second.html.contains("Successful · ") && second.html.contains("<td>200</td>"))
+            let ids = Set(
+                (first.html + second.html).components(separatedBy: "<tr data-id=\"").dropFirst().map {
+                    String($0.prefix(36))
+                })
+            #expect(ids.count == 51, "the two pages hold every attempt once")
+
+            let oneEvent = try await browser.get(path + "?event_id=\(events[7].id.lowercased)")
+            #expect(Self.rows(oneEvent.html) == 1 && oneEvent.html.contains("Only the attempts of event"))
+            #expect(try await browser.get(path + "?event_id=nonsense").status == 400)
+            #expect(try await browser.get(path + "?after=yesterday").status == 400)
+        }
+    }
+
+    @Test func anEventsPageShowsItsPayloadAndWhyEachSubscriptionDidOrDidNotGetIt() async throws {
+        try await Self.withDashboard { store, browser in
+            let (_, organization) = try await Self.person("dee@example.com", organizationName: "mine", in: store)
+            let (application, _) = try await store.createApplication(organizationID: organization, name: "billing")
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            var receiving = Fixtures.draft(
+                applicationID: application.id, url: "https://hooks.example.com/yes", labels: ["tenant": "t1"])
+            receiving.description = "the one that gets it"
+            var otherTenant = Fixtures.draft(
+                applicationID: application.id, url: "https://hooks.example.com/no", labels: ["tenant": "t2"])
+            otherTenant.description = "<i>other tenant</i>"
+            var disabled = Fixtures.draft(
+                applicationID: application.id, url: "https://hooks.example.com/off", labels: [:], enabled: false)
+            disabled.description = "switched off"
+            for draft in [receiving, otherTenant, disabled] {
+                _ = try await store.createSubscription(draft, secret: UUID())
+            }
+            let event = try await store.ingest(
+                Fixtures.event(
+                    applicationID: application.id, labels: ["tenant": "t1"],
+                    payload: #"{"zeta":1,"alpha":{"list":[1,2],"empty":{}},"text":"a, b: {c}"}"#))
+            _ = try await Self.signIn(browser, "dee@example.com")
+            let path =
+                "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)/events/"
+                + event.id.lowercased
+            let page = try await browser.get(path)
+            #expect(page.status == 200)
+            // Keys keep their order and the payload is laid out; strings are left as they are.
+            let expected = """
+                {
+                  &quot;zeta&quot;: 1,
+                  &quot;alpha&quot;: {
+                    &quot;list&quot;: [
+                      1,
+                      2
+                    ],
+                    &quot;empty&quot;: {}
+                  },
+                  &quot;text&quot;: &quot;a, b: {c}&quot;
+                }
+                """
+            #expect(page.html.contains(expected), "\(page.html)")
+            #expect(page.html.contains("the one that gets it") && page.html.contains("Sent"))
+            #expect(page.html.contains("It asks for tenant = t2; the event has tenant = t1."))
+            #expect(page.html.contains("It is disabled."))
+            #expect(page.html.contains("&lt;i&gt;other tenant&lt;/i&gt;") && !page.html.contains("<i>other"))
+            #expect(Self.rows(page.html) == 1, "the receiving subscription's one attempt")
+            // The delivery log links each attempt to its event's page.
+            let log = try await browser.get(
+                "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)/deliveries")
+            #expect(log.html.contains(#"href="\#(path)""#))
+            let unknown = String(path.dropLast(36)) + UUID().uuidString.lowercased()
+            #expect(try await browser.get(unknown).status == 404)
+        }
+    }
+
+    @Test func anotherTenantsDeliveryLogIsRefused() async throws {
+        try await Self.withDashboard { store, browser in
+            let (_, mine) = try await Self.person("dee@example.com", organizationName: "mine", in: store)
+            let (_, theirs) = try await Self.person("other@example.com", organizationName: "theirs", in: store)
+            let (own, _) = try await store.createApplication(organizationID: mine, name: "own")
+            let (foreign, _) = try await store.createApplication(organizationID: theirs, name: "foreign")
+            _ = try await Self.signIn(browser, "dee@example.com")
+            func path(_ organization: UUID, _ application: FerryCore.Application) -> String {
+                "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)/deliveries"
+            }
+            let refused = try await browser.get(path(theirs, foreign))
+            #expect(refused.status == 403 && !refused.html.contains("foreign"))
+            #expect(try await browser.get(path(mine, foreign)).status == 403)
+            #expect(try await browser.get(path(theirs, own)).status == 404, "an application is named under its own")
+            #expect(try await browser.get(path(mine, own)).status == 200)
+        }
+    }
+
     @Test func theStylesheetIsServedUnderItsHashAndCachedForever() async throws {
         try await Self.withDashboard { _, browser in
             let login = try await browser.get("/login")
@@ -273,8 +401,17 @@ import Testing
         #expect(!templates.isEmpty)
         let byName = Dictionary(
             uniqueKeysWithValues: templates.map { (String($0.key.dropLast(".mustache".count)), $0.value) })
-        #expect(byName == EmbeddedFiles.templates, "run scripts/embed-dashboard")
-        #expect(try Self.files("Assets", suffix: "") == EmbeddedFiles.assets, "run scripts/embed-dashboard")
+        let assets = try Self.files("Assets", suffix: "")
+        #expect(Set(byName.keys) == Set(EmbeddedFiles.templates.keys), "run scripts/embed-dashboard")
+        #expect(Set(assets.keys) == Set(EmbeddedFiles.assets.keys), "run scripts/embed-dashboard")
+        for (name, text) in byName {
+            let same = EmbeddedFiles.templates[name] == text
+            #expect(same, "the template \(name) changed: run scripts/embed-dashboard")
+        }
+        for (name, text) in assets {
+            let same = EmbeddedFiles.assets[name] == text
+            #expect(same, "the static file \(name) changed: run scripts/embed-dashboard")
+        }
     }
 
     @Test func everyTemplateRenders() {

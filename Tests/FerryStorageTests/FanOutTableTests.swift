@@ -66,6 +66,24 @@ import Testing
         let delivered =
             !row.deleted && FanOutRule.delivers(eventType: row.eventType, eventLabels: row.eventLabels, to: candidate)
         #expect(delivered == row.delivered)
+        // The explanation the dashboard shows agrees with the rule on every row the rule is asked about.
+        if !row.deleted {
+            let misses = FanOutRule.misses(eventType: row.eventType, eventLabels: row.eventLabels, for: candidate)
+            #expect(misses.isEmpty == row.delivered)
+        }
+    }
+
+    @Test func theExplanationNamesEachReason() {
+        let candidate = FanOutRule.Candidate(
+            id: UUID(), isEnabled: false, eventTypes: ["billing.invoice.voided"],
+            labels: ["region": "eu", "tenant": "t1", "tier": "gold"])
+        let misses = FanOutRule.misses(
+            eventType: "billing.invoice.paid", eventLabels: ["tenant": "t2", "tier": "gold"], for: candidate)
+        #expect(
+            misses == [
+                .disabled, .eventTypeNotSubscribed, .labelMissing(key: "region"),
+                .labelDiffers(key: "tenant", wanted: "t1", found: "t2"),
+            ])
     }
 
     @Test(arguments: StoreBackend.available)

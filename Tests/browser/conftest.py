@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ class Ferry:
     base_url: str
     admin_email: str
     admin_password: str
+    service_token: str
+    application_id: str
     output: list[str]
 
 
@@ -57,7 +60,8 @@ def ferry():
     port = free_port()
     environment = dict(os.environ, FERRY_LISTEN=f"127.0.0.1:{port}",
                        FERRY_DATABASE_URL=f"sqlite:{directory}/ferry.sqlite", FERRY_LOG_LEVEL="warning",
-                       FERRY_PASSWORD_HASH_COST="10")
+                       FERRY_PASSWORD_HASH_COST="10", FERRY_ALLOWED_TARGET_NETWORKS="127.0.0.0/8",
+                       FERRY_RETRY_SCHEDULE="1s")
     process = subprocess.Popen([os.environ["FERRY_BIN"], "serve"], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
@@ -74,18 +78,50 @@ def ferry():
                 raise AssertionError("Ferry did not start:\n" + "".join(output[-50:]))
             time.sleep(0.1)
     banner = ""
-    while "password:" not in banner and time.monotonic() < deadline:
+    while "service token:" not in banner and time.monotonic() < deadline:
         banner = "".join(output)
         time.sleep(0.05)
-    email = re.search(r"administrator:\s+(\S+)", banner)
-    password = re.search(r"password:\s+(\S+)", banner)
-    assert email and password, "the first start printed no administrator:\n" + banner
-    yield Ferry(base_url, email.group(1), password.group(1), output)
+    found = {name: re.search(pattern, banner) for name, pattern in (
+        ("email", r"administrator:\s+(\S+)"), ("password", r"password:\s+(\S+)"),
+        ("token", r"service token:\s+(\S+)"), ("application", r"application_id:\s+(\S+)"))}
+    assert all(found.values()), "the first start printed no administrator and token:\n" + banner
+    yield Ferry(base_url, found["email"].group(1), found["password"].group(1), found["token"].group(1),
+                found["application"].group(1), output)
     process.terminate()
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+class Receiver:
+    """A webhook receiver on loopback that answers 200 and counts what it got."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(self.rfile.read(length))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as condition
 from selenium.webdriver.support.ui import WebDriverWait
@@ -67,3 +73,49 @@ def test_the_sign_in_form_is_labelled_and_works_from_the_keyboard_alone(browser,
     assert browser.switch_to.active_element == email, "the address field has the focus"
     email.send_keys(ferry.admin_email + "\t" + ferry.admin_password + "\n")
     WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+
+
+def api(ferry, method, path, body):
+    request = urllib.request.Request(ferry.base_url + "/api/v1" + path, method=method, data=json.dumps(body).encode())
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {ferry.service_token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def test_a_delivery_made_through_the_api_shows_in_the_log_and_on_its_events_page(browser, ferry, receiver):
+    application = ferry.application_id
+    api(ferry, "POST", "/event_types",
+        {"application_id": application, "service": "billing", "resource_type": "invoice", "verb": "paid"})
+    api(ferry, "POST", "/subscriptions",
+        {"application_id": application, "is_enabled": True, "event_types": ["billing.invoice.paid"],
+         "labels": {"env": "demo"}, "description": "loopback receiver",
+         "target": {"type": "http", "method": "POST", "url": receiver.url, "headers": {}}})
+    event_id = str(uuid.uuid4())
+    api(ferry, "POST", "/event",
+        {"application_id": application, "event_id": event_id, "event_type": "billing.invoice.paid",
+         "payload": json.dumps({"invoice": 42}), "payload_content_type": "application/json",
+         "labels": {"env": "demo"}, "occurred_at": datetime.now(timezone.utc).isoformat()})
+    deadline = time.monotonic() + 10
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.received, "the receiver got the delivery"
+
+    sign_in(browser, ferry)
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    browser.find_element(By.LINK_TEXT, "My application").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Deliveries"))
+    # The attempt is recorded just after the receiver answers: reload until it shows as successful.
+    deadline = time.monotonic() + 10
+    while "Successful" not in browser.find_element(By.ID, "main").text and time.monotonic() < deadline:
+        time.sleep(0.2)
+        browser.refresh()
+    row = browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr")
+    assert "Successful" in row.text and "200" in row.text and "loopback receiver" in row.text
+
+    row.find_element(By.LINK_TEXT, "billing.invoice.paid").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Event"))
+    main = browser.find_element(By.ID, "main").text
+    assert event_id in main and '"invoice": 42' in main
+    route = browser.find_element(By.CSS_SELECTOR, "section.route")
+    assert "loopback receiver" in route.text and "Sent" in route.text

@@ -21,10 +21,38 @@ public enum FanOutRule {
         }
     }
 
+    /// Why an event does not go to a subscription.
+    public enum Miss: Sendable, Equatable {
+        /// The subscription is disabled.
+        case disabled
+        /// The subscription does not list the event's type.
+        case eventTypeNotSubscribed
+        /// The subscription asks for a label the event does not carry.
+        case labelMissing(key: String)
+        /// The event carries the label with another value.
+        case labelDiffers(key: String, wanted: String, found: String)
+    }
+
     /// Whether an event of `eventType` carrying `eventLabels` goes to `candidate`.
     public static func delivers(eventType: String, eventLabels: [String: String], to candidate: Candidate) -> Bool {
         candidate.isEnabled && candidate.eventTypes.contains(eventType)
             && LabelMatcher.contains(eventLabels, all: candidate.labels)
+    }
+
+    /// Every reason an event of `eventType` carrying `eventLabels` does not go to `candidate`, labels by key; empty
+    /// exactly when `delivers` is true.
+    public static func misses(eventType: String, eventLabels: [String: String], for candidate: Candidate) -> [Miss] {
+        var misses: [Miss] = []
+        if !candidate.isEnabled { misses.append(.disabled) }
+        if !candidate.eventTypes.contains(eventType) { misses.append(.eventTypeNotSubscribed) }
+        for (key, wanted) in candidate.labels.sorted(by: { $0.key < $1.key }) {
+            guard let found = eventLabels[key] else {
+                misses.append(.labelMissing(key: key))
+                continue
+            }
+            if found != wanted { misses.append(.labelDiffers(key: key, wanted: wanted, found: found)) }
+        }
+        return misses
     }
 
     /// The ids of the candidates an event of `eventType` carrying `eventLabels` goes to, in the candidates' order.

@@ -4,6 +4,42 @@
 /// into the binary.
 enum EmbeddedFiles {
     static let templates: [String: String] = [
+        "deliveries": #"""
+        {{<layout}}
+        {{$title}}Deliveries · {{application.name}} · Ferry{{/title}}
+        {{$content}}
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        <h1>Deliveries</h1>
+        {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
+        {{#hasAttempts}}
+        <table class="attempts">
+          <caption>Delivery attempts, most recent first</caption>
+          <thead>
+            <tr><th scope="col">Status</th><th scope="col">HTTP</th><th scope="col">Event type</th>
+              <th scope="col">Subscription</th><th scope="col">Created</th><th scope="col">Retries</th></tr>
+          </thead>
+          <tbody>
+          {{#attempts}}
+            <tr data-id="{{id}}">
+              <td><span class="status status-{{statusKind}}">{{statusText}}</span></td>
+              <td>{{httpStatus}}</td>
+              <td><a href="{{eventLink}}" title="This event and who received it">{{eventType}}</a></td>
+              <td><a href="{{subscriptionLink}}" title="Attempts to this subscription">{{subscription}}</a></td>
+              <td><time datetime="{{createdAt}}">{{createdText}}</time></td>
+              <td>{{retryCount}}</td>
+            </tr>
+          {{/attempts}}
+          </tbody>
+        </table>
+        {{/hasAttempts}}
+        {{^hasAttempts}}
+        <p class="empty">No delivery attempt here yet. An event whose type and labels match an enabled subscription makes
+        one for each such subscription.</p>
+        {{/hasAttempts}}
+        {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older attempts</a></p>{{/olderPage}}
+        {{/content}}
+        {{/layout}}
+        """#,
         "error": #"""
         {{<layout}}
         {{$title}}{{heading}} · Ferry{{/title}}
@@ -13,6 +49,59 @@ enum EmbeddedFiles {
           <p>{{detail}}</p>
           <p><a href="/">Back to your organizations</a></p>
         </section>
+        {{/content}}
+        {{/layout}}
+        """#,
+        "event": #"""
+        {{<layout}}
+        {{$title}}Event {{event.type}} · {{application.name}} · Ferry{{/title}}
+        {{$content}}
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} ›
+          <a href="{{deliveriesPath}}">{{application.name}}</a></nav>
+        <h1>Event <code>{{event.type}}</code></h1>
+        <section class="card">
+          <dl class="facts">
+            <dt>Event id</dt><dd><code>{{event.id}}</code></dd>
+            <dt>Occurred</dt><dd><time datetime="{{event.occurredAt}}">{{event.occurredText}}</time></dd>
+            <dt>Received</dt><dd><time datetime="{{event.receivedAt}}">{{event.receivedText}}</time></dd>
+            <dt>From</dt><dd>{{event.sourceIP}}</dd>
+            <dt>Content type</dt><dd><code>{{event.contentType}}</code></dd>
+          </dl>
+          {{#event.hasLabels}}
+          <h2>Labels</h2>
+          <dl class="facts">{{#event.labels}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/event.labels}}</dl>
+          {{/event.hasLabels}}
+          {{#event.hasMetadata}}
+          <h2>Metadata</h2>
+          <dl class="facts">{{#event.metadata}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/event.metadata}}</dl>
+          {{/event.hasMetadata}}
+          <h2>Payload <span class="meta">({{event.payloadForm}})</span></h2>
+          <pre class="payload">{{event.payload}}</pre>
+        </section>
+        <h2>Who received it</h2>
+        {{^routes}}<p class="empty">The application had no subscription.</p>{{/routes}}
+        {{#routes}}
+        <section class="card route" aria-labelledby="route-{{id}}">
+          <h3 id="route-{{id}}">{{name}} <span class="status status-{{outcomeKind}}">{{outcome}}</span></h3>
+          <p class="meta">Subscription <code>{{id}}</code> → <code>{{target}}</code></p>
+          {{#hasReasons}}
+          <ul class="reasons">{{#reasons}}<li>{{.}}</li>{{/reasons}}</ul>
+          {{/hasReasons}}
+          {{#hasAttempts}}
+          <table class="attempts">
+            <caption>Attempts to this subscription</caption>
+            <thead><tr><th scope="col">Status</th><th scope="col">HTTP</th><th scope="col">Created</th>
+              <th scope="col">Retries</th></tr></thead>
+            <tbody>
+            {{#attempts}}
+              <tr data-id="{{id}}"><td><span class="status status-{{statusKind}}">{{statusText}}</span></td><td>{{httpStatus}}</td>
+                <td><time datetime="{{createdAt}}">{{createdText}}</time></td><td>{{retryCount}}</td></tr>
+            {{/attempts}}
+            </tbody>
+          </table>
+          {{/hasAttempts}}
+        </section>
+        {{/routes}}
         {{/content}}
         {{/layout}}
         """#,
@@ -29,12 +118,15 @@ enum EmbeddedFiles {
           <h2 id="org-{{id}}">{{name}} <span class="role">{{role}}</span></h2>
           <p class="meta">Organization <code>{{id}}</code></p>
           {{#hasApplications}}
-          <table>
+          <table class="applications">
             <caption>Applications</caption>
             <thead><tr><th scope="col">Name</th><th scope="col">Application id</th><th scope="col">Created</th></tr></thead>
             <tbody>
             {{#applications}}
-              <tr><td>{{name}}</td><td><code>{{id}}</code></td><td><time datetime="{{createdAt}}">{{createdDay}}</time></td></tr>
+              <tr>
+                <td><a href="{{deliveries}}">{{name}}</a></td><td><code>{{id}}</code></td>
+                <td><time datetime="{{createdAt}}">{{createdDay}}</time></td>
+              </tr>
             {{/applications}}
             </tbody>
           </table>
@@ -147,8 +239,23 @@ enum EmbeddedFiles {
         th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--line); }
         code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em;
           overflow-wrap: anywhere; }
+        .crumbs { color: var(--muted); font-size: 0.9rem; margin-bottom: 0.3rem; }
+        .status { display: inline-block; font-size: 0.85rem; font-weight: 600; border-radius: 4px; padding: 0.1rem 0.45rem;
+          border: 1px solid currentColor; white-space: nowrap; }
+        .status-successful { color: #1b6b35; background: #e8f5ec; }
+        .status-failed { color: var(--danger); background: #fbeaea; }
+        .status-waiting { color: #8a5300; background: #fdf3e1; }
+        .status-pending, .status-in-progress { color: var(--muted); background: var(--wash); }
+        table.attempts td { vertical-align: top; }
+        h3 { font-size: 1.05rem; margin: 0 0 0.3rem; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0.4rem 0 0.8rem; }
+        dl.facts dt { font-weight: 600; }
+        dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+        pre.payload { background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 0.7rem;
+          overflow: auto; max-height: 32rem; font-size: 0.9rem; }
+        ul.reasons { margin: 0.3rem 0; padding-left: 1.2rem; }
         @media (max-width: 40rem) {
-          th:nth-child(3), td:nth-child(3) { display: none; }
+          table.applications th:nth-child(3), table.applications td:nth-child(3) { display: none; }
         }
         """#,
         "ferry.svg": ##"""

@@ -1,0 +1,137 @@
+import FerryAPI
+import FerryCore
+import FerryIdentity
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// `/organizations/{organization}/applications/{application}/deliveries`: an application's delivery attempts, most
+/// recent first, 50 a page with a cursor to older ones, optionally only those of one event or one subscription.
+/// Authorized as the API's `GET /request_attempts` (`request_attempt:list`), so a viewer sees it too.
+extension Dashboard {
+    static var deliveriesPageSize: Int { 50 }
+
+    func deliveries(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
+        let scope: ApplicationScope
+        switch try await applicationScope(request, context, .requestAttemptList) {
+        case .found(let found): scope = found
+        case .answer(let response): return response
+        }
+        let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
+        let applicationID = application.id
+        let applicationPath = Self.applicationPath(organization.id, applicationID)
+        let path = applicationPath + "/deliveries"
+        guard let filter = DeliveriesFilter(request) else {
+            return pages.page("error", errorPage(signedIn, Self.badFilter), status: .badRequest)
+        }
+        let attempts = try await store.requestAttempts(
+            AttemptQuery(
+                applicationID: applicationID, eventID: filter.eventID, subscriptionID: filter.subscriptionID,
+                after: filter.after, limit: Self.deliveriesPageSize))
+        let now = Date()
+        let rows = attempts.map { AttemptRow($0, applicationPath: applicationPath, at: now) }
+        var older: String?
+        if attempts.count == Self.deliveriesPageSize, let last = attempts.last {
+            older = path + filter.query(after: AttemptCursor(createdAt: last.createdAt, id: last.id))
+        }
+        return pages.page(
+            "deliveries",
+            DeliveriesPage(
+                assets: pages.paths, person: PersonView(signedIn),
+                organization: NamedView(id: organization.id.lowercased, name: organization.name),
+                application: NamedView(id: application.id.lowercased, name: application.name), path: path,
+                filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
+    }
+
+    /// The signed-in person and the application the page's path names (under its own organization), authorized for
+    /// `action` as the API authorizes it; or what to answer instead: the sign-in page, or 404 for an id that is not
+    /// one or an application named under another organization. The authorizer's refusal is thrown (403).
+    func applicationScope(_ request: Request, _ context: FerryRequestContext, _ action: APIAction) async throws
+        -> ScopeResolution
+    {
+        guard let signedIn = try await sessions.signedIn(request) else { return .answer(Self.redirect(to: "/login")) }
+        guard let organizationID = UUID(uuidString: context.parameters.get("organization_id") ?? ""),
+            let applicationID = UUID(uuidString: context.parameters.get("application_id") ?? "")
+        else { return .answer(pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound)) }
+        let application = try await access.application(applicationID, for: signedIn.caller, action)
+        guard application.organizationID == organizationID,
+            let organization = try await store.organization(id: organizationID)
+        else { return .answer(pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound)) }
+        return .found(ApplicationScope(signedIn: signedIn, organization: organization, application: application))
+    }
+
+    /// `/organizations/{organization}/applications/{application}`, the base of an application's pages.
+    static func applicationPath(_ organizationID: UUID, _ applicationID: UUID) -> String {
+        "/organizations/\(organizationID.lowercased)/applications/\(applicationID.lowercased)"
+    }
+
+    static var badFilter: Problem {
+        Problem(
+            id: "BadRequest", status: .badRequest, title: "This filter is not valid",
+            detail: "`event_id` and `subscription_id` are ids, and `after` is a position from an \"Older\" link.")
+    }
+}
+
+/// A page's signed-in person and the application its path names.
+struct ApplicationScope {
+    var signedIn: SignedIn
+    var organization: Organization
+    var application: FerryCore.Application
+}
+
+/// Where a page of an application stands once its path is read.
+enum ScopeResolution {
+    case found(ApplicationScope)
+    case answer(Response)
+}
+
+/// What a delivery log URL filters by: one event or one subscription, and the position after which to list.
+struct DeliveriesFilter {
+    var eventID: UUID?
+    var subscriptionID: UUID?
+    var after: AttemptCursor?
+
+    /// The filter of a request, or nil when a parameter is not valid.
+    init?(_ request: Request) {
+        let parameters = request.uri.queryParameters
+        func id(_ name: String) -> UUID?? {
+            guard let text = parameters[name[...]].map(String.init), !text.isEmpty else { return .some(nil) }
+            return UUID(uuidString: text).map { .some($0) } ?? nil
+        }
+        guard let event = id("event_id"), let subscription = id("subscription_id") else { return nil }
+        eventID = event
+        subscriptionID = subscription
+        if let text = parameters["after"].map(String.init), !text.isEmpty {
+            guard let cursor = Self.cursor(text) else { return nil }
+            after = cursor
+        }
+    }
+
+    /// `<RFC 3339 time>_<attempt id>`.
+    static func cursor(_ text: String) -> AttemptCursor? {
+        guard let separator = text.lastIndex(of: "_"),
+            let date = Timestamp.parse(String(text[..<separator])),
+            let id = UUID(uuidString: String(text[text.index(after: separator)...]))
+        else { return nil }
+        return AttemptCursor(createdAt: date, id: id)
+    }
+
+    /// The query string of this filter continued after `cursor`.
+    func query(after cursor: AttemptCursor) -> String {
+        var items: [URLQueryItem] = []
+        if let eventID { items.append(URLQueryItem(name: "event_id", value: eventID.lowercased)) }
+        if let subscriptionID { items.append(URLQueryItem(name: "subscription_id", value: subscriptionID.lowercased)) }
+        items.append(
+            URLQueryItem(name: "after", value: Timestamp.format(cursor.createdAt) + "_" + cursor.id.lowercased))
+        var components = URLComponents()
+        components.queryItems = items
+        return components.string ?? ""
+    }
+
+    /// What the page says it shows, or nil when it shows every attempt.
+    var description: String? {
+        if let eventID { return "event \(eventID.lowercased)" }
+        if let subscriptionID { return "subscription \(subscriptionID.lowercased)" }
+        return nil
+    }
+}
