@@ -49,6 +49,9 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         group.get("organizations/:organization_id/applications/:application_id/deliveries") { request, context in
             await rendering(context) { try await deliveries(request, context) }
         }
+        group.get("organizations/:organization_id/applications/:application_id/events") { request, context in
+            await rendering(context) { try await events(request, context) }
+        }
         group.get("organizations/:organization_id/applications/:application_id/events/:event_id") {
             request, context in
             await rendering(context) { try await event(request, context) }

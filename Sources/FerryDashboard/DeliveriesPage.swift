@@ -39,7 +39,8 @@ extension Dashboard {
             DeliveriesPage(
                 assets: pages.paths, person: PersonView(signedIn),
                 organization: NamedView(id: organization.id.lowercased, name: organization.name),
-                application: NamedView(id: application.id.lowercased, name: application.name), path: path,
+                application: NamedView(id: application.id.lowercased, name: application.name),
+                tabs: ApplicationTabs(applicationPath: applicationPath, on: "deliveries"), path: path,
                 filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
     }
 
@@ -109,11 +110,7 @@ struct DeliveriesFilter {
 
     /// `<RFC 3339 time>_<attempt id>`.
     static func cursor(_ text: String) -> AttemptCursor? {
-        guard let separator = text.lastIndex(of: "_"),
-            let date = Timestamp.parse(String(text[..<separator])),
-            let id = UUID(uuidString: String(text[text.index(after: separator)...]))
-        else { return nil }
-        return AttemptCursor(createdAt: date, id: id)
+        PagePosition(text).map { AttemptCursor(createdAt: $0.date, id: $0.id) }
     }
 
     /// The query string of this filter continued after `cursor`.
@@ -122,7 +119,7 @@ struct DeliveriesFilter {
         if let eventID { items.append(URLQueryItem(name: "event_id", value: eventID.lowercased)) }
         if let subscriptionID { items.append(URLQueryItem(name: "subscription_id", value: subscriptionID.lowercased)) }
         items.append(
-            URLQueryItem(name: "after", value: Timestamp.format(cursor.createdAt) + "_" + cursor.id.lowercased))
+            URLQueryItem(name: "after", value: PagePosition(date: cursor.createdAt, id: cursor.id).text))
         var components = URLComponents()
         components.queryItems = items
         return components.string ?? ""
@@ -134,4 +131,25 @@ struct DeliveriesFilter {
         if let subscriptionID { return "subscription \(subscriptionID.lowercased)" }
         return nil
     }
+}
+
+/// Where a listing continues, as its links carry it: `<RFC 3339 time>_<id>` of the last row shown.
+struct PagePosition {
+    var date: Date
+    var id: UUID
+
+    init(date: Date, id: UUID) {
+        self.date = date
+        self.id = id
+    }
+
+    /// The position a link carries, or nil when the text is not one.
+    init?(_ text: String) {
+        guard let separator = text.lastIndex(of: "_"), let date = Timestamp.parse(String(text[..<separator])),
+            let id = UUID(uuidString: String(text[text.index(after: separator)...]))
+        else { return nil }
+        self.init(date: date, id: id)
+    }
+
+    var text: String { Timestamp.format(date) + "_" + id.lowercased }
 }

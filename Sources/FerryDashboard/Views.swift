@@ -56,8 +56,8 @@ struct OrganizationView: Sendable {
 struct ApplicationView: Sendable {
     var id: String
     var name: String
-    /// Its delivery log.
-    var deliveries: String
+    /// Its events page.
+    var events: String
     /// RFC 3339, for `<time datetime>`.
     var createdAt: String
     /// The day, as shown.
@@ -66,8 +66,8 @@ struct ApplicationView: Sendable {
     init(_ application: Application) {
         id = application.id.lowercased
         name = application.name
-        deliveries =
-            "/organizations/\(application.organizationID.lowercased)/applications/\(application.id.lowercased)/deliveries"
+        events =
+            "/organizations/\(application.organizationID.lowercased)/applications/\(application.id.lowercased)/events"
         createdAt = Timestamp.format(application.createdAt)
         createdDay = String(createdAt.prefix(10))
     }
@@ -79,12 +79,60 @@ struct NamedView: Sendable {
     var name: String
 }
 
+/// The tabs of an application's pages, and which one is shown.
+struct ApplicationTabs: Sendable {
+    var events: String
+    var deliveries: String
+    var onEvents: Bool
+    var onDeliveries: Bool
+
+    init(applicationPath: String, on page: String) {
+        events = applicationPath + "/events"
+        deliveries = applicationPath + "/deliveries"
+        onEvents = page == "events"
+        onDeliveries = page == "deliveries"
+    }
+}
+
+/// An application's events.
+struct EventsPage: Sendable {
+    var assets: AssetPaths
+    var person: PersonView?
+    var organization: NamedView
+    var application: NamedView
+    var tabs: ApplicationTabs
+    var events: [EventRow]
+    var hasEvents: Bool
+    var olderPage: String?
+}
+
+/// One event in the list.
+struct EventRow: Sendable {
+    var id: String
+    var type: String
+    var link: String
+    /// `key=value` pairs, by key.
+    var labels: String
+    var receivedAt: String
+    var receivedText: String
+
+    init(_ event: Event, applicationPath: String) {
+        id = event.id.lowercased
+        type = event.eventType
+        link = applicationPath + "/events/" + id
+        labels = event.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        receivedAt = Timestamp.format(event.receivedAt)
+        receivedText = AttemptRow.readable(event.receivedAt)
+    }
+}
+
 /// An application's delivery log.
 struct DeliveriesPage: Sendable {
     var assets: AssetPaths
     var person: PersonView?
     var organization: NamedView
     var application: NamedView
+    var tabs: ApplicationTabs
     /// The page's own path, without filters.
     var path: String
     /// What the page is limited to, if anything.

@@ -54,10 +54,20 @@ extension PostgresStore {
         try await Self.notifyWork(connection, logger: self.logger)
     }
 
-    public func events(applicationID: UUID, limit: Int) async throws -> [Event] {
-        try await client.query(
+    public func events(applicationID: UUID, before: EventCursor?, limit: Int) async throws -> [Event] {
+        guard let before else {
+            return try await client.query(
+                """
+                SELECT * FROM event WHERE application_id = \(applicationID)
+                ORDER BY received_at DESC, id DESC LIMIT \(limit)
+                """, logger: self.logger
+            ).map { try Self.event(Columns($0)) }
+        }
+        return try await client.query(
             """
-            SELECT * FROM event WHERE application_id = \(applicationID) ORDER BY received_at DESC, id DESC LIMIT \(limit)
+            SELECT * FROM event WHERE application_id = \(applicationID)
+                AND (received_at, id) < (\(before.receivedAt.postgres), \(before.id))
+            ORDER BY received_at DESC, id DESC LIMIT \(limit)
             """, logger: self.logger
         ).map { try Self.event(Columns($0)) }
     }

@@ -68,12 +68,22 @@ extension SQLiteStore {
         }
     }
 
-    public func events(applicationID: UUID, limit: Int) async throws -> [Event] {
+    public func events(applicationID: UUID, before: EventCursor?, limit: Int) async throws -> [Event] {
         try await read { db in
-            try Row.fetchAll(
+            guard let before else {
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM event WHERE application_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
+                    arguments: [applicationID.lowercased, limit]
+                ).map(Self.event)
+            }
+            return try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM event WHERE application_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
-                arguments: [applicationID.lowercased, limit]
+                sql: """
+                    SELECT * FROM event WHERE application_id = ? AND (received_at, id) < (?, ?)
+                    ORDER BY received_at DESC, id DESC LIMIT ?
+                    """,
+                arguments: [applicationID.lowercased, SQLValues.micros(before.receivedAt), before.id.lowercased, limit]
             ).map(Self.event)
         }
     }

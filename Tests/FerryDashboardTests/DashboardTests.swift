@@ -264,10 +264,11 @@ import Testing
             _ = try await Self.signIn(browser, "dee@example.com")
 
             let home = try await browser.get("/")
-            let path =
-                "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)/deliveries"
-            #expect(home.html.contains(#"href="\#(path)""#))
+            let base = "/organizations/\(organization.lowercased)/applications/\(application.id.lowercased)"
+            let path = base + "/deliveries"
+            #expect(home.html.contains(#"href="\#(base)/events""#))
             let first = try await browser.get(path)
+            #expect(first.html.contains(#"href="\#(path)" aria-current="page""#))
             #expect(first.status == 200)
             #expect(Self.rows(first.html) == 50)
             #expect(first.html.contains("Pending") && !first.html.contains("Successful"))
@@ -283,6 +284,12 @@ import Testing
                 })
             #expect(ids.count == 51, "the two pages hold every attempt once")
 
+            // The events page lists the same 51 events, 50 and 1.
+            let eventsPage = try await browser.get(base + "/events")
+            #expect(Self.rows(eventsPage.html) == 50 && eventsPage.html.contains("tenant=t1"))
+            let olderEvents = try await browser.get(try #require(Self.nextLink(in: eventsPage.html)))
+            #expect(Self.rows(olderEvents.html) == 1 && olderEvents.html.contains(events[0].id.lowercased))
+            #expect(try await browser.get(base + "/events?before=nonsense").status == 400)
             let oneEvent = try await browser.get(path + "?event_id=\(events[7].id.lowercased)")
             #expect(Self.rows(oneEvent.html) == 1 && oneEvent.html.contains("Only the attempts of event"))
             #expect(try await browser.get(path + "?event_id=nonsense").status == 400)
@@ -416,7 +423,8 @@ import Testing
 
     @Test func everyTemplateRenders() {
         let renderer = PageRenderer()
-        for name in EmbeddedFiles.templates.keys where name != "layout" {
+        // Partials (`_tabs`) render inside pages, not alone.
+        for name in EmbeddedFiles.templates.keys where name != "layout" && !name.hasPrefix("_") {
             let page = ErrorPage(
                 assets: AssetPaths(stylesheet: "/assets/x.css", icon: "/assets/x.svg"), person: nil, heading: "H",
                 detail: "D")

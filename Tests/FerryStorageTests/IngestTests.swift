@@ -74,6 +74,33 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func eventsArePagedNewestFirstWithACursor(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            let (_, other) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            try await Fixtures.eventType(in: store, applicationID: other.id)
+            for _ in 0..<7 { _ = try await store.ingest(Fixtures.event(applicationID: application.id)) }
+            _ = try await store.ingest(Fixtures.event(applicationID: other.id))
+            let all = try await store.events(applicationID: application.id, limit: 100)
+            #expect(all.count == 7)
+            var paged: [Event] = []
+            var cursor: EventCursor?
+            repeat {
+                let page = try await store.events(applicationID: application.id, before: cursor, limit: 3)
+                #expect(page.count <= 3)
+                paged += page
+                cursor = page.count == 3 ? page.last.map { EventCursor(receivedAt: $0.receivedAt, id: $0.id) } : nil
+            } while cursor != nil
+            #expect(paged.map(\.id) == all.map(\.id), "pages hold every event once, newest first")
+            let newestFirst = zip(all, all.dropFirst()).allSatisfy {
+                ($0.receivedAt, $0.id.uuidString) >= ($1.receivedAt, $1.id.uuidString)
+            }
+            #expect(newestFirst)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func laterSubscriptionsDoNotReceiveOlderEvents(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (_, application) = try await Fixtures.tenant(in: store)

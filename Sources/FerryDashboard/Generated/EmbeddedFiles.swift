@@ -4,11 +4,18 @@
 /// into the binary.
 enum EmbeddedFiles {
     static let templates: [String: String] = [
+        "_tabs": #"""
+        <nav class="tabs" aria-label="Application">
+          <a href="{{tabs.events}}"{{#tabs.onEvents}} aria-current="page"{{/tabs.onEvents}}>Events</a>
+          <a href="{{tabs.deliveries}}"{{#tabs.onDeliveries}} aria-current="page"{{/tabs.onDeliveries}}>Deliveries</a>
+        </nav>
+        """#,
         "deliveries": #"""
         {{<layout}}
         {{$title}}Deliveries · {{application.name}} · Ferry{{/title}}
         {{$content}}
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        {{> _tabs}}
         <h1>Deliveries</h1>
         {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
         {{#hasAttempts}}
@@ -105,6 +112,40 @@ enum EmbeddedFiles {
         {{/content}}
         {{/layout}}
         """#,
+        "events": #"""
+        {{<layout}}
+        {{$title}}Events · {{application.name}} · Ferry{{/title}}
+        {{$content}}
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        {{> _tabs}}
+        <h1>Events</h1>
+        {{#hasEvents}}
+        <table class="events">
+          <caption>Events received, most recent first</caption>
+          <thead>
+            <tr><th scope="col">Event type</th><th scope="col">Labels</th><th scope="col">Received</th>
+              <th scope="col">Event id</th></tr>
+          </thead>
+          <tbody>
+          {{#events}}
+            <tr data-id="{{id}}">
+              <td><a href="{{link}}">{{type}}</a></td>
+              <td>{{labels}}</td>
+              <td><time datetime="{{receivedAt}}">{{receivedText}}</time></td>
+              <td><code>{{id}}</code></td>
+            </tr>
+          {{/events}}
+          </tbody>
+        </table>
+        {{/hasEvents}}
+        {{^hasEvents}}
+        <p class="empty">No event yet. Applications send them with <code>POST /api/v1/event</code> (a Hook0 SDK does it for
+        you) and a service token or an application secret.</p>
+        {{/hasEvents}}
+        {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older events</a></p>{{/olderPage}}
+        {{/content}}
+        {{/layout}}
+        """#,
         "home": #"""
         {{<layout}}
         {{$title}}Organizations · Ferry{{/title}}
@@ -124,7 +165,7 @@ enum EmbeddedFiles {
             <tbody>
             {{#applications}}
               <tr>
-                <td><a href="{{deliveries}}">{{name}}</a></td><td><code>{{id}}</code></td>
+                <td><a href="{{events}}">{{name}}</a></td><td><code>{{id}}</code></td>
                 <td><time datetime="{{createdAt}}">{{createdDay}}</time></td>
               </tr>
             {{/applications}}
@@ -240,6 +281,9 @@ enum EmbeddedFiles {
         code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em;
           overflow-wrap: anywhere; }
         .crumbs { color: var(--muted); font-size: 0.9rem; margin-bottom: 0.3rem; }
+        .tabs { display: flex; gap: 1.2rem; border-bottom: 1px solid var(--line); margin: 0.4rem 0 0.8rem; }
+        .tabs a { padding: 0.35rem 0; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; }
+        .tabs a[aria-current=page] { color: var(--ink); font-weight: 600; border-bottom-color: var(--accent); }
         .status { display: inline-block; font-size: 0.85rem; font-weight: 600; border-radius: 4px; padding: 0.1rem 0.45rem;
           border: 1px solid currentColor; white-space: nowrap; }
         .status-successful { color: #1b6b35; background: #e8f5ec; }

@@ -1,0 +1,48 @@
+import FerryAPI
+import FerryCore
+import FerryIdentity
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// `/organizations/{organization}/applications/{application}/events`: an application's events, newest first, 50 a
+/// page with a cursor to older ones, each linking to its page. Authorized as the API's `GET /events`
+/// (`event:list`).
+extension Dashboard {
+    static var eventsPageSize: Int { 50 }
+
+    func events(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
+        let scope: ApplicationScope
+        switch try await applicationScope(request, context, .eventList) {
+        case .found(let found): scope = found
+        case .answer(let response): return response
+        }
+        let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
+        var before: EventCursor?
+        if let text = request.uri.queryParameters["before"].map(String.init), !text.isEmpty {
+            guard let position = PagePosition(text) else {
+                return pages.page("error", errorPage(signedIn, Self.badFilter), status: .badRequest)
+            }
+            before = EventCursor(receivedAt: position.date, id: position.id)
+        }
+        let applicationPath = Self.applicationPath(organization.id, application.id)
+        let events = try await store.events(applicationID: application.id, before: before, limit: Self.eventsPageSize)
+        var older: String?
+        if events.count == Self.eventsPageSize, let last = events.last {
+            var components = URLComponents()
+            components.queryItems = [
+                URLQueryItem(name: "before", value: PagePosition(date: last.receivedAt, id: last.id).text)
+            ]
+            older = applicationPath + "/events" + (components.string ?? "")
+        }
+        let rows = events.map { EventRow($0, applicationPath: applicationPath) }
+        return pages.page(
+            "events",
+            EventsPage(
+                assets: pages.paths, person: PersonView(signedIn),
+                organization: NamedView(id: organization.id.lowercased, name: organization.name),
+                application: NamedView(id: application.id.lowercased, name: application.name),
+                tabs: ApplicationTabs(applicationPath: applicationPath, on: "events"), events: rows,
+                hasEvents: !rows.isEmpty, olderPage: older))
+    }
+}
