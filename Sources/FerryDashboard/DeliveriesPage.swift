@@ -12,11 +12,12 @@ extension Dashboard {
     static var deliveriesPageSize: Int { 50 }
 
     func deliveries(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
-        let scope: ApplicationScope
-        switch try await applicationScope(request, context, .requestAttemptList) {
-        case .found(let found): scope = found
-        case .answer(let response): return response
+        try await inApplication(request, context, .requestAttemptList) { scope in
+            try await deliveries(request, scope)
         }
+    }
+
+    private func deliveries(_ request: Request, _ scope: ApplicationScope) async throws -> Response {
         let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
         let applicationID = application.id
         let applicationPath = Self.applicationPath(organization.id, applicationID)
@@ -44,21 +45,24 @@ extension Dashboard {
                 filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
     }
 
-    /// The signed-in person and the application the page's path names (under its own organization), authorized for
-    /// `action` as the API authorizes it; or what to answer instead: the sign-in page, or 404 for an id that is not
-    /// one or an application named under another organization. The authorizer's refusal is thrown (403).
-    func applicationScope(_ request: Request, _ context: FerryRequestContext, _ action: APIAction) async throws
-        -> ScopeResolution
-    {
-        guard let signedIn = try await sessions.signedIn(request) else { return .answer(Self.redirect(to: "/login")) }
+    /// Runs `page` for the signed-in person and the application the page's path names (under its own
+    /// organization), authorized for `action` as the API authorizes it. Answers the sign-in page instead when nobody
+    /// is signed in, and 404 for an id that is not one or an application named under another organization; the
+    /// authorizer's refusal is thrown (403).
+    func inApplication(
+        _ request: Request, _ context: FerryRequestContext, _ action: APIAction,
+        _ page: (ApplicationScope) async throws -> Response
+    ) async throws -> Response {
+        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
         guard let organizationID = UUID(uuidString: context.parameters.get("organization_id") ?? ""),
             let applicationID = UUID(uuidString: context.parameters.get("application_id") ?? "")
-        else { return .answer(pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound)) }
+        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
         let application = try await access.application(applicationID, for: signedIn.caller, action)
         guard application.organizationID == organizationID,
             let organization = try await store.organization(id: organizationID)
-        else { return .answer(pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound)) }
-        return .found(ApplicationScope(signedIn: signedIn, organization: organization, application: application))
+        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
+        return try await page(
+            ApplicationScope(signedIn: signedIn, organization: organization, application: application))
     }
 
     /// `/organizations/{organization}/applications/{application}`, the base of an application's pages.
@@ -78,12 +82,6 @@ struct ApplicationScope {
     var signedIn: SignedIn
     var organization: Organization
     var application: FerryCore.Application
-}
-
-/// Where a page of an application stands once its path is read.
-enum ScopeResolution {
-    case found(ApplicationScope)
-    case answer(Response)
 }
 
 /// What a delivery log URL filters by: one event or one subscription, and the position after which to list.

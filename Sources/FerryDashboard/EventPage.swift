@@ -11,11 +11,10 @@ import Hummingbird
 /// the API's `GET /events/{id}` (`event:get`).
 extension Dashboard {
     func event(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
-        let scope: ApplicationScope
-        switch try await applicationScope(request, context, .eventGet) {
-        case .found(let found): scope = found
-        case .answer(let response): return response
-        }
+        try await inApplication(request, context, .eventGet) { scope in try await event(context, scope) }
+    }
+
+    private func event(_ context: FerryRequestContext, _ scope: ApplicationScope) async throws -> Response {
         let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
         let applicationID = application.id
         guard let eventID = UUID(uuidString: context.parameters.get("event_id") ?? ""),

@@ -12,11 +12,10 @@ extension Dashboard {
     static var eventsPageSize: Int { 50 }
 
     func events(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
-        let scope: ApplicationScope
-        switch try await applicationScope(request, context, .eventList) {
-        case .found(let found): scope = found
-        case .answer(let response): return response
-        }
+        try await inApplication(request, context, .eventList) { scope in try await events(request, scope) }
+    }
+
+    private func events(_ request: Request, _ scope: ApplicationScope) async throws -> Response {
         let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
         var before: EventCursor?
         if let text = request.uri.queryParameters["before"].map(String.init), !text.isEmpty {

@@ -19,7 +19,7 @@ final class AuthorizationMemo: Sendable {
     struct Key: Hashable, Sendable {
         /// The caller, reduced to what the authorizer reads from it.
         enum Credential: Hashable, Sendable {
-            case token(revocationIDs: [String], liveMemberships: Bool, role: OrganizationRole?)
+            case token(signatures: [[UInt8]], liveMemberships: Bool, role: OrganizationRole?)
             case master
             case applicationSecret(organizationID: UUID, applicationID: UUID)
             case legacyServiceToken(organizationID: UUID)
@@ -36,8 +36,9 @@ final class AuthorizationMemo: Sendable {
             switch caller {
             case .token(let token, let liveMemberships):
                 let role = request.organizationID.flatMap { liveMemberships?[$0] }
+                // The blocks' signatures (their revocation ids before hex encoding) name the blocks.
                 credential = .token(
-                    revocationIDs: token.revocationIDs, liveMemberships: liveMemberships != nil, role: role)
+                    signatures: token.blocks.map(\.signature), liveMemberships: liveMemberships != nil, role: role)
             case .master: credential = .master
             case .applicationSecret(let organization, let application):
                 credential = .applicationSecret(organizationID: organization, applicationID: application)
