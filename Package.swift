@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "FerryDashboard",
             dependencies: [
-                "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "Biscuit",
+                "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "FerryDelivery", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -278,7 +278,8 @@ let package = Package(
             name: "FerryDashboardTests",
             dependencies: [
                 "FerryDashboard", "FerryAPI", "FerryCore", "FerryStorage", "FerrySQLite", "FerryIdentity",
-                "FerryTestSupport",
+                "FerryDelivery", "FerryTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

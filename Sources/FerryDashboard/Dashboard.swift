@@ -1,5 +1,6 @@
 import FerryAPI
 import FerryCore
+import FerryDelivery
 import FerryIdentity
 import FerryStorage
 import Foundation
@@ -18,9 +19,17 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     let signIn: PasswordSignIn<Store>
     let sessions: DashboardSessions<Store>
     let pages = PageRenderer()
+    /// Which targets a subscription may name (the API's rule).
+    let targetPolicy: TargetPolicy
+    /// Sends a subscription's test event; nil where no delivery client is given (no test-send button then).
+    let oneOffDelivery: OneOffDelivery?
 
-    public init(store: Store, configuration: APIConfiguration) {
+    /// A dashboard over `store` with the API's `configuration`; `oneOffDelivery` sends test events the way the
+    /// delivery worker sends real ones.
+    public init(store: Store, configuration: APIConfiguration, oneOffDelivery: OneOffDelivery? = nil) {
         self.store = store
+        self.oneOffDelivery = oneOffDelivery
+        targetPolicy = configuration.targetPolicy
         access = AccessControl(store: store, authorizer: RequestAuthorizer())
         signIn = PasswordSignIn(store: store, settings: configuration.accounts)
         sessions = DashboardSessions(
@@ -56,6 +65,9 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             request, context in
             await rendering(context) { try await event(request, context) }
         }
+        addSubscriptionRoutes(to: group)
+        addCatalogRoutes(to: group)
+        addEventActionRoutes(to: group)
         group.get("assets/:name") { _, context in
             let name = context.parameters.get("name") ?? ""
             return pages.asset(name) ?? pages.page("error", errorPage(nil, Self.notFound), status: .notFound)
@@ -143,7 +155,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
 
     /// Runs a page handler and turns what it throws into an HTML page: the problem's title and detail for the
     /// errors the API answers as problems, a generic page (logged) for anything else.
-    private func rendering(_ context: FerryRequestContext, _ handler: () async throws -> Response) async -> Response {
+    func rendering(_ context: FerryRequestContext, _ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
         } catch let problem as Problem {

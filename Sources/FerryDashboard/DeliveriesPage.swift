@@ -20,7 +20,7 @@ extension Dashboard {
     private func deliveries(_ request: Request, _ scope: ApplicationScope) async throws -> Response {
         let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
         let applicationID = application.id
-        let applicationPath = Self.applicationPath(organization.id, applicationID)
+        let applicationPath = DashboardPaths.application(organization.id, applicationID)
         let path = applicationPath + "/deliveries"
         guard let filter = DeliveriesFilter(request) else {
             return pages.page("error", errorPage(signedIn, Self.badFilter), status: .badRequest)
@@ -35,39 +35,11 @@ extension Dashboard {
         if attempts.count == Self.deliveriesPageSize, let last = attempts.last {
             older = path + filter.query(after: AttemptCursor(createdAt: last.createdAt, id: last.id))
         }
-        return pages.page(
-            "deliveries",
+        return applicationPage(
+            "deliveries", scope, tab: "deliveries",
             DeliveriesPage(
-                assets: pages.paths, person: PersonView(signedIn),
-                organization: NamedView(id: organization.id.lowercased, name: organization.name),
-                application: NamedView(id: application.id.lowercased, name: application.name),
-                tabs: ApplicationTabs(applicationPath: applicationPath, on: "deliveries"), path: path,
+                path: path,
                 filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
-    }
-
-    /// Runs `page` for the signed-in person and the application the page's path names (under its own
-    /// organization), authorized for `action` as the API authorizes it. Answers the sign-in page instead when nobody
-    /// is signed in, and 404 for an id that is not one or an application named under another organization; the
-    /// authorizer's refusal is thrown (403).
-    func inApplication(
-        _ request: Request, _ context: FerryRequestContext, _ action: APIAction,
-        _ page: (ApplicationScope) async throws -> Response
-    ) async throws -> Response {
-        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
-        guard let organizationID = UUID(uuidString: context.parameters.get("organization_id") ?? ""),
-            let applicationID = UUID(uuidString: context.parameters.get("application_id") ?? "")
-        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
-        let application = try await access.application(applicationID, for: signedIn.caller, action)
-        guard application.organizationID == organizationID,
-            let organization = try await store.organization(id: organizationID)
-        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
-        return try await page(
-            ApplicationScope(signedIn: signedIn, organization: organization, application: application))
-    }
-
-    /// `/organizations/{organization}/applications/{application}`, the base of an application's pages.
-    static func applicationPath(_ organizationID: UUID, _ applicationID: UUID) -> String {
-        "/organizations/\(organizationID.lowercased)/applications/\(applicationID.lowercased)"
     }
 
     static var badFilter: Problem {
@@ -75,13 +47,6 @@ extension Dashboard {
             id: "BadRequest", status: .badRequest, title: "This filter is not valid",
             detail: "`event_id` and `subscription_id` are ids, and `after` is a position from an \"Older\" link.")
     }
-}
-
-/// A page's signed-in person and the application its path names.
-struct ApplicationScope {
-    var signedIn: SignedIn
-    var organization: Organization
-    var application: FerryCore.Application
 }
 
 /// What a delivery log URL filters by: one event or one subscription, and the position after which to list.

@@ -11,35 +11,42 @@ import Hummingbird
 /// the API's `GET /events/{id}` (`event:get`).
 extension Dashboard {
     func event(_ request: Request, _ context: FerryRequestContext) async throws -> Response {
-        try await inApplication(request, context, .eventGet) { scope in try await event(context, scope) }
+        try await inApplication(request, context, .eventGet) { scope in try await event(request, context, scope) }
     }
 
-    private func event(_ context: FerryRequestContext, _ scope: ApplicationScope) async throws -> Response {
+    private func event(_ request: Request, _ context: FerryRequestContext, _ scope: ApplicationScope) async throws
+        -> Response
+    {
         let (signedIn, organization, application) = (scope.signedIn, scope.organization, scope.application)
         let applicationID = application.id
         guard let eventID = UUID(uuidString: context.parameters.get("event_id") ?? ""),
             let event = try await store.event(id: eventID, applicationID: applicationID)
         else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
 
-        let applicationPath = Self.applicationPath(organization.id, applicationID)
+        let applicationPath = DashboardPaths.application(organization.id, applicationID)
         let attempts = try await store.requestAttempts(
             AttemptQuery(applicationID: applicationID, eventID: eventID, limit: Self.attemptsPerEvent))
         let subscriptions = try await store.subscriptions(applicationID: applicationID)
         let now = Date()
+        let canReplay = may(scope, .eventReplay)
         let routes = subscriptions.sorted { $0.createdAt < $1.createdAt }.map { subscription in
-            RouteView(
+            let own = attempts.filter { $0.subscriptionID == subscription.id }
+            var route = RouteView(
                 subscription, event: event,
-                attempts: attempts.filter { $0.subscriptionID == subscription.id }.map {
-                    AttemptRow($0, applicationPath: applicationPath, at: now)
-                })
+                attempts: own.map { AttemptRow($0, applicationPath: applicationPath, at: now) },
+                applicationPath: applicationPath)
+            // Retrying the latest attempt sends the event again to this subscription alone.
+            if canReplay, subscription.isEnabled, let latest = own.first {
+                route.retryPath = applicationPath + "/deliveries/" + latest.id.lowercased + "/retry"
+            }
+            return route
         }
-        return pages.page(
-            "event",
+        return applicationPage(
+            "event", scope, tab: "events", notice: Notice.of(request),
             EventPage(
-                assets: pages.paths, person: PersonView(signedIn),
-                organization: NamedView(id: organization.id.lowercased, name: organization.name),
-                application: NamedView(id: application.id.lowercased, name: application.name),
-                deliveriesPath: applicationPath + "/deliveries", event: EventView(event), routes: routes))
+                replayPath: canReplay ? applicationPath + "/events/" + eventID.lowercased + "/replay" : nil,
+                deliveriesPath: applicationPath + "/deliveries?event_id=" + eventID.lowercased, event: EventView(event),
+                routes: routes))
     }
 
     /// Most attempts shown on an event's page (all of them for any event delivered fewer times).
@@ -48,11 +55,6 @@ extension Dashboard {
 
 /// An event as its page shows it.
 struct EventView: Sendable {
-    struct Entry: Sendable {
-        var key: String
-        var value: String
-    }
-
     var id: String
     var type: String
     var occurredAt: String
@@ -109,10 +111,15 @@ struct RouteView: Sendable {
     var hasReasons: Bool
     var attempts: [AttemptRow]
     var hasAttempts: Bool
+    /// Where the button that sends the event again to this subscription posts, when the person may.
+    var retryPath: String?
+    /// The subscription's page.
+    var link: String
 
-    init(_ subscription: Subscription, event: Event, attempts: [AttemptRow]) {
+    init(_ subscription: Subscription, event: Event, attempts: [AttemptRow], applicationPath: String) {
+        link = applicationPath + "/subscriptions/" + subscription.id.lowercased
         id = subscription.id.lowercased
-        name = subscription.description.flatMap { $0.isEmpty ? nil : $0 } ?? "Subscription"
+        name = SubscriptionRow.name(of: subscription)
         target = subscription.target.method + " " + subscription.target.url
         self.attempts = attempts
         hasAttempts = !attempts.isEmpty
@@ -147,10 +154,7 @@ struct RouteView: Sendable {
 
 /// An event's page.
 struct EventPage: Sendable {
-    var assets: AssetPaths
-    var person: PersonView?
-    var organization: NamedView
-    var application: NamedView
+    var replayPath: String?
     var deliveriesPath: String
     var event: EventView
     var routes: [RouteView]
@@ -212,5 +216,44 @@ enum JSONLayout {
             previous = character
         }
         return output
+    }
+}
+
+/// Sending an event again: to every subscription it matches (Hook0's replay, `event:replay`), or to one
+/// subscription by retrying one of its attempts (authorized as a replay too: it re-sends the same event).
+extension Dashboard {
+    func addEventActionRoutes(to group: RouterGroup<FerryRequestContext>) {
+        let base = "organizations/:organization_id/applications/:application_id"
+        group.post(RouterPath(base + "/events/:event_id/replay")) { request, context in
+            await rendering(context) {
+                try await posted(request, context, authorization: { _ in (.eventReplay, []) }) { scope, _ in
+                    guard let eventID = UUID(uuidString: context.parameters.get("event_id") ?? ""),
+                        try await store.replay(eventID: eventID, applicationID: scope.application.id)
+                    else { return notFound(scope) }
+                    return Self.redirect(to: scope.path + "/events/" + eventID.lowercased, notice: .eventReplayed)
+                }
+            }
+        }
+        group.post(RouterPath(base + "/deliveries/:attempt_id/retry")) { request, context in
+            await rendering(context) {
+                try await posted(request, context, authorization: { _ in (.eventReplay, []) }) { scope, _ in
+                    guard let attemptID = UUID(uuidString: context.parameters.get("attempt_id") ?? ""),
+                        let attempt = try await store.requestAttempt(id: attemptID, applicationID: scope.application.id)
+                    else { return notFound(scope) }
+                    guard try await store.retryAttempt(id: attemptID, applicationID: scope.application.id) != nil else {
+                        return pages.page(
+                            "error", errorPage(scope.signedIn, Self.subscriptionOff), status: .conflict)
+                    }
+                    return Self.redirect(
+                        to: scope.path + "/events/" + attempt.eventID.lowercased, notice: .attemptRetried)
+                }
+            }
+        }
+    }
+
+    static var subscriptionOff: Problem {
+        Problem(
+            id: "Conflict", status: .conflict, title: "This subscription does not take events now",
+            detail: "It is disabled or deleted. Enable it on its page, then send the event again.")
     }
 }

@@ -24,7 +24,7 @@ extension Dashboard {
             }
             before = EventCursor(receivedAt: position.date, id: position.id)
         }
-        let applicationPath = Self.applicationPath(organization.id, application.id)
+        let applicationPath = DashboardPaths.application(organization.id, application.id)
         let events = try await store.events(applicationID: application.id, before: before, limit: Self.eventsPageSize)
         var older: String?
         if events.count == Self.eventsPageSize, let last = events.last {
@@ -35,13 +35,10 @@ extension Dashboard {
             older = applicationPath + "/events" + (components.string ?? "")
         }
         let rows = events.map { EventRow($0, applicationPath: applicationPath) }
-        return pages.page(
-            "events",
+        return applicationPage(
+            "events", scope, tab: "events",
             EventsPage(
-                assets: pages.paths, person: PersonView(signedIn),
-                organization: NamedView(id: organization.id.lowercased, name: organization.name),
-                application: NamedView(id: application.id.lowercased, name: application.name),
-                tabs: ApplicationTabs(applicationPath: applicationPath, on: "events"), events: rows,
+                events: rows,
                 hasEvents: !rows.isEmpty, olderPage: older))
     }
 }

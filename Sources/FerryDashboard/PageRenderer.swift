@@ -39,7 +39,8 @@ struct PageRenderer: Sendable {
     var paths: AssetPaths {
         AssetPaths(
             stylesheet: assetPaths["ferry.css"] ?? "/assets/ferry.css",
-            icon: assetPaths["ferry.svg"] ?? "/assets/ferry.svg")
+            icon: assetPaths["ferry.svg"] ?? "/assets/ferry.svg",
+            script: assetPaths["ferry.js"] ?? "/assets/ferry.js")
     }
 
     /// `template` rendered with `page`.

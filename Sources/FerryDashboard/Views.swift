@@ -7,6 +7,7 @@ import Foundation
 struct AssetPaths: Sendable {
     var stylesheet: String
     var icon: String
+    var script: String
 }
 
 /// The signed-in person as the layout shows them, with the token its sign-out form carries.
@@ -81,26 +82,27 @@ struct NamedView: Sendable {
 
 /// The tabs of an application's pages, and which one is shown.
 struct ApplicationTabs: Sendable {
-    var events: String
-    var deliveries: String
-    var onEvents: Bool
-    var onDeliveries: Bool
+    struct Tab: Sendable {
+        var title: String
+        var link: String
+        var current: Bool
+    }
 
+    var tabs: [Tab]
+
+    /// The tabs under `applicationPath`, with `page` (a tab's last path segment) as the current one.
     init(applicationPath: String, on page: String) {
-        events = applicationPath + "/events"
-        deliveries = applicationPath + "/deliveries"
-        onEvents = page == "events"
-        onDeliveries = page == "deliveries"
+        tabs = [
+            ("events", "Events"), ("deliveries", "Deliveries"), ("subscriptions", "Subscriptions"),
+            ("event_types", "Event types"), ("secrets", "Secrets"),
+        ].map { segment, title in
+            Tab(title: title, link: applicationPath + "/" + segment, current: segment == page)
+        }
     }
 }
 
 /// An application's events.
 struct EventsPage: Sendable {
-    var assets: AssetPaths
-    var person: PersonView?
-    var organization: NamedView
-    var application: NamedView
-    var tabs: ApplicationTabs
     var events: [EventRow]
     var hasEvents: Bool
     var olderPage: String?
@@ -128,11 +130,6 @@ struct EventRow: Sendable {
 
 /// An application's delivery log.
 struct DeliveriesPage: Sendable {
-    var assets: AssetPaths
-    var person: PersonView?
-    var organization: NamedView
-    var application: NamedView
-    var tabs: ApplicationTabs
     /// The page's own path, without filters.
     var path: String
     /// What the page is limited to, if anything.

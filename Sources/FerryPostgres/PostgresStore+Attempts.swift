@@ -54,6 +54,25 @@ extension PostgresStore {
         ).first.map { try Self.requestAttempt(Columns($0)) }
     }
 
+    public func retryAttempt(id: UUID, applicationID: UUID) async throws -> UUID? {
+        try await transaction { connection in
+            let now = Date()
+            let attemptID = UUIDv7.make(at: now)
+            let rows = try await connection.query(
+                """
+                INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at, retry_count)
+                SELECT \(attemptID), ra.application_id, ra.event_id, ra.subscription_id, \(now.postgres), \(now.postgres), 0
+                FROM request_attempt ra JOIN subscription s ON s.id = ra.subscription_id
+                WHERE ra.id = \(id) AND ra.application_id = \(applicationID) AND s.deleted_at IS NULL AND s.is_enabled
+                RETURNING id
+                """, logger: self.logger
+            ).collect()
+            guard !rows.isEmpty else { return nil }
+            try await Self.notifyWork(connection, logger: self.logger)
+            return attemptID
+        }
+    }
+
     public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
         guard
             let row = try await client.query(

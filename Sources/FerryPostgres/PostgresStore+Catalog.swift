@@ -106,6 +106,22 @@ extension PostgresStore {
         return updated ? try await subscription(id: id) : nil
     }
 
+    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription? {
+        let updated = try await transaction { connection -> Bool in
+            let now = Date()
+            let rows = try await connection.query(
+                """
+                UPDATE subscription SET is_enabled = \(isEnabled), updated_at = \(now.postgres)
+                WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
+                """, logger: self.logger
+            ).collect()
+            guard !rows.isEmpty else { return false }
+            if !isEnabled { try await self.cancelPendingAttempts(connection, subscriptionID: id, at: now) }
+            return true
+        }
+        return updated ? try await subscription(id: id) : nil
+    }
+
     public func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool {
         try await transaction { connection in
             let now = Date()

@@ -61,6 +61,24 @@ extension SQLiteStore {
         }
     }
 
+    public func retryAttempt(id: UUID, applicationID: UUID) async throws -> UUID? {
+        try await write(signalsWork: true) { db in
+            let now = Date()
+            let attemptID = UUIDv7.make(at: now)
+            let createdAt = SQLValues.micros(now)
+            try db.execute(
+                sql: """
+                    INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                        retry_count)
+                    SELECT ?, ra.application_id, ra.event_id, ra.subscription_id, ?, ?, 0
+                    FROM request_attempt ra JOIN subscription s ON s.id = ra.subscription_id
+                    WHERE ra.id = ? AND ra.application_id = ? AND s.deleted_at IS NULL AND s.is_enabled
+                    """,
+                arguments: [attemptID.lowercased, createdAt, createdAt, id.lowercased, applicationID.lowercased])
+            return db.changesCount > 0 ? attemptID : nil
+        }
+    }
+
     public func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse? {
         try await read { db in
             guard

@@ -121,6 +121,22 @@ extension SQLiteStore {
         }
     }
 
+    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription? {
+        try await write { db in
+            let now = SQLValues.micros(Date())
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET is_enabled = ?, updated_at = ?
+                    WHERE id = ? AND application_id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [isEnabled, now, id.lowercased, applicationID.lowercased])
+            guard db.changesCount > 0 else { return nil }
+            if !isEnabled { try Self.cancelPendingAttempts(db, subscriptionID: id, at: now) }
+            return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
+                .map { try Self.subscription($0, db) }
+        }
+    }
+
     public func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool {
         try await write { db in
             let now = SQLValues.micros(Date())

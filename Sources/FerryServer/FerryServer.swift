@@ -126,7 +126,12 @@ public enum FerryServer {
         var api = apiConfiguration(configuration, telemetry: telemetry)
         api.tokenIssuer = tokenIssuer
         let router = buildRouter(store: store, configuration: api)
-        if configuration.dashboard { Dashboard(store: store, configuration: api).addRoutes(to: router) }
+        if configuration.dashboard {
+            Dashboard(
+                store: store, configuration: api,
+                oneOffDelivery: OneOffDelivery(client: httpClient, configuration: configuration.delivery)
+            ).addRoutes(to: router)
+        }
         var services: [any Service] =
             includeWorker
             ? [

@@ -7,6 +7,10 @@ public protocol AttemptStore: Sendable {
     func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt]
     /// One attempt of an application.
     func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt?
+    /// Sends one attempt's event again to that attempt's subscription only (Hook0's replay sends to every
+    /// subscription): a new attempt, due now, with no retries yet. Answers its id, or nil when the attempt is not
+    /// one of the application's or its subscription is deleted or disabled.
+    func retryAttempt(id: UUID, applicationID: UUID) async throws -> UUID?
     /// One response of an application.
     func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse?
 }

@@ -22,6 +22,9 @@ public protocol CatalogStore: Sendable {
     func subscription(id: UUID) async throws -> Subscription?
     /// Replaces a live subscription; disabling it cancels its pending attempts.
     func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription?
+    /// Enables or disables a live subscription of an application, changing nothing else (disabling cancels its
+    /// pending attempts); nil when there is no such subscription.
+    func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription?
     /// Soft-deletes a subscription of an application and cancels its pending attempts.
     func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool
 }

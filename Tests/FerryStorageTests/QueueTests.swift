@@ -93,6 +93,53 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func retryingOneAttemptQueuesItsEventForItsSubscriptionOnly(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, other) = try await retryOne(store)
+            try await switchOff(store, application: application, other: other)
+        }
+    }
+
+    private func retryOne(_ store: any FerryStore) async throws -> (Application, Subscription) {
+        let (application, subscription) = try await prepare(store)
+        let other = try await store.createSubscription(
+            Fixtures.draft(applicationID: application.id, url: "http://b.test/hook"), secret: UUID())
+        _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+        let jobs = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30))
+        let job = try #require(jobs.first { $0.subscriptionID == subscription.id })
+        #expect(try await store.recordOutcome(.failed(.connection, elapsedMilliseconds: 1), for: job, retryAt: nil))
+        try await store.releaseLeases(of: jobs.filter { $0.attemptID != job.attemptID })
+        let retried = try #require(try await store.retryAttempt(id: job.attemptID, applicationID: application.id))
+        let attempt = try #require(try await store.requestAttempt(id: retried, applicationID: application.id))
+        #expect(attempt.eventID == job.eventID && attempt.subscriptionID == subscription.id)
+        #expect(attempt.retryCount == 0 && attempt.failedAt == nil && attempt.succeededAt == nil)
+        let due = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(30))
+        #expect(due.contains { $0.attemptID == retried })
+        #expect(try await store.retryAttempt(id: job.attemptID, applicationID: UUID()) == nil, "another tenant's")
+        #expect(try await store.retryAttempt(id: UUID(), applicationID: application.id) == nil)
+        return (application, other)
+    }
+
+    private func switchOff(_ store: any FerryStore, application: Application, other: Subscription) async throws {
+        // Switching one subscription off changes nothing else and cancels its waiting attempts; a retry to it
+        // is then refused.
+        let off = try #require(
+            try await store.setSubscriptionEnabled(id: other.id, applicationID: application.id, isEnabled: false))
+        #expect(!off.isEnabled && off.target == other.target && off.labels == other.labels)
+        #expect(off.eventTypes == other.eventTypes && off.description == other.description)
+        let otherAttempts = try await store.requestAttempts(
+            AttemptQuery(applicationID: application.id, subscriptionID: other.id))
+        #expect(!otherAttempts.isEmpty && otherAttempts.allSatisfy { $0.failedAt != nil })
+        let otherAttempt = try #require(otherAttempts.first)
+        #expect(try await store.retryAttempt(id: otherAttempt.id, applicationID: application.id) == nil)
+        #expect(
+            try await store.setSubscriptionEnabled(id: other.id, applicationID: UUID(), isEnabled: true) == nil)
+        let on = try await store.setSubscriptionEnabled(
+            id: other.id, applicationID: application.id, isEnabled: true)
+        #expect(on?.isEnabled == true)
+    }
+
+    @Test(arguments: StoreBackend.available)
     func releasedLeasesAreClaimableAtOnce(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             _ = try await prepare(store, events: 2)

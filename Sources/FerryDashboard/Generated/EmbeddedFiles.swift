@@ -4,17 +4,31 @@
 /// into the binary.
 enum EmbeddedFiles {
     static let templates: [String: String] = [
+        "_crumbs": #"""
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        """#,
+        "_errors": #"""
+        {{#hasErrors}}
+        <div class="error" role="alert" id="form-errors">
+          <p>This was not saved:</p>
+          <ul>{{#errors}}<li>{{.}}</li>{{/errors}}</ul>
+        </div>
+        {{/hasErrors}}
+        """#,
+        "_notice": #"""
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        """#,
         "_tabs": #"""
         <nav class="tabs" aria-label="Application">
-          <a href="{{tabs.events}}"{{#tabs.onEvents}} aria-current="page"{{/tabs.onEvents}}>Events</a>
-          <a href="{{tabs.deliveries}}"{{#tabs.onDeliveries}} aria-current="page"{{/tabs.onDeliveries}}>Deliveries</a>
-        </nav>
+        {{#tabs.tabs}}  <a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>
+        {{/tabs.tabs}}</nav>
         """#,
         "deliveries": #"""
         {{<layout}}
-        {{$title}}Deliveries · {{application.name}} · Ferry{{/title}}
+        {{$title}}{{#page}}Deliveries · {{application.name}} · Ferry{{/page}}{{/title}}
         {{$content}}
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        {{#page}}
+        {{> _crumbs}}
         {{> _tabs}}
         <h1>Deliveries</h1>
         {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
@@ -44,6 +58,7 @@ enum EmbeddedFiles {
         one for each such subscription.</p>
         {{/hasAttempts}}
         {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older attempts</a></p>{{/olderPage}}
+        {{/page}}
         {{/content}}
         {{/layout}}
         """#,
@@ -61,11 +76,21 @@ enum EmbeddedFiles {
         """#,
         "event": #"""
         {{<layout}}
-        {{$title}}Event {{event.type}} · {{application.name}} · Ferry{{/title}}
+        {{$title}}{{#page}}Event {{event.type}} · {{application.name}} · Ferry{{/page}}{{/title}}
         {{$content}}
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} ›
-          <a href="{{deliveriesPath}}">{{application.name}}</a></nav>
-        <h1>Event <code>{{event.type}}</code></h1>
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <div class="heading-row">
+          <h1>Event <code>{{event.type}}</code></h1>
+          {{#replayPath}}
+          <form method="post" action="{{replayPath}}" class="inline">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="secondary">Replay to every subscription</button>
+          </form>
+          {{/replayPath}}
+        </div>
+        {{> _notice}}
         <section class="card">
           <dl class="facts">
             <dt>Event id</dt><dd><code>{{event.id}}</code></dd>
@@ -86,11 +111,18 @@ enum EmbeddedFiles {
           <pre class="payload">{{event.payload}}</pre>
         </section>
         <h2>Who received it</h2>
+        <p><a href="{{deliveriesPath}}">Every attempt of this event in the delivery log</a></p>
         {{^routes}}<p class="empty">The application had no subscription.</p>{{/routes}}
         {{#routes}}
         <section class="card route" aria-labelledby="route-{{id}}">
-          <h3 id="route-{{id}}">{{name}} <span class="status status-{{outcomeKind}}">{{outcome}}</span></h3>
+          <h3 id="route-{{id}}"><a href="{{link}}">{{name}}</a> <span class="status status-{{outcomeKind}}">{{outcome}}</span></h3>
           <p class="meta">Subscription <code>{{id}}</code> → <code>{{target}}</code></p>
+          {{#retryPath}}
+          <form method="post" action="{{retryPath}}" class="inline">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="secondary" aria-label="Send again to {{name}}">Send again to this subscription</button>
+          </form>
+          {{/retryPath}}
           {{#hasReasons}}
           <ul class="reasons">{{#reasons}}<li>{{.}}</li>{{/reasons}}</ul>
           {{/hasReasons}}
@@ -109,14 +141,63 @@ enum EmbeddedFiles {
           {{/hasAttempts}}
         </section>
         {{/routes}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "event_types": #"""
+        {{<layout}}
+        {{$title}}{{#page}}Event types · {{application.name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Event types</h1>
+        {{> _notice}}
+        {{#hasEventTypes}}
+        <table class="event-types">
+          <caption>What this application sends</caption>
+          <thead><tr><th scope="col">Event type</th><th scope="col">Service</th><th scope="col">Resource type</th>
+            <th scope="col">Verb</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+          {{#eventTypes}}
+            <tr><td><code>{{name}}</code></td><td>{{service}}</td><td>{{resourceType}}</td><td>{{verb}}</td>
+              <td class="actions">{{#canDelete}}
+                <form method="post" action="{{deletePath}}" class="inline" data-confirm="Deactivate {{name}}? Events of it are still delivered.">
+                  <input type="hidden" name="csrf" value="{{csrf}}">
+                  <button type="submit" class="secondary" aria-label="Deactivate {{name}}">Deactivate</button>
+                </form>{{/canDelete}}</td></tr>
+          {{/eventTypes}}
+          </tbody>
+        </table>
+        {{/hasEventTypes}}
+        {{^hasEventTypes}}<p class="empty">No event type yet. Subscriptions choose among them, and events name one.</p>{{/hasEventTypes}}
+        {{#canCreate}}
+        {{> _errors}}
+        <section class="card">
+          <h2>New event type</h2>
+          <p class="hint">Its name is <code>service.resource_type.verb</code>, for example <code>billing.invoice.paid</code>.</p>
+          <form method="post" action="{{createPath}}" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#form}}
+            <div><label for="service">Service</label><input id="service" name="service" type="text" required value="{{service}}"></div>
+            <div><label for="resource_type">Resource type</label><input id="resource_type" name="resource_type" type="text" required value="{{resourceType}}"></div>
+            <div><label for="verb">Verb</label><input id="verb" name="verb" type="text" required value="{{verb}}"></div>
+            {{/form}}
+            <div><button type="submit">Create event type</button></div>
+          </form>
+        </section>
+        {{/canCreate}}
+        {{/page}}
         {{/content}}
         {{/layout}}
         """#,
         "events": #"""
         {{<layout}}
-        {{$title}}Events · {{application.name}} · Ferry{{/title}}
+        {{$title}}{{#page}}Events · {{application.name}} · Ferry{{/page}}{{/title}}
         {{$content}}
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        {{#page}}
+        {{> _crumbs}}
         {{> _tabs}}
         <h1>Events</h1>
         {{#hasEvents}}
@@ -143,6 +224,7 @@ enum EmbeddedFiles {
         you) and a service token or an application secret.</p>
         {{/hasEvents}}
         {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older events</a></p>{{/olderPage}}
+        {{/page}}
         {{/content}}
         {{/layout}}
         """#,
@@ -178,7 +260,7 @@ enum EmbeddedFiles {
         {{/content}}
         {{/layout}}
         """#,
-        "layout": #"""
+        "layout": ##"""
         <!doctype html>
         <html lang="en">
         <head>
@@ -187,8 +269,10 @@ enum EmbeddedFiles {
         <title>{{$title}}Ferry{{/title}}</title>
         <link rel="stylesheet" href="{{assets.stylesheet}}">
         <link rel="icon" type="image/svg+xml" href="{{assets.icon}}">
+        <script type="module" src="{{assets.script}}"></script>
         </head>
         <body>
+        <a class="skip" href="#main">Skip to the content</a>
         <header class="bar">
           <a class="brand" href="/">Ferry</a>
           {{#person}}
@@ -206,7 +290,7 @@ enum EmbeddedFiles {
         </main>
         </body>
         </html>
-        """#,
+        """##,
         "login": #"""
         {{<layout}}
         {{$title}}Sign in · Ferry{{/title}}
@@ -225,6 +309,244 @@ enum EmbeddedFiles {
           <p class="hint">The first start printed the administrator's address and one-time password. Accounts can also be
           made with <code>ferry users create</code>.</p>
         </section>
+        {{/content}}
+        {{/layout}}
+        """#,
+        "secret": #"""
+        {{<layout}}
+        {{$title}}{{#page}}Signing secret · {{name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Signing secret of {{name}}</h1>
+        <section class="card">
+          <p>Every delivery to this subscription is signed twice with this secret. Keep it on the receiver only.</p>
+          <label for="secret">Hook0 secret (checks <code>X-Hook0-Signature</code>)</label>
+          <div class="copy-row"><input id="secret" type="text" readonly value="{{secret}}">
+            <button type="button" class="secondary" data-copy="secret">Copy</button></div>
+          <label for="standard-secret">Standard Webhooks secret (checks <code>webhook-signature</code>)</label>
+          <div class="copy-row"><input id="standard-secret" type="text" readonly value="{{standardSecret}}">
+            <button type="button" class="secondary" data-copy="standard-secret">Copy</button></div>
+          <h2>Checking a delivery</h2>
+          <ul>
+            <li>With a Hook0 SDK, give the first secret, the request's body and headers to its signature check, with a
+              tolerance of a few minutes.</li>
+            <li>With any Standard Webhooks library, give it the second secret and the <code>webhook-id</code>,
+              <code>webhook-timestamp</code> and <code>webhook-signature</code> headers.</li>
+          </ul>
+          <p><a href="{{subscriptionPath}}">Back to the subscription</a></p>
+        </section>
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "secrets": #"""
+        {{<layout}}
+        {{$title}}{{#page}}Application secrets · {{application.name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Application secrets</h1>
+        {{> _notice}}
+        <p class="hint">An application secret lets a program send this application's events (Hook0's SDKs take one as
+        their token). Service tokens, made on the organization's page, can do more and be narrowed.</p>
+        {{#hasSecrets}}
+        <table class="secrets">
+          <caption>Secrets that can send events</caption>
+          <thead><tr><th scope="col">Name</th><th scope="col">Secret</th><th scope="col">Created</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+          {{#secrets}}
+            <tr><td>{{name}}</td>
+              <td><details><summary><code>{{hint}}</code> <span class="visually-hidden">show the whole secret</span></summary><code>{{token}}</code></details></td>
+              <td><time datetime="{{createdAt}}">{{createdText}}</time></td>
+              <td class="actions">{{#canDelete}}
+                <form method="post" action="{{deletePath}}" class="inline" data-confirm="Delete this secret? Programs using it are refused from now on.">
+                  <input type="hidden" name="csrf" value="{{csrf}}">
+                  <button type="submit" class="danger" aria-label="Delete the secret {{name}}">Delete</button>
+                </form>{{/canDelete}}</td></tr>
+          {{/secrets}}
+          </tbody>
+        </table>
+        {{/hasSecrets}}
+        {{^hasSecrets}}<p class="empty">No application secret.</p>{{/hasSecrets}}
+        {{#canCreate}}
+        {{> _errors}}
+        <section class="card">
+          <h2>New secret</h2>
+          <form method="post" action="{{createPath}}" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="name">Name</label><input id="name" name="name" type="text" maxlength="50" value="{{name}}"></div>
+            <div><button type="submit">Create secret</button></div>
+          </form>
+        </section>
+        {{/canCreate}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "subscription": #"""
+        {{<layout}}
+        {{$title}}{{#page}}{{heading}} · {{application.name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>{{heading}}</h1>
+        {{> _notice}}
+        {{#subscription}}
+        <section class="card" aria-labelledby="facts-heading">
+          <h2 id="facts-heading" class="visually-hidden">About this subscription</h2>
+          <dl class="facts">
+            <dt>Status</dt><dd><span class="status status-{{statusKind}}">{{statusText}}</span></dd>
+            <dt>Subscription id</dt><dd><code>{{id}}</code></dd>
+            <dt>Created</dt><dd><time datetime="{{createdAt}}">{{createdText}}</time></dd>
+            <dt>Changed</dt><dd>{{updatedText}}</dd>
+          </dl>
+          <p class="actions">
+            <a href="{{deliveriesLink}}">Its deliveries</a>
+            <a href="{{secretPath}}">Show the signing secret</a>
+          </p>
+          {{#canEdit}}
+          <div class="actions">
+            <form method="post" action="{{togglePath}}" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <input type="hidden" name="enabled" value="{{toggleValue}}">
+              <button type="submit" class="secondary">{{toggleLabel}}</button>
+            </form>
+            {{#canTest}}
+            <form method="post" action="{{testPath}}" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Send a test event</button>
+            </form>
+            {{/canTest}}
+            {{#canDelete}}
+            <form method="post" action="{{deletePath}}" class="inline" data-confirm="Delete this subscription? Its waiting attempts are cancelled.">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="danger">Delete</button>
+            </form>
+            {{/canDelete}}
+          </div>
+          {{/canEdit}}
+        </section>
+        {{/subscription}}
+        {{#testSend}}
+        <section class="card" aria-labelledby="test-heading" id="test-send">
+          <h2 id="test-heading">Test send</h2>
+          <p><span class="status status-{{outcomeKind}}">{{outcome}}</span></p>
+          {{#sent}}
+          <h3>Request as sent</h3>
+          <pre class="payload">{{requestLine}}
+        {{#requestHeaders}}{{key}}: {{value}}
+        {{/requestHeaders}}
+        {{requestBody}}</pre>
+          {{/sent}}
+          {{#answered}}
+          <h3>Response</h3>
+          <pre class="payload">HTTP {{responseStatus}}
+        {{#responseHeaders}}{{key}}: {{value}}
+        {{/responseHeaders}}{{#hasResponseBody}}
+        {{responseBody}}{{/hasResponseBody}}</pre>
+          {{/answered}}
+          <p class="hint">Nothing was recorded: a test event is not stored and does not count as a delivery.</p>
+        </section>
+        {{/testSend}}
+        {{> _errors}}
+        <section class="card">
+          <h2>{{#readOnly}}Settings{{/readOnly}}{{^readOnly}}{{#subscription}}Edit{{/subscription}}{{^subscription}}Settings{{/subscription}}{{/readOnly}}</h2>
+          {{#readOnly}}<p class="hint">Your role lets you see this subscription, not change it.</p>{{/readOnly}}
+          <form method="post" action="{{action}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <fieldset class="plain"{{#readOnly}} disabled{{/readOnly}}>
+              <legend class="visually-hidden">Subscription</legend>
+              {{#fields}}
+              <label for="description">Name</label>
+              <input id="description" name="description" type="text" maxlength="100" value="{{description}}" aria-describedby="description-hint">
+              <p class="hint" id="description-hint">Shown in lists and sent with nothing: for people only.</p>
+              <label for="url">Target URL</label>
+              <input id="url" name="url" type="url" required value="{{url}}" placeholder="https://example.com/webhooks">
+              <label for="method">Method</label>
+              <select id="method" name="method">
+                {{#methods}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/methods}}
+              </select>
+              <fieldset class="checks">
+                <legend>Event types</legend>
+                {{#eventTypes}}
+                <div><input type="checkbox" id="{{id}}" name="event_types[]" value="{{value}}"{{#selected}} checked{{/selected}}>
+                  <label for="{{id}}" class="check"><code>{{value}}</code></label></div>
+                {{/eventTypes}}
+                {{^hasEventTypes}}<p class="hint">This application has no event type yet: <a href="{{eventTypesPath}}">create one</a> first.</p>{{/hasEventTypes}}
+              </fieldset>
+              <label for="labels">Labels</label>
+              <textarea id="labels" name="labels" rows="3" aria-describedby="labels-hint" placeholder="tenant=acme">{{labels}}</textarea>
+              <p class="hint" id="labels-hint">One <code>key=value</code> a line, at least one. An event is sent here only if it carries every one of them.</p>
+              <label for="headers">Extra headers</label>
+              <textarea id="headers" name="headers" rows="3" aria-describedby="headers-hint" placeholder="Authorization: Bearer …">{{headers}}</textarea>
+              <p class="hint" id="headers-hint">One <code>Name: value</code> a line, sent with every delivery and covered by the signature.</p>
+              <label for="metadata">Metadata</label>
+              <textarea id="metadata" name="metadata" rows="2" aria-describedby="metadata-hint">{{metadata}}</textarea>
+              <p class="hint" id="metadata-hint">One <code>key=value</code> a line, kept with the subscription for your own use.</p>
+              <div class="check-row"><input type="checkbox" id="enabled" name="enabled" value="on"{{#enabled}} checked{{/enabled}}>
+                <label for="enabled" class="check">Enabled: send matching events</label></div>
+              {{/fields}}
+              {{^readOnly}}<button type="submit">{{submitLabel}}</button>{{/readOnly}}
+            </fieldset>
+          </form>
+        </section>
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "subscriptions": #"""
+        {{<layout}}
+        {{$title}}{{#page}}Subscriptions · {{application.name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <div class="heading-row">
+          <h1>Subscriptions</h1>
+          {{#canCreate}}<a class="button" href="{{newPath}}">New subscription</a>{{/canCreate}}
+        </div>
+        {{> _notice}}
+        {{#hasSubscriptions}}
+        <table class="subscriptions">
+          <caption>Where this application's events are sent</caption>
+          <thead>
+            <tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Target</th>
+              <th scope="col">Event types</th><th scope="col">Labels</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+          </thead>
+          <tbody>
+          {{#subscriptions}}
+            <tr data-id="{{id}}">
+              <td><a href="{{link}}">{{name}}</a></td>
+              <td><span class="status status-{{statusKind}}">{{statusText}}</span></td>
+              <td><code>{{target}}</code></td>
+              <td>{{eventTypes}}</td>
+              <td>{{labels}}</td>
+              <td class="actions">
+                <a href="{{deliveriesLink}}">Deliveries</a>
+                {{#canEdit}}
+                <form method="post" action="{{togglePath}}" class="inline">
+                  <input type="hidden" name="csrf" value="{{csrf}}">
+                  <input type="hidden" name="enabled" value="{{toggleValue}}">
+                  <input type="hidden" name="from" value="list">
+                  <button type="submit" class="secondary" aria-label="{{toggleLabel}} {{name}}">{{toggleLabel}}</button>
+                </form>
+                {{/canEdit}}
+              </td>
+            </tr>
+          {{/subscriptions}}
+          </tbody>
+        </table>
+        {{/hasSubscriptions}}
+        {{^hasSubscriptions}}
+        <p class="empty">No subscription yet. A subscription names a URL and the event types (and labels) it wants; each
+        matching event is sent there, signed.</p>
+        {{/hasSubscriptions}}
+        {{/page}}
         {{/content}}
         {{/layout}}
         """#,
@@ -301,6 +623,66 @@ enum EmbeddedFiles {
         @media (max-width: 40rem) {
           table.applications th:nth-child(3), table.applications td:nth-child(3) { display: none; }
         }
+        .skip { position: absolute; left: -999px; top: 0; background: var(--paper); padding: 0.5rem; }
+        .skip:focus { left: 0.5rem; z-index: 10; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+          white-space: nowrap; }
+        .heading-row { display: flex; align-items: center; justify-content: space-between; gap: 1rem; flex-wrap: wrap; }
+        .heading-row form, .heading-row .button { margin: 0; }
+        a.button { display: inline-block; padding: 0.5rem 1rem; border-radius: 6px; background: var(--accent);
+          color: var(--accent-ink); font-weight: 600; text-decoration: none; }
+        button.secondary { background: var(--paper); color: var(--accent); border: 1px solid var(--accent); margin: 0; }
+        button.danger { background: var(--paper); color: var(--danger); border: 1px solid var(--danger); margin: 0; }
+        .actions { display: flex; flex-wrap: wrap; gap: 0.6rem; align-items: center; }
+        td.actions { white-space: nowrap; }
+        .notice { border-left: 4px solid #1b6b35; background: #e8f5ec; padding: 0.5rem 0.7rem; }
+        .error ul { margin: 0.2rem 0; }
+        textarea, select { width: 100%; padding: 0.5rem 0.6rem; border: 1px solid var(--muted); border-radius: 6px;
+          font: inherit; }
+        select { width: auto; }
+        input[type=url] { width: 100%; padding: 0.5rem 0.6rem; border: 1px solid var(--muted); border-radius: 6px;
+          font: inherit; }
+        fieldset.plain { border: 0; padding: 0; margin: 0; }
+        fieldset.checks { border: 1px solid var(--line); border-radius: 6px; margin: 0.8rem 0 0; padding: 0.5rem 0.8rem; }
+        fieldset.checks legend { font-weight: 600; }
+        label.check { display: inline; font-weight: 400; margin: 0 0 0 0.3rem; }
+        .check-row { margin-top: 0.8rem; }
+        fieldset[disabled] input, fieldset[disabled] textarea, fieldset[disabled] select { background: var(--wash);
+          color: var(--ink); }
+        .row-form { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: flex-end; }
+        .row-form label { margin-top: 0; }
+        .row-form button { margin-top: 0; }
+        .copy-row { display: flex; gap: 0.5rem; }
+        details summary { cursor: pointer; }
+        @media (max-width: 40rem) {
+          table.subscriptions th:nth-child(4), table.subscriptions td:nth-child(4),
+          table.subscriptions th:nth-child(5), table.subscriptions td:nth-child(5) { display: none; }
+        }
+        """#,
+        "ferry.js": #"""
+        // Ferry's dashboard: small enhancements over server-rendered pages, which work without this file.
+
+        // Buttons with data-copy="<input id>" copy that field's value.
+        document.addEventListener("click", async (event) => {
+          const button = event.target.closest("button[data-copy]");
+          if (!button) return;
+          const field = document.getElementById(button.dataset.copy);
+          if (!field) return;
+          try {
+            await navigator.clipboard.writeText(field.value);
+            button.textContent = "Copied";
+          } catch {
+            field.select();
+            button.textContent = "Press Ctrl+C";
+          }
+          setTimeout(() => { button.textContent = "Copy"; }, 2000);
+        });
+
+        // Forms with data-confirm ask before they are sent.
+        document.addEventListener("submit", (event) => {
+          const form = event.target;
+          if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+        });
         """#,
         "ferry.svg": ##"""
         <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2330"/><path d="M6 19h20l-3 6H9z" fill="#ffffff"/><path d="M11 12h9l2 5H10z" fill="#7fb0ff"/><path d="M15 7h2v5h-2z" fill="#ffffff"/></svg>

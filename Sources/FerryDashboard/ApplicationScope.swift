@@ -1,0 +1,178 @@
+import Biscuit
+import FerryAPI
+import FerryCore
+import FerryIdentity
+import FerryStorage
+import Foundation
+import Hummingbird
+
+/// A page's signed-in person and the application its path names.
+struct ApplicationScope {
+    var signedIn: SignedIn
+    var organization: Organization
+    var application: FerryCore.Application
+
+    /// `/organizations/{organization}/applications/{application}`, the base of the application's pages.
+    var path: String { DashboardPaths.application(organization.id, application.id) }
+
+    var organizationView: NamedView { NamedView(id: organization.id.lowercased, name: organization.name) }
+    var applicationView: NamedView { NamedView(id: application.id.lowercased, name: application.name) }
+}
+
+/// The paths of the dashboard's pages.
+enum DashboardPaths {
+    /// `/organizations/{organization}/applications/{application}`, the base of an application's pages.
+    static func application(_ organizationID: UUID, _ applicationID: UUID) -> String {
+        "/organizations/\(organizationID.lowercased)/applications/\(applicationID.lowercased)"
+    }
+}
+
+/// A form as it was posted: its fields, readable as any of the form types.
+struct PostedForm: Sendable {
+    let body: String
+
+    /// The form's fields as `Form`, or nil when they are not one.
+    func decode<Form: Decodable>(_ type: Form.Type) -> Form? {
+        try? URLEncodedFormDecoder().decode(Form.self, from: body)
+    }
+}
+
+extension Dashboard {
+    /// Runs `page` for the signed-in person and the application the page's path names (under its own
+    /// organization), authorized for `action` as the API authorizes it. Answers the sign-in page instead when nobody
+    /// is signed in, and 404 for an id that is not one or an application named under another organization; the
+    /// authorizer's refusal is thrown (403).
+    func inApplication(
+        _ request: Request, _ context: FerryRequestContext, _ action: APIAction, facts: [Fact] = [],
+        _ page: (ApplicationScope) async throws -> Response
+    ) async throws -> Response {
+        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
+        return try await inApplication(signedIn, context, action, facts: facts, page)
+    }
+
+    /// A form posted to one of an application's pages: the person must be signed in, the form must come from a
+    /// page of this server and carry the session's synchronizer token (403 otherwise, before anything is read or
+    /// changed), and `authorization` names the action (and its facts) the authorizer must allow, as the API's
+    /// route for the same change asks.
+    func posted(
+        _ request: Request, _ context: FerryRequestContext,
+        authorization: (PostedForm) throws -> (APIAction, [Fact]),
+        _ page: (ApplicationScope, PostedForm) async throws -> Response
+    ) async throws -> Response {
+        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
+        guard let form = try await genuineForm(request, signedIn) else {
+            return pages.page("error", errorPage(signedIn, Self.expiredForm), status: .forbidden)
+        }
+        let (action, facts) = try authorization(form)
+        return try await inApplication(signedIn, context, action, facts: facts) { scope in
+            try await page(scope, form)
+        }
+    }
+
+    /// The posted form when it comes from a page of this server with the session's synchronizer token, else nil.
+    func genuineForm(_ request: Request, _ signedIn: SignedIn) async throws -> PostedForm? {
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: Self.formBodyLimit))
+        let form = PostedForm(body: body)
+        guard Self.isSameOrigin(request), let csrf = form.decode(CSRFForm.self)?.csrf,
+            ConstantTime.equals(Array(csrf.utf8), Array(signedIn.csrf.utf8))
+        else { return nil }
+        return form
+    }
+
+    private func inApplication(
+        _ signedIn: SignedIn, _ context: FerryRequestContext, _ action: APIAction, facts: [Fact],
+        _ page: (ApplicationScope) async throws -> Response
+    ) async throws -> Response {
+        guard let organizationID = UUID(uuidString: context.parameters.get("organization_id") ?? ""),
+            let applicationID = UUID(uuidString: context.parameters.get("application_id") ?? "")
+        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
+        let application = try await access.application(applicationID, for: signedIn.caller, action, facts: facts)
+        guard application.organizationID == organizationID,
+            let organization = try await store.organization(id: organizationID)
+        else { return pages.page("error", errorPage(signedIn, Self.notFound), status: .notFound) }
+        return try await page(
+            ApplicationScope(signedIn: signedIn, organization: organization, application: application))
+    }
+
+    /// Whether the person may do `action` in the scope's application: pages show an action only then.
+    func may(_ scope: ApplicationScope, _ action: APIAction, facts: [Fact] = []) -> Bool {
+        access.permits(scope.signedIn.caller, action, on: scope.application, facts: facts)
+    }
+
+    /// The largest form body read (a subscription's form is the largest, well under this).
+    static var formBodyLimit: Int { 64 * 1024 }
+
+    /// Where a form's change leads: back to `path`, saying `notice` there.
+    static func redirect(to path: String, notice: Notice) -> Response {
+        redirect(to: path + (path.contains("?") ? "&" : "?") + "done=" + notice.rawValue)
+    }
+}
+
+/// What a page says after a change made on it (the redirect's `done` parameter names one, so a page never echoes
+/// text from its URL).
+enum Notice: String, CaseIterable {
+    case subscriptionCreated = "subscription-created"
+    case subscriptionSaved = "subscription-saved"
+    case subscriptionEnabled = "subscription-enabled"
+    case subscriptionDisabled = "subscription-disabled"
+    case subscriptionDeleted = "subscription-deleted"
+    case eventTypeCreated = "event-type-created"
+    case eventTypeDeactivated = "event-type-deactivated"
+    case secretCreated = "secret-created"
+    case secretDeleted = "secret-deleted"
+    case eventReplayed = "event-replayed"
+    case attemptRetried = "attempt-retried"
+
+    var message: String {
+        switch self {
+        case .subscriptionCreated: "The subscription was created. Matching events are sent to it from now on."
+        case .subscriptionSaved: "The subscription was saved."
+        case .subscriptionEnabled: "The subscription was enabled."
+        case .subscriptionDisabled: "The subscription was disabled; its waiting attempts were cancelled."
+        case .subscriptionDeleted: "The subscription was deleted; its waiting attempts were cancelled."
+        case .eventTypeCreated: "The event type was created."
+        case .eventTypeDeactivated: "The event type was deactivated."
+        case .secretCreated: "The application secret was created."
+        case .secretDeleted: "The application secret was deleted; requests using it are refused from now on."
+        case .eventReplayed: "The event is being sent again to every subscription it matches."
+        case .attemptRetried: "The event is being sent again to that subscription."
+        }
+    }
+
+    /// The notice a request's `done` parameter names, if any.
+    static func of(_ request: Request) -> String? {
+        request.uri.queryParameters["done"].flatMap { Notice(rawValue: String($0)) }?.message
+    }
+}
+
+/// What every page of an application shows around its own `page`: the layout's files and person, the
+/// breadcrumb, the tabs, a notice after a change, and the token its forms carry. Templates open `{{#page}}`, and names
+/// the page's own view lacks are found here.
+struct ApplicationPage<Content: Sendable>: Sendable {
+    var assets: AssetPaths
+    var person: PersonView?
+    var organization: NamedView
+    var application: NamedView
+    var tabs: ApplicationTabs
+    var notice: String?
+    var csrf: String
+    var page: Content
+}
+
+extension Dashboard {
+    /// One of an application's pages: `template` rendered with the frame of `scope` (the tab `tab` current) around
+    /// `content`.
+    func applicationPage<Content: Sendable>(
+        _ template: String, _ scope: ApplicationScope, tab: String, notice: String? = nil, _ content: Content,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        pages.page(
+            template,
+            ApplicationPage(
+                assets: pages.paths, person: PersonView(scope.signedIn), organization: scope.organizationView,
+                application: scope.applicationView, tabs: ApplicationTabs(applicationPath: scope.path, on: tab),
+                notice: notice, csrf: scope.signedIn.csrf, page: content),
+            status: status)
+    }
+}
