@@ -140,6 +140,7 @@ let package = Package(
             dependencies: [
                 "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "FerryDelivery", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

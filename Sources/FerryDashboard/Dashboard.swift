@@ -24,10 +24,17 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     /// Sends a subscription's test event; nil where no delivery client is given (no test-send button then).
     let oneOffDelivery: OneOffDelivery?
 
+    /// How long one live stream of the delivery log lasts before the browser reconnects.
+    let liveStreamLifetime: Duration
+
     /// A dashboard over `store` with the API's `configuration`; `oneOffDelivery` sends test events the way the
     /// delivery worker sends real ones.
-    public init(store: Store, configuration: APIConfiguration, oneOffDelivery: OneOffDelivery? = nil) {
+    public init(
+        store: Store, configuration: APIConfiguration, oneOffDelivery: OneOffDelivery? = nil,
+        liveStreamLifetime: Duration = .seconds(300)
+    ) {
         self.store = store
+        self.liveStreamLifetime = liveStreamLifetime
         self.oneOffDelivery = oneOffDelivery
         targetPolicy = configuration.targetPolicy
         access = AccessControl(store: store, authorizer: RequestAuthorizer())
@@ -57,6 +64,10 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         }
         group.get("organizations/:organization_id/applications/:application_id/deliveries") { request, context in
             await rendering(context) { try await deliveries(request, context) }
+        }
+        group.get("organizations/:organization_id/applications/:application_id/deliveries/live") {
+            request, context in
+            await rendering(context) { try await liveDeliveries(request, context) }
         }
         group.get("organizations/:organization_id/applications/:application_id/events") { request, context in
             await rendering(context) { try await events(request, context) }

@@ -38,7 +38,7 @@ extension Dashboard {
         return applicationPage(
             "deliveries", scope, tab: "deliveries",
             DeliveriesPage(
-                path: path,
+                path: path, livePath: filter.after == nil ? path + "/live" + filter.query() : nil,
                 filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
     }
 
@@ -76,13 +76,16 @@ struct DeliveriesFilter {
         PagePosition(text).map { AttemptCursor(createdAt: $0.date, id: $0.id) }
     }
 
-    /// The query string of this filter continued after `cursor`.
-    func query(after cursor: AttemptCursor) -> String {
+    /// The query string of this filter, continued after `cursor` when one is given.
+    func query(after cursor: AttemptCursor? = nil) -> String {
         var items: [URLQueryItem] = []
         if let eventID { items.append(URLQueryItem(name: "event_id", value: eventID.lowercased)) }
         if let subscriptionID { items.append(URLQueryItem(name: "subscription_id", value: subscriptionID.lowercased)) }
-        items.append(
-            URLQueryItem(name: "after", value: PagePosition(date: cursor.createdAt, id: cursor.id).text))
+        if let cursor {
+            items.append(
+                URLQueryItem(name: "after", value: PagePosition(date: cursor.createdAt, id: cursor.id).text))
+        }
+        guard !items.isEmpty else { return "" }
         var components = URLComponents()
         components.queryItems = items
         return components.string ?? ""

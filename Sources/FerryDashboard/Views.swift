@@ -132,6 +132,8 @@ struct EventRow: Sendable {
 struct DeliveriesPage: Sendable {
     /// The page's own path, without filters.
     var path: String
+    /// The live stream of this page's attempts (the first page only: older pages do not change).
+    var livePath: String?
     /// What the page is limited to, if anything.
     var filter: String?
     var attempts: [AttemptRow]

@@ -43,8 +43,8 @@ import Testing
             }
         }
 
-        func get(_ path: String) async throws -> Page {
-            try await send(.get, path, form: nil)
+        func get(_ path: String, headers extra: HTTPFields = [:]) async throws -> Page {
+            try await send(.get, path, form: nil, extra: extra)
         }
 
         /// Posts a form as a page of this server would (the router test client's authority is `localhost`).
@@ -58,9 +58,10 @@ import Testing
         }
 
         private func send(
-            _ method: HTTPRequest.Method, _ path: String, form: [(String, String)]?, origin: String? = nil
+            _ method: HTTPRequest.Method, _ path: String, form: [(String, String)]?, origin: String? = nil,
+            extra: HTTPFields = [:]
         ) async throws -> Page {
-            var headers = HTTPFields()
+            var headers = extra
             if !cookies.isEmpty {
                 headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     .joined(separator: "; ")
@@ -94,6 +95,7 @@ import Testing
 
     static func withDashboard(
         oneOffDelivery: OneOffDelivery? = nil, targetPolicy: TargetPolicy = TargetPolicy(),
+        liveStreamLifetime: Duration = .seconds(300),
         _ body: @Sendable (SQLiteStore, Browser) async throws -> Void
     ) async throws {
         let directory = try TemporaryDirectory()
@@ -102,7 +104,10 @@ import Testing
         var configuration = APIConfiguration(publicURL: "http://ferry.test", accounts: accounts)
         configuration.targetPolicy = targetPolicy
         let router = buildRouter(store: store, configuration: configuration)
-        Dashboard(store: store, configuration: configuration, oneOffDelivery: oneOffDelivery).addRoutes(to: router)
+        Dashboard(
+            store: store, configuration: configuration, oneOffDelivery: oneOffDelivery,
+            liveStreamLifetime: liveStreamLifetime
+        ).addRoutes(to: router)
         var logger = Logger(label: "dashboard-tests")
         logger.logLevel = .critical
         try await Application(router: router, logger: logger).test(.router) { client in

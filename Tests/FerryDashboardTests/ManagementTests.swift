@@ -298,3 +298,42 @@ import Testing
         try await client.shutdown()
     }
 }
+
+/// The delivery log's live stream, through the real router: each attempt's row once, in the page's own markup,
+/// with the position to resume from; after a cut, everything created since that position (more than a page).
+@Suite struct LiveDeliveriesTests {
+    @Test func theStreamSendsEachRowOnceAndCatchesUpFromTheLastEventID() async throws {
+        try await DashboardTests.withDashboard(liveStreamLifetime: .milliseconds(600)) { store, browser in
+            let (_, application, path) = try await ManagementTests.editor(store, browser)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "https://a.example.com"), secret: UUID())
+            let first = try await store.ingest(Fixtures.event(applicationID: application.id))
+            let page = try await browser.get(path + "/deliveries")
+            #expect(page.html.contains(#"data-live="\#(path)/deliveries/live""#))
+
+            let stream = try await browser.get(path + "/deliveries/live")
+            #expect(stream.status == 200 && stream.headers[.contentType] == "text/event-stream; charset=utf-8")
+            #expect(stream.html.hasPrefix("retry: 1000\n\n"))
+            let attempt = try #require(
+                try await store.requestAttempts(AttemptQuery(applicationID: application.id, eventID: first.id)).first)
+            let messages = stream.html.components(separatedBy: "event: attempt\n").dropFirst()
+            #expect(messages.count == 1, "an unchanged row is sent once: \(stream.html)")
+            let message = try #require(messages.first)
+            let position = PagePosition(date: attempt.createdAt, id: attempt.id).text
+            #expect(message.hasPrefix("id: \(position)\ndata: <tr data-id=\"\(attempt.id.lowercased)\">"))
+            // The row is on one data line, whole.
+            let data = try #require(message.components(separatedBy: "\n\n").first)
+            #expect(data.contains("Pending") && data.hasSuffix("</tr>") && data.split(separator: "\n").count == 2)
+
+            // More attempts than a page arrive while the browser is away: it gets them all on reconnecting.
+            for _ in 0..<60 { _ = try await store.ingest(Fixtures.event(applicationID: application.id)) }
+            var resume = HTTPFields()
+            resume[HTTPField.Name("Last-Event-ID")!] = position
+            let resumed = try await browser.get(path + "/deliveries/live", headers: resume)
+            let ids = Set(
+                resumed.html.components(separatedBy: "<tr data-id=\"").dropFirst().map { String($0.prefix(36)) })
+            #expect(ids.count == 61)
+            #expect(try await browser.get(path + "/deliveries/live?after=x").status == 400)
+        }
+    }
+}

@@ -122,3 +122,61 @@ def test_a_delivery_made_through_the_api_shows_in_the_log_and_on_its_events_page
     assert event_id in main and '"invoice": 42' in main
     route = browser.find_element(By.CSS_SELECTOR, "section.route")
     assert "loopback receiver" in route.text and "Sent" in route.text
+
+
+def click_button(browser, text):
+    browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
+
+
+def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(browser, ferry, receiver):
+    sign_in(browser, ferry)
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    browser.find_element(By.LINK_TEXT, "My application").click()
+    browser.find_element(By.LINK_TEXT, "Event types").click()
+    for field, value in (("service", "billing"), ("resource_type", "invoice"), ("verb", "paid")):
+        browser.find_element(By.ID, field).send_keys(value)
+    click_button(browser, "Create event type")
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
+
+    browser.find_element(By.LINK_TEXT, "Subscriptions").click()
+    browser.find_element(By.LINK_TEXT, "New subscription").click()
+    browser.find_element(By.ID, "description").send_keys("loopback receiver")
+    browser.find_element(By.ID, "url").send_keys(receiver.url)
+    browser.find_element(By.XPATH, "//label[code='billing.invoice.paid']").click()
+    browser.find_element(By.ID, "labels").send_keys("env=demo")
+    click_button(browser, "Create subscription")
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
+    assert heading(browser) == "loopback receiver"
+
+    # The test send goes to the receiver, signed, and the page shows the request and the answer.
+    click_button(browser, "Send a test event")
+    result = WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.ID, "test-send")))
+    assert "Delivered: the receiver answered 200" in result.text and "x-hook0-signature" in result.text
+    assert len(receiver.received) == 1 and b'"test":true' in receiver.received[0]
+
+    # The delivery log follows the stream: an event sent now shows up, successful, without a reload.
+    browser.find_element(By.LINK_TEXT, "Deliveries").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-live-state]"), "Live"))
+    event_id = str(uuid.uuid4())
+    api(ferry, "POST", "/event",
+        {"application_id": ferry.application_id, "event_id": event_id, "event_type": "billing.invoice.paid",
+         "payload": json.dumps({"invoice": 7}), "payload_content_type": "application/json",
+         "labels": {"env": "demo"}, "occurred_at": datetime.now(timezone.utc).isoformat()})
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "table.attempts tbody tr"), "Successful"))
+    assert "loopback receiver" in browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-live-empty]")
+
+    # Sending again to that subscription alone makes a second attempt, which appears live too.
+    browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").find_element(
+        By.LINK_TEXT, "billing.invoice.paid").click()
+    click_button(browser, "Send again to this subscription")
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
+        (By.ID, "main"), "being sent again to that subscription"))
+    deadline = time.monotonic() + WAIT
+    while len(receiver.received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(receiver.received) == 3
+    problems = [entry["message"] for entry in browser.get_log("browser")
+                if entry["level"] in ("SEVERE", "WARNING")]
+    assert not problems, problems

@@ -21,3 +21,30 @@ document.addEventListener("submit", (event) => {
   const form = event.target;
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
+
+// A table with data-live="<stream URL>" follows a Server-Sent Events stream of its rows: each message is one row
+// (a <tr data-id>), which replaces the row with that id or goes on top. EventSource reconnects by itself and sends
+// the last message id back, so the server can send what was missed.
+const live = document.querySelector("table[data-live]");
+if (live && window.EventSource) {
+  const body = live.tBodies[0];
+  const state = live.querySelector("[data-live-state]");
+  const source = new EventSource(live.dataset.live);
+  const say = (text) => { if (state) state.textContent = text; };
+  source.addEventListener("open", () => say("Live"));
+  source.addEventListener("error", () => say("Reconnecting…"));
+  source.addEventListener("attempt", (message) => {
+    const holder = document.createElement("tbody");
+    holder.innerHTML = message.data;
+    const row = holder.querySelector("tr[data-id]");
+    if (!row) return;
+    const current = body.querySelector(`tr[data-id="${CSS.escape(row.dataset.id)}"]`);
+    if (current) {
+      current.replaceWith(row);
+    } else {
+      body.insertBefore(row, body.firstChild);
+    }
+    row.classList.add("changed");
+    document.querySelector("[data-live-empty]")?.remove();
+  });
+}

@@ -4,6 +4,16 @@
 /// into the binary.
 enum EmbeddedFiles {
     static let templates: [String: String] = [
+        "_attempt_row": #"""
+        <tr data-id="{{id}}">
+          <td><span class="status status-{{statusKind}}">{{statusText}}</span></td>
+          <td>{{httpStatus}}</td>
+          <td><a href="{{eventLink}}" title="This event and who received it">{{eventType}}</a></td>
+          <td><a href="{{subscriptionLink}}" title="Attempts to this subscription">{{subscription}}</a></td>
+          <td><time datetime="{{createdAt}}">{{createdText}}</time></td>
+          <td>{{retryCount}}</td>
+        </tr>
+        """#,
         "_crumbs": #"""
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
         """#,
@@ -32,30 +42,21 @@ enum EmbeddedFiles {
         {{> _tabs}}
         <h1>Deliveries</h1>
         {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
-        {{#hasAttempts}}
-        <table class="attempts">
-          <caption>Delivery attempts, most recent first</caption>
+        <table class="attempts"{{#livePath}} data-live="{{livePath}}"{{/livePath}}>
+          <caption>Delivery attempts, most recent first{{#livePath}} <span class="live" data-live-state role="status">Live</span>{{/livePath}}</caption>
           <thead>
             <tr><th scope="col">Status</th><th scope="col">HTTP</th><th scope="col">Event type</th>
               <th scope="col">Subscription</th><th scope="col">Created</th><th scope="col">Retries</th></tr>
           </thead>
           <tbody>
           {{#attempts}}
-            <tr data-id="{{id}}">
-              <td><span class="status status-{{statusKind}}">{{statusText}}</span></td>
-              <td>{{httpStatus}}</td>
-              <td><a href="{{eventLink}}" title="This event and who received it">{{eventType}}</a></td>
-              <td><a href="{{subscriptionLink}}" title="Attempts to this subscription">{{subscription}}</a></td>
-              <td><time datetime="{{createdAt}}">{{createdText}}</time></td>
-              <td>{{retryCount}}</td>
-            </tr>
+          {{> _attempt_row}}
           {{/attempts}}
           </tbody>
         </table>
-        {{/hasAttempts}}
         {{^hasAttempts}}
-        <p class="empty">No delivery attempt here yet. An event whose type and labels match an enabled subscription makes
-        one for each such subscription.</p>
+        <p class="empty" data-live-empty>No delivery attempt here yet. An event whose type and labels match an enabled
+        subscription makes one for each such subscription{{#livePath}}; it will appear here as it happens{{/livePath}}.</p>
         {{/hasAttempts}}
         {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older attempts</a></p>{{/olderPage}}
         {{/page}}
@@ -658,6 +659,10 @@ enum EmbeddedFiles {
           table.subscriptions th:nth-child(4), table.subscriptions td:nth-child(4),
           table.subscriptions th:nth-child(5), table.subscriptions td:nth-child(5) { display: none; }
         }
+        .live { font-size: 0.8rem; font-weight: 600; color: #1b6b35; margin-left: 0.5rem; }
+        tr.changed { animation: arrived 1.5s ease-out; }
+        @keyframes arrived { from { background: #fff6cc; } to { background: transparent; } }
+        @media (prefers-reduced-motion: reduce) { tr.changed { animation: none; outline: 2px solid #f0c000; } }
         """#,
         "ferry.js": #"""
         // Ferry's dashboard: small enhancements over server-rendered pages, which work without this file.
@@ -683,6 +688,33 @@ enum EmbeddedFiles {
           const form = event.target;
           if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
         });
+
+        // A table with data-live="<stream URL>" follows a Server-Sent Events stream of its rows: each message is one row
+        // (a <tr data-id>), which replaces the row with that id or goes on top. EventSource reconnects by itself and sends
+        // the last message id back, so the server can send what was missed.
+        const live = document.querySelector("table[data-live]");
+        if (live && window.EventSource) {
+          const body = live.tBodies[0];
+          const state = live.querySelector("[data-live-state]");
+          const source = new EventSource(live.dataset.live);
+          const say = (text) => { if (state) state.textContent = text; };
+          source.addEventListener("open", () => say("Live"));
+          source.addEventListener("error", () => say("Reconnecting…"));
+          source.addEventListener("attempt", (message) => {
+            const holder = document.createElement("tbody");
+            holder.innerHTML = message.data;
+            const row = holder.querySelector("tr[data-id]");
+            if (!row) return;
+            const current = body.querySelector(`tr[data-id="${CSS.escape(row.dataset.id)}"]`);
+            if (current) {
+              current.replaceWith(row);
+            } else {
+              body.insertBefore(row, body.firstChild);
+            }
+            row.classList.add("changed");
+            document.querySelector("[data-live-empty]")?.remove();
+          });
+        }
         """#,
         "ferry.svg": ##"""
         <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2330"/><path d="M6 19h20l-3 6H9z" fill="#ffffff"/><path d="M11 12h9l2 5H10z" fill="#7fb0ff"/><path d="M15 7h2v5h-2z" fill="#ffffff"/></svg>
