@@ -69,6 +69,10 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             request, context in
             await rendering(context) { try await liveDeliveries(request, context) }
         }
+        group.get("organizations/:organization_id/applications/:application_id/deliveries/:attempt_id") {
+            request, context in
+            await rendering(context) { try await attemptPage(request, context) }
+        }
         group.get("organizations/:organization_id/applications/:application_id/events") { request, context in
             await rendering(context) { try await events(request, context) }
         }

@@ -185,27 +185,13 @@ struct SubscriptionPage: Sendable {
     var testSend: TestSendView?
 }
 
-/// What a test send sent and got back.
+/// What a test send sent and got back, and what that means.
 struct TestSendView: Sendable {
-    var sent: Bool
-    var requestLine: String
-    var requestHeaders: [Entry]
-    var requestBody: String
     var outcomeKind: String
     var outcome: String
-    var answered: Bool
-    var responseStatus: String
-    var responseHeaders: [Entry]
-    var responseBody: String
-    var hasResponseBody: Bool
+    var exchange: ExchangeView
 
     init(request: DeliveryRequest?, observation: AttemptObservation) {
-        sent = request != nil
-        requestLine = request.map { $0.method + " " + $0.url } ?? ""
-        requestHeaders = (request?.headers ?? []).map {
-            Entry(key: $0.name, value: HeaderSyntax.displayed($0.value, named: $0.name))
-        }
-        requestBody = request.map { BodyText.shown($0.body) } ?? ""
         let milliseconds = observation.elapsedMilliseconds
         if observation.isDelivered {
             outcomeKind = "successful"
@@ -218,14 +204,57 @@ struct TestSendView: Sendable {
             outcomeKind = "failed"
             outcome = "Not delivered: " + BodyText.explanation(observation.errorName ?? .unknown)
         }
-        answered = observation.httpStatus != nil
-        responseStatus = observation.httpStatus.map(String.init) ?? ""
-        responseHeaders = (observation.headers ?? [:]).sorted { $0.key < $1.key }.map {
+        exchange = ExchangeView(
+            request: request.map(SentRequest.init), payload: request.map { BodyText.shown($0.body) },
+            errorName: observation.errorName, httpCode: observation.httpStatus, headers: observation.headers,
+            body: observation.body, bodyTruncated: observation.bodyTruncated,
+            elapsedMilliseconds: observation.elapsedMilliseconds)
+    }
+}
+
+/// A request as sent and the answer to it (or the failure that stood for one), as the attempt page and a test
+/// send show them; credential header values are masked.
+struct ExchangeView: Sendable {
+    var sent: Bool
+    var requestLine: String
+    var requestHeaders: [Entry]
+    var payload: String?
+    var answered: Bool
+    var status: String
+    var elapsed: String
+    var failure: String?
+    var headers: [Entry]
+    var body: String
+    var hasBody: Bool
+
+    init(
+        request: SentRequest?, payload: String?, errorName: ResponseErrorName?, httpCode: Int?,
+        headers: [String: String]?, body: [UInt8]?, bodyTruncated: Bool, elapsedMilliseconds: Int?
+    ) {
+        sent = request != nil
+        requestLine = request.map { $0.method + " " + $0.url } ?? ""
+        requestHeaders = (request?.headers ?? [:]).sorted { $0.key < $1.key }.map {
+            Entry(key: $0.key, value: $0.value)
+        }
+        self.payload = payload
+        answered = httpCode != nil
+        status = httpCode.map(String.init) ?? ""
+        elapsed = elapsedMilliseconds.map { "\($0) ms" } ?? "—"
+        if let errorName, errorName != .http { failure = BodyText.explanation(errorName) }
+        self.headers = (headers ?? [:]).sorted { $0.key < $1.key }.map {
             Entry(key: $0.key, value: HeaderSyntax.displayed($0.value, named: $0.key))
         }
-        responseBody = observation.body.map(BodyText.shown) ?? ""
-        if observation.bodyTruncated { responseBody += "\n… (cut at the response size limit)" }
-        hasResponseBody = !responseBody.isEmpty
+        self.body = body.map(BodyText.shown) ?? ""
+        if bodyTruncated { self.body += "\n… (cut at the response size limit)" }
+        hasBody = !self.body.isEmpty
+    }
+
+    /// A recorded answer, with the body every delivery of its event carried.
+    init(_ response: AttemptResponse, payload: String?) {
+        self.init(
+            request: response.request, payload: payload, errorName: response.errorName, httpCode: response.httpCode,
+            headers: response.headers, body: response.body, bodyTruncated: response.bodyTruncated,
+            elapsedMilliseconds: response.elapsedMilliseconds)
     }
 }
 

@@ -144,6 +144,8 @@ struct DeliveriesPage: Sendable {
 /// One delivery attempt in the log. The status is said in words (the colour only repeats it).
 struct AttemptRow: Sendable {
     var id: String
+    /// The attempt's own page.
+    var link: String
     /// `successful`, `failed`, `waiting`, `in-progress` or `pending`, for the status's style.
     var statusKind: String
     var statusText: String
@@ -160,6 +162,7 @@ struct AttemptRow: Sendable {
     /// (`/organizations/{organization}/applications/{application}`).
     init(_ attempt: RequestAttempt, applicationPath: String, at now: Date) {
         id = attempt.id.lowercased
+        link = applicationPath + "/deliveries/" + id
         switch attempt.status(at: now) {
         case .successful(_, let milliseconds):
             statusKind = "successful"

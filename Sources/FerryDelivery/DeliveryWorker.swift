@@ -87,10 +87,12 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     func process(_ job: DeliveryJob) async {
         let timestamp = Int64(Date().timeIntervalSince1970)
         metrics.deliveryStarted()
-        let observation: AttemptObservation
+        var observation: AttemptObservation
         switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
         {
-        case .success(let request): observation = await deliverer.deliver(request, tenant: job.applicationID)
+        case .success(let request):
+            observation = await deliverer.deliver(request, tenant: job.applicationID)
+            observation.request = SentRequest(request)
         case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
         }
         let retryAt: Date?

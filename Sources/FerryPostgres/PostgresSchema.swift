@@ -28,6 +28,14 @@ enum PostgresSchema {
                 "ALTER TABLE service_token ADD COLUMN last_used_at timestamptz",
             ]
         ),
+        (
+            7,
+            [
+                "ALTER TABLE response ADD COLUMN request_method text",
+                "ALTER TABLE response ADD COLUMN request_url text",
+                "ALTER TABLE response ADD COLUMN request_headers text",
+            ]
+        ),
     ]
 
     /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.

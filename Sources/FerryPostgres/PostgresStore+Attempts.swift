@@ -86,7 +86,12 @@ extension PostgresStore {
             errorName: try columns.get("error_name", as: String?.self).flatMap(ResponseErrorName.init(rawValue:)),
             httpCode: try columns.get("http_code", as: Int?.self), headers: try columns.optionalMap("headers"),
             body: body, bodyTruncated: try columns.get("body_truncated"),
-            elapsedMilliseconds: try columns.get("elapsed_ms", as: Int?.self))
+            elapsedMilliseconds: try columns.get("elapsed_ms", as: Int?.self),
+            request: try columns.get("request_method", as: String?.self).map { method in
+                SentRequest(
+                    stored: method, url: try columns.get("request_url", as: String?.self) ?? "",
+                    headers: try columns.optionalMap("request_headers") ?? [:])
+            })
     }
 
     static func requestAttempt(_ columns: Columns) throws -> RequestAttempt {

@@ -174,10 +174,11 @@ struct RecordOutcomesQuery: PreparedQuery {
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                 $7::boolean[], $8::text[], $9::bigint[], $10::text[], $11::boolean[], $12::bytea[], $13::boolean[],
-                $14::boolean[], $15::bigint[], $16::uuid[], $17::timestamptz[], $18::boolean[], $19::bigint[])
+                $14::boolean[], $15::bigint[], $16::uuid[], $17::timestamptz[], $18::boolean[], $19::bigint[],
+                $21::text[], $22::text[], $23::text[])
                 AS i(attempt_id, claim_token, response_id, application_id, event_id, subscription_id, succeeded,
                     error_name, http_code, headers, has_headers, body, has_body, body_truncated, elapsed_ms, retry_id,
-                    retry_at, has_retry, retry_count)
+                    retry_at, has_retry, retry_count, request_method, request_url, request_headers)
         ), owned AS (
             UPDATE request_attempt ra
             SET succeeded_at = CASE WHEN i.succeeded THEN $20::timestamptz END,
@@ -189,10 +190,11 @@ struct RecordOutcomesQuery: PreparedQuery {
             RETURNING ra.id
         ), responses AS (
             INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
-                elapsed_ms)
+                elapsed_ms, request_method, request_url, request_headers)
             SELECT i.response_id, i.application_id, NULLIF(i.error_name, ''), NULLIF(i.http_code, -1),
                 CASE WHEN i.has_headers THEN i.headers END, CASE WHEN i.has_body THEN i.body END, i.body_truncated,
-                i.elapsed_ms
+                i.elapsed_ms, NULLIF(i.request_method, ''), NULLIF(i.request_url, ''),
+                NULLIF(i.request_headers, '')
             FROM input i JOIN owned o ON o.id = i.attempt_id
         ), live AS (
             SELECT s.id FROM subscription s JOIN application a ON a.id = s.application_id
@@ -227,6 +229,8 @@ struct RecordOutcomesQuery: PreparedQuery {
             observations.map(\.bodyTruncated), observations.map(\.elapsedMilliseconds),
             records.map { _ in UUIDv7.make(at: now) }, records.map { ($0.retryAt ?? now).postgres },
             records.map { $0.retryAt != nil }, jobs.map(\.retryCount), now.postgres,
+            observations.map { $0.request?.method ?? "" }, observations.map { $0.request?.url ?? "" },
+            observations.map { $0.request.map { StoredJSON.text($0.headers) } ?? "" },
         ]
     }
 }

@@ -31,6 +31,11 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE service_token ADD COLUMN created_by TEXT")
             try db.execute(sql: "ALTER TABLE service_token ADD COLUMN last_used_at INTEGER")
         }
+        migrator.registerMigration("0007_response_request") { db in
+            try db.execute(sql: "ALTER TABLE response ADD COLUMN request_method TEXT")
+            try db.execute(sql: "ALTER TABLE response ADD COLUMN request_url TEXT")
+            try db.execute(sql: "ALTER TABLE response ADD COLUMN request_headers TEXT")
+        }
         return migrator
     }
 

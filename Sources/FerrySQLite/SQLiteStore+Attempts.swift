@@ -91,7 +91,12 @@ extension SQLiteStore {
                 errorName: (row["error_name"] as String?).flatMap(ResponseErrorName.init(rawValue:)),
                 httpCode: row["http_code"], headers: SQLValues.optionalMap(row, "headers"),
                 body: (row["body"] as Data?).map(Array.init), bodyTruncated: row["body_truncated"],
-                elapsedMilliseconds: row["elapsed_ms"])
+                elapsedMilliseconds: row["elapsed_ms"],
+                request: (row["request_method"] as String?).map { method in
+                    SentRequest(
+                        stored: method, url: row["request_url"] ?? "",
+                        headers: SQLValues.optionalMap(row, "request_headers") ?? [:])
+                })
         }
     }
 

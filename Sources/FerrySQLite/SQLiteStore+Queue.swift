@@ -61,13 +61,14 @@ extension SQLiteStore {
             try db.executeCached(
                 """
                 INSERT INTO response (id, application_id, error_name, http_code, headers, body, body_truncated,
-                    elapsed_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    elapsed_ms, request_method, request_url, request_headers)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     responseID.lowercased, job.applicationID.lowercased, observation.errorName?.rawValue,
                     observation.httpStatus, observation.headers.map(SQLValues.json), observation.body.map { Data($0) },
-                    observation.bodyTruncated, observation.elapsedMilliseconds,
+                    observation.bodyTruncated, observation.elapsedMilliseconds, observation.request?.method,
+                    observation.request?.url, observation.request.map { SQLValues.json($0.headers) },
                 ])
             let succeeded = observation.isDelivered
             try db.executeCached(

@@ -337,3 +337,43 @@ import Testing
         }
     }
 }
+
+/// An attempt's page, through the real router: the request as the worker sent it (credentials masked, the
+/// signatures shown) and the receiver's answer.
+@Suite struct AttemptPageTests {
+    @Test func anAttemptsPageShowsTheRequestAsSentAndTheAnswer() async throws {
+        try await DashboardTests.withDashboard { store, browser in
+            let (_, application, path) = try await ManagementTests.editor(store, browser)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "https://a.example.com/in"), secret: UUID())
+            _ = try await store.ingest(
+                Fixtures.event(applicationID: application.id, payload: #"{"invoice":"<b>7</b>"}"#))
+            let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
+            var observation = AttemptObservation.answered(
+                status: 503, headers: ["set-cookie": "session=abcdefghijklmnopqrstuvwxyz", "x-reply": "busy"],
+                body: Array("try later".utf8), truncated: false, elapsedMilliseconds: 12, retryAfterSeconds: nil)
+            observation.request = SentRequest(
+                method: "POST", url: "https://a.example.com/in",
+                headers: [
+                    "authorization": "Bearer 0123456789abcdefghij", "x-hook0-signature": "t=1,h=x,v1=abc",
+                    "content-type": "application/json",
+                ])
+            #expect(try await store.recordOutcome(observation, for: job, retryAt: nil))
+
+            let page = try await browser.get(path + "/deliveries/" + job.attemptID.lowercased)
+            #expect(page.status == 200)
+            #expect(page.html.contains("POST https://a.example.com/in"))
+            #expect(page.html.contains("authorization: Bear…(hidden)") && !page.html.contains("0123456789abcdefghij"))
+            #expect(
+                page.html.contains("x-hook0-signature: t&#61;1,h&#61;x,v1&#61;abc")
+                    || page.html.contains("x-hook0-signature: t=1"))
+            #expect(page.html.contains("&lt;b&gt;7&lt;/b&gt;"), "the body sent is the event's payload, escaped")
+            #expect(page.html.contains("HTTP 503 in 12 ms") && page.html.contains("try later"))
+            #expect(page.html.contains("set-cookie: sess…(hidden)") && page.html.contains("x-reply: busy"))
+            #expect(page.html.contains("Send again to this subscription"))
+            #expect(try await browser.get(path + "/deliveries/" + UUID().uuidString).status == 404)
+            let log = try await browser.get(path + "/deliveries")
+            #expect(log.html.contains(#"href="\#(path)/deliveries/\#(job.attemptID.lowercased)""#))
+        }
+    }
+}

@@ -140,6 +140,25 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func theResponseKeepsTheRequestAsSentWithCredentialsMasked(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, _) = try await prepare(store)
+            let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
+            var observation = AttemptObservation.failed(.connection, elapsedMilliseconds: 4)
+            observation.request = SentRequest(
+                method: "PUT", url: "http://a.test/hook",
+                headers: ["x-api-key": "key-0123456789abcdef", "webhook-id": "abc", "x-custom": "1"])
+            #expect(try await store.recordOutcome(observation, for: job, retryAt: nil))
+            let attempt = try #require(try await store.requestAttempt(id: job.attemptID, applicationID: application.id))
+            let responseID = try #require(attempt.responseID)
+            let response = try #require(try await store.response(id: responseID, applicationID: application.id))
+            #expect(response.request?.method == "PUT" && response.request?.url == "http://a.test/hook")
+            #expect(
+                response.request?.headers == ["x-api-key": "key-…(hidden)", "webhook-id": "abc", "x-custom": "1"])
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func releasedLeasesAreClaimableAtOnce(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             _ = try await prepare(store, events: 2)

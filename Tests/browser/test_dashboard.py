@@ -167,6 +167,14 @@ def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(brows
     assert "loopback receiver" in browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").text
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-live-empty]")
 
+    # The attempt's page shows the request the worker sent, signatures included, and the answer.
+    browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr a.status").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Delivery attempt"))
+    main = browser.find_element(By.ID, "main").text
+    assert "POST " + receiver.url in main and "x-hook0-signature: " in main and "webhook-signature: v1," in main
+    assert '"invoice": 7' in main and "HTTP 200 in" in main
+    browser.back()
+
     # Sending again to that subscription alone makes a second attempt, which appears live too.
     browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").find_element(
         By.LINK_TEXT, "billing.invoice.paid").click()

@@ -19,6 +19,8 @@ public struct AttemptObservation: Sendable, Equatable {
     public var elapsedMilliseconds: Int
     /// The receiver's `Retry-After` in seconds, when it sent one with a 429 or 503.
     public var retryAfterSeconds: Double?
+    /// The request that was sent (nil when none could be built), kept with the response.
+    public var request: SentRequest?
 
     public init(
         errorName: ResponseErrorName?, httpStatus: Int? = nil, headers: [String: String]? = nil,
@@ -61,6 +63,31 @@ public struct AttemptObservation: Sendable, Equatable {
     public var isDelivered: Bool {
         if case .delivered = outcome { return true }
         return false
+    }
+}
+
+/// A delivery request as it was sent, as the attempt's history keeps it: method, URL and headers, with the values
+/// of credential headers masked (`HeaderSyntax.displayed`), so the history never holds a copy of a secret. The body
+/// is the event's payload.
+public struct SentRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    /// Header names in lowercase.
+    public var headers: [String: String]
+
+    /// The request with `headers` as sent; credential values are masked here.
+    public init(method: String, url: String, headers: [String: String]) {
+        self.method = method
+        self.url = url
+        self.headers = Dictionary(
+            uniqueKeysWithValues: headers.map { ($0.key, HeaderSyntax.displayed($0.value, named: $0.key)) })
+    }
+
+    /// A request as read back from the history (already masked).
+    public init(stored method: String, url: String, headers: [String: String]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
     }
 }
 

@@ -80,11 +80,14 @@ public struct AttemptResponse: Sendable, Equatable {
     public var body: [UInt8]?
     public var bodyTruncated: Bool
     public var elapsedMilliseconds: Int?
+    /// The request this answers, as sent (nil for responses recorded before Ferry kept requests).
+    public var request: SentRequest?
 
     public init(
         id: UUID, applicationID: UUID, errorName: ResponseErrorName?, httpCode: Int?, headers: [String: String]?,
-        body: [UInt8]?, bodyTruncated: Bool, elapsedMilliseconds: Int?
+        body: [UInt8]?, bodyTruncated: Bool, elapsedMilliseconds: Int?, request: SentRequest? = nil
     ) {
+        self.request = request
         self.id = id
         self.applicationID = applicationID
         self.errorName = errorName

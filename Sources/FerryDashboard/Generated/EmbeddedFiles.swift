@@ -6,7 +6,7 @@ enum EmbeddedFiles {
     static let templates: [String: String] = [
         "_attempt_row": #"""
         <tr data-id="{{id}}">
-          <td><span class="status status-{{statusKind}}">{{statusText}}</span></td>
+          <td><a href="{{link}}" class="status status-{{statusKind}}" title="The request and the answer">{{statusText}}</a></td>
           <td>{{httpStatus}}</td>
           <td><a href="{{eventLink}}" title="This event and who received it">{{eventType}}</a></td>
           <td><a href="{{subscriptionLink}}" title="Attempts to this subscription">{{subscription}}</a></td>
@@ -25,6 +25,26 @@ enum EmbeddedFiles {
         </div>
         {{/hasErrors}}
         """#,
+        "_exchange": #"""
+        <h3>Request as sent</h3>
+        {{#sent}}
+        <pre class="payload">{{requestLine}}
+        {{#requestHeaders}}{{key}}: {{value}}
+        {{/requestHeaders}}{{#payload}}
+        {{payload}}{{/payload}}</pre>
+        <p class="hint">Credential header values are masked. <code>x-hook0-signature</code> and <code>webhook-signature</code>
+        are the two signatures; the subscription's page shows the secrets that check them.</p>
+        {{/sent}}
+        {{^sent}}<p class="empty">No request: it could not be built, or it was recorded before Ferry kept the requests it sent.</p>{{/sent}}
+        <h3>Response</h3>
+        {{#failure}}<p><span class="status status-failed">No answer</span> {{failure}}</p>{{/failure}}
+        {{#answered}}
+        <p>HTTP {{status}} in {{elapsed}}</p>
+        <pre class="payload">{{#headers}}{{key}}: {{value}}
+        {{/headers}}{{#hasBody}}
+        {{body}}{{/hasBody}}</pre>
+        {{/answered}}
+        """#,
         "_notice": #"""
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
         """#,
@@ -32,6 +52,49 @@ enum EmbeddedFiles {
         <nav class="tabs" aria-label="Application">
         {{#tabs.tabs}}  <a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>
         {{/tabs.tabs}}</nav>
+        """#,
+        "attempt": #"""
+        {{<layout}}
+        {{$title}}{{#page}}Delivery attempt · {{application.name}} · Ferry{{/page}}{{/title}}
+        {{$content}}
+        {{#page}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        {{#attempt}}
+        <div class="heading-row">
+          <h1>Delivery attempt</h1>
+          {{#retryPath}}
+          <form method="post" action="{{retryPath}}" class="inline">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="secondary">Send again to this subscription</button>
+          </form>
+          {{/retryPath}}
+        </div>
+        <section class="card">
+          <dl class="facts">
+            <dt>Status</dt><dd><span class="status status-{{statusKind}}">{{statusText}}</span></dd>
+            <dt>HTTP status</dt><dd>{{httpStatus}}</dd>
+            <dt>Event</dt><dd><a href="{{eventLink}}">{{eventType}}</a></dd>
+            <dt>Subscription</dt><dd><a href="{{subscriptionLink}}">{{subscription}}</a></dd>
+            <dt>Created</dt><dd><time datetime="{{createdAt}}">{{createdText}}</time></dd>
+            <dt>Retries before it</dt><dd>{{retryCount}}</dd>
+            <dt>Attempt id</dt><dd><code>{{id}}</code></dd>
+          </dl>
+        </section>
+        {{/attempt}}
+        {{#response}}
+        <section class="card" aria-labelledby="exchange-heading">
+          <h2 id="exchange-heading">What was sent and answered</h2>
+          {{> _exchange}}
+        </section>
+        {{/response}}
+        {{^response}}
+        {{#responseHidden}}<p class="empty">Your role does not let you read this attempt's response.</p>{{/responseHidden}}
+        {{^responseHidden}}<p class="empty">Not sent yet: the request and the answer appear here once it has been tried.</p>{{/responseHidden}}
+        {{/response}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
         """#,
         "deliveries": #"""
         {{<layout}}
@@ -134,7 +197,7 @@ enum EmbeddedFiles {
               <th scope="col">Retries</th></tr></thead>
             <tbody>
             {{#attempts}}
-              <tr data-id="{{id}}"><td><span class="status status-{{statusKind}}">{{statusText}}</span></td><td>{{httpStatus}}</td>
+              <tr data-id="{{id}}"><td><a href="{{link}}" class="status status-{{statusKind}}">{{statusText}}</a></td><td>{{httpStatus}}</td>
                 <td><time datetime="{{createdAt}}">{{createdText}}</time></td><td>{{retryCount}}</td></tr>
             {{/attempts}}
             </tbody>
@@ -437,20 +500,9 @@ enum EmbeddedFiles {
         <section class="card" aria-labelledby="test-heading" id="test-send">
           <h2 id="test-heading">Test send</h2>
           <p><span class="status status-{{outcomeKind}}">{{outcome}}</span></p>
-          {{#sent}}
-          <h3>Request as sent</h3>
-          <pre class="payload">{{requestLine}}
-        {{#requestHeaders}}{{key}}: {{value}}
-        {{/requestHeaders}}
-        {{requestBody}}</pre>
-          {{/sent}}
-          {{#answered}}
-          <h3>Response</h3>
-          <pre class="payload">HTTP {{responseStatus}}
-        {{#responseHeaders}}{{key}}: {{value}}
-        {{/responseHeaders}}{{#hasResponseBody}}
-        {{responseBody}}{{/hasResponseBody}}</pre>
-          {{/answered}}
+          {{#exchange}}
+          {{> _exchange}}
+          {{/exchange}}
           <p class="hint">Nothing was recorded: a test event is not stored and does not count as a delivery.</p>
         </section>
         {{/testSend}}
