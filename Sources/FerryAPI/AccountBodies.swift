@@ -21,13 +21,17 @@ struct RegistrationBody: Decodable {
         case invitationToken = "invitation_token"
     }
 
-    /// Hook0's field rules: names 1–50 characters, an e-mail address of at most 100, `gclid` ≤ 256,
-    /// `signup_channel` ≤ 72.
+    /// The account it asks for.
+    var account: NewAccount {
+        NewAccount(
+            firstName: firstName, lastName: lastName, email: email, password: password,
+            invitationToken: invitationToken)
+    }
+
+    /// The account's rules (`NewAccount`), and Hook0's `gclid` ≤ 256 and `signup_channel` ≤ 72.
     func validate() throws {
         var errors = ValidationErrors()
-        Validator.text(firstName, field: "first_name", min: 1, max: 50, into: &errors)
-        Validator.text(lastName, field: "last_name", min: 1, max: 50, into: &errors)
-        if !EmailAddress.isValid(email) { errors.add("email", ValidationIssue(code: "email", message: nil)) }
+        account.check(into: &errors)
         if let gclid { Validator.length(gclid, field: "gclid", min: 0, max: 256, into: &errors) }
         if let signupChannel {
             Validator.length(signupChannel, field: "signup_channel", min: 0, max: 72, into: &errors)
@@ -57,11 +61,6 @@ struct MailTokenBody: Decodable {
 /// `POST /auth/resend-verification-email` and `POST /auth/begin-reset-password`.
 struct EmailBody: Decodable {
     var email: String
-
-    /// A NUL cannot be in any stored address: 400, as for every other text field.
-    func validate() throws {
-        if Validator.containsNUL(email) { throw ProblemCatalog.nulCharacter }
-    }
 }
 
 /// `POST /auth/reset-password`.

@@ -31,8 +31,11 @@ public func buildRouter<Store: FerryStore>(
     InstanceController(store: store, configuration: configuration, openAPIDocument: OpenAPIDocument.bytes)
         .addRoutes(to: api)
     AuthController(
-        store: store, access: access, settings: configuration.accounts, issuer: configuration.tokenIssuer,
-        tokens: tokens, publicURL: configuration.publicURL
+        store: store, access: access,
+        accounts: Accounts(
+            store: store, settings: configuration.accounts, issuer: configuration.tokenIssuer, tokens: tokens,
+            authorizer: access.authorizer, publicURL: configuration.publicURL),
+        issuer: configuration.tokenIssuer, tokens: tokens
     ).addRoutes(to: api)
     OrganizationController(store: store, access: access).addRoutes(to: api)
     MemberController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)

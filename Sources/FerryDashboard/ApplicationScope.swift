@@ -123,6 +123,14 @@ enum Notice: String, CaseIterable {
     case secretDeleted = "secret-deleted"
     case eventReplayed = "event-replayed"
     case attemptRetried = "attempt-retried"
+    case verificationSent = "verification-sent"
+    case resetSent = "reset-sent"
+    case accountCreated = "account-created"
+    case emailVerified = "email-verified"
+    case alreadyVerified = "already-verified"
+    case passwordReset = "password-reset"
+    case passwordChanged = "password-changed"
+    case otherSessionsEnded = "other-sessions-ended"
 
     var message: String {
         switch self {
@@ -137,6 +145,17 @@ enum Notice: String, CaseIterable {
         case .secretDeleted: "The application secret was deleted; requests using it are refused from now on."
         case .eventReplayed: "The event is being sent again to every subscription it matches."
         case .attemptRetried: "The event is being sent again to that subscription."
+        case .verificationSent:
+            "If this address has an account waiting for verification, a link is on its way. It works for 24 hours."
+        case .resetSent:
+            "If an account uses this address, a link to choose a new password is on its way. It works once, for 30 "
+                + "minutes."
+        case .accountCreated: "Your account is ready, and you joined the organization that invited you."
+        case .emailVerified: "Your address is verified and you are signed in. Welcome to Ferry."
+        case .alreadyVerified: "This address is already verified: sign in."
+        case .passwordReset: "Your password was changed. Sign in with the new one."
+        case .passwordChanged: "Your password was changed and every session was signed out. Sign in again."
+        case .otherSessionsEnded: "Every other session was signed out."
         }
     }
 

@@ -17,6 +17,8 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     let store: Store
     let access: AccessControl<Store>
     let signIn: PasswordSignIn<Store>
+    /// Creating accounts, verification and reset links, and password changes: the API's rules.
+    let accounts: Accounts<Store>
     let sessions: DashboardSessions<Store>
     let pages = PageRenderer()
     /// Which targets a subscription may name (the API's rule).
@@ -39,12 +41,14 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         targetPolicy = configuration.targetPolicy
         access = AccessControl(store: store, authorizer: RequestAuthorizer())
         signIn = PasswordSignIn(store: store, settings: configuration.accounts)
+        accounts = Accounts(store: store, configuration: configuration)
         sessions = DashboardSessions(
             store: store, issuer: configuration.tokenIssuer, publicURL: configuration.publicURL)
     }
 
-    /// Mounts the pages at `/`, `/login`, `/logout` and under `/organizations`, and the static files under
-    /// `/assets`.
+    /// Mounts the pages at `/`, `/login`, `/logout`, the account pages (`/register`, `/check-email`,
+    /// `/verify-email`, `/forgot-password`, `/reset-password`, `/account`) and the pages under `/organizations`, and
+    /// the static files under `/assets`.
     public func addRoutes(to router: Router<FerryRequestContext>) {
         let group = router.group("").add(middleware: DashboardHeadersMiddleware())
         group.get("/") { request, context in
@@ -80,6 +84,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             request, context in
             await rendering(context) { try await event(request, context) }
         }
+        addAccountRoutes(to: group)
         addSubscriptionRoutes(to: group)
         addCatalogRoutes(to: group)
         addEventActionRoutes(to: group)
@@ -111,7 +116,8 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         return pages.page(
             "home",
             HomePage(
-                assets: pages.paths, person: PersonView(signedIn), organizations: organizations))
+                assets: pages.paths, person: PersonView(signedIn), notice: Notice.of(request),
+                organizations: organizations))
     }
 
     /// The organization, if the person may do `action` on it; nil when the authorizer refuses.
@@ -128,7 +134,11 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     {
         let (cookie, csrf) = sessions.signInChallenge(request)
         var response = pages.page(
-            "login", LoginPage(assets: pages.paths, csrf: csrf, email: email, error: error), status: status)
+            "login",
+            LoginPage(
+                assets: pages.paths, csrf: csrf, email: email, error: error, notice: Notice.of(request),
+                registrationOpen: accounts.registrationIsOpen),
+            status: status)
         if let cookie { response.setCookie(cookie) }
         return response
     }

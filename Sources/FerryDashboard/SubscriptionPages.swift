@@ -370,6 +370,7 @@ struct FormErrors: Error {
     static let fieldNames = [
         "description": "Name", "event_types": "Event types", "labels": "Labels", "metadata": "Metadata",
         "target.url": "URL", "target.method": "Method", "target.headers": "Headers", "name": "Name",
-        "service": "Service", "resource_type": "Resource type", "verb": "Verb",
+        "service": "Service", "resource_type": "Resource type", "verb": "Verb", "first_name": "First name",
+        "last_name": "Last name", "email": "E-mail address",
     ]
 }

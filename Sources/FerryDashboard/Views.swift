@@ -28,12 +28,15 @@ struct LoginPage: Sendable {
     var csrf: String
     var email: String
     var error: String?
+    var notice: String?
+    var registrationOpen: Bool
 }
 
 /// `/`: the person's organizations, each with its applications.
 struct HomePage: Sendable {
     var assets: AssetPaths
     var person: PersonView?
+    var notice: String?
     var organizations: [OrganizationView]
 }
 

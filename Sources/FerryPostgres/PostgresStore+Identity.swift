@@ -360,6 +360,38 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    public func mailTokenIsSpent(lookupHash: [UInt8]) async throws -> Bool {
+        try await !client.query(
+            "SELECT 1 FROM spent_mail_token WHERE lookup_hash = \(ByteBuffer(bytes: lookupHash))", logger: logger
+        ).isEmpty
+    }
+
+    public func sessions(userID: UUID, at now: Date) async throws -> [AccountSession] {
+        try await client.query(
+            """
+            SELECT session_id, min(created_at) AS opened_at, max(created_at) AS renewed_at,
+                max(expires_at) FILTER (WHERE ended_at IS NULL) AS expires_at,
+                bool_or(kind = 'dashboard') AS in_dashboard
+            FROM session_token WHERE user_id = \(userID)
+            GROUP BY session_id
+            HAVING count(*) FILTER (WHERE ended_at IS NULL AND expires_at > \(now.postgres)) > 0
+            ORDER BY opened_at DESC LIMIT 100
+            """, logger: logger
+        ).map { try AccountSession(stored: Columns($0)) }
+    }
+
+    public func endSessions(userID: UUID, except keeping: UUID, at now: Date) async throws -> Int {
+        let rows = try await client.query(
+            """
+            WITH ended AS (
+                UPDATE session_token SET ended_at = \(now.postgres)
+                WHERE user_id = \(userID) AND session_id <> \(keeping) AND ended_at IS NULL
+                RETURNING session_id, expires_at)
+            SELECT count(DISTINCT session_id) AS sessions FROM ended WHERE expires_at > \(now.postgres)
+            """, logger: logger)
+        return try rows.first.map { try Columns($0).get("sessions", as: Int.self) } ?? 0
+    }
+
     public func recordThrottledEvent(keys: [String], at now: Date) async throws {
         try await client.query(
             """

@@ -351,6 +351,48 @@ extension SQLiteStore {
         }
     }
 
+    public func mailTokenIsSpent(lookupHash: [UInt8]) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM spent_mail_token WHERE lookup_hash = ?)",
+                arguments: [Data(lookupHash)]) ?? false
+        }
+    }
+
+    public func sessions(userID: UUID, at now: Date) async throws -> [AccountSession] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT session_id, MIN(created_at) AS opened_at, MAX(created_at) AS renewed_at,
+                        MAX(CASE WHEN ended_at IS NULL THEN expires_at END) AS expires_at,
+                        MAX(kind = 'dashboard') AS in_dashboard
+                    FROM session_token WHERE user_id = ?
+                    GROUP BY session_id
+                    HAVING SUM(ended_at IS NULL AND expires_at > ?) > 0
+                    ORDER BY opened_at DESC LIMIT 100
+                    """,
+                arguments: [userID.lowercased, SQLValues.micros(now)]
+            ).map { try AccountSession(stored: SQLiteRow($0)) }
+        }
+    }
+
+    public func endSessions(userID: UUID, except keeping: UUID, at now: Date) async throws -> Int {
+        try await write { db in
+            let ended = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT session_id FROM session_token
+                    WHERE user_id = ? AND session_id <> ? AND ended_at IS NULL AND expires_at > ?
+                    """,
+                arguments: [userID.lowercased, keeping.lowercased, SQLValues.micros(now)])
+            try db.execute(
+                sql: "UPDATE session_token SET ended_at = ? WHERE user_id = ? AND session_id <> ? AND ended_at IS NULL",
+                arguments: [SQLValues.micros(now), userID.lowercased, keeping.lowercased])
+            return ended.count
+        }
+    }
+
     public func recordThrottledEvent(keys: [String], at now: Date) async throws {
         try await write { db in
             for key in keys {

@@ -27,6 +27,35 @@ public struct SessionToken: Sendable, Equatable {
     }
 }
 
+/// One live session of a person, as their settings page lists it.
+public struct AccountSession: Sendable, Equatable {
+    public var sessionID: UUID
+    /// When the person signed in.
+    public var openedAt: Date
+    /// When a token of the session was last minted (a refresh renews an API session).
+    public var renewedAt: Date
+    /// When its last live token expires.
+    public var expiresAt: Date
+    /// Whether it is a dashboard browser rather than an API sign-in.
+    public var isDashboard: Bool
+
+    public init(sessionID: UUID, openedAt: Date, renewedAt: Date, expiresAt: Date, isDashboard: Bool) {
+        self.sessionID = sessionID
+        self.openedAt = openedAt
+        self.renewedAt = renewedAt
+        self.expiresAt = expiresAt
+        self.isDashboard = isDashboard
+    }
+
+    /// A session from its grouped row (`session_id`, `opened_at`, `renewed_at`, `expires_at`, `in_dashboard`).
+    public init(stored row: some StoredRow) throws {
+        self.init(
+            sessionID: try row.uuid("session_id"), openedAt: try row.date("opened_at"),
+            renewedAt: try row.date("renewed_at"), expiresAt: try row.date("expires_at"),
+            isDashboard: try row.bool("in_dashboard"))
+    }
+}
+
 /// What happened to a refresh token presented for rotation.
 public enum RefreshOutcome: Sendable, Equatable {
     /// It was live: it is now ended and the new pair is stored.
@@ -142,6 +171,12 @@ public protocol IdentityStore: Sendable {
         -> RefreshOutcome
     /// Ends every token of one session at once.
     func endSession(userID: UUID, sessionID: UUID, at now: Date) async throws
+    /// Whether the mail token stored under `lookupHash` was already used (a reset link works once).
+    func mailTokenIsSpent(lookupHash: [UInt8]) async throws -> Bool
+    /// A person's live sessions (API sign-ins and dashboard browsers), most recently opened first, at most 100.
+    func sessions(userID: UUID, at now: Date) async throws -> [AccountSession]
+    /// Ends every session of a person but `keeping`; answers how many sessions ended.
+    func endSessions(userID: UUID, except keeping: UUID, at now: Date) async throws -> Int
 
     /// Records one occurrence of a throttled event under each key (a failed sign-in for an account and for a client
     /// address, a verification or reset mail sent to an address); occurrences older than a day are forgotten.

@@ -48,3 +48,23 @@ if (live && window.EventSource) {
     document.querySelector("[data-live-empty]")?.remove();
   });
 }
+
+// A button with data-cooldown="<seconds>" waits that long before it can be pressed again (the server keeps the same
+// limit), saying how long is left.
+for (const button of document.querySelectorAll("button[data-cooldown]")) {
+  let left = Number(button.dataset.cooldown) || 0;
+  if (left <= 0) continue;
+  const label = button.textContent;
+  const tick = () => {
+    if (left <= 0) {
+      button.disabled = false;
+      button.textContent = label;
+      return;
+    }
+    button.disabled = true;
+    button.textContent = `${label} (in ${left} s)`;
+    left -= 1;
+    setTimeout(tick, 1000);
+  };
+  tick();
+}

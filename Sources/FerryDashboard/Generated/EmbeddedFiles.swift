@@ -53,6 +53,58 @@ enum EmbeddedFiles {
         {{#tabs.tabs}}  <a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>
         {{/tabs.tabs}}</nav>
         """#,
+        "account": #"""
+        {{<layout}}
+        {{$title}}Your account · Ferry{{/title}}
+        {{$content}}
+        {{#page}}
+        <h1>Your account</h1>
+        {{>_notice}}
+        {{>_errors}}
+        <section class="card" aria-labelledby="profile">
+          <h2 id="profile">{{name}}</h2>
+          <dl class="facts">
+            <dt>E-mail address</dt><dd>{{email}}</dd>
+            <dt>Since</dt><dd>{{createdDay}}</dd>
+          </dl>
+        </section>
+        <section class="card" aria-labelledby="password-heading">
+          <h2 id="password-heading">Change your password</h2>
+          <p>Every session of your account, this one too, is signed out when it changes.</p>
+          <form method="post" action="/account/password">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="text" name="username" autocomplete="username" value="{{email}}" hidden>
+            <label for="current">Current password</label>
+            <input id="current" name="current" type="password" autocomplete="current-password" required>
+            <label for="new">New password</label>
+            <input id="new" name="new" type="password" autocomplete="new-password" required aria-describedby="password-rule">
+            <p class="hint" id="password-rule">At least {{minimumPasswordLength}} characters, not like your name or address.</p>
+            <button type="submit">Change the password</button>
+          </form>
+        </section>
+        <section class="card" aria-labelledby="sessions-heading">
+          <h2 id="sessions-heading">Sessions</h2>
+          <table class="sessions">
+            <caption class="visually-hidden">Where your account is signed in</caption>
+            <thead><tr><th scope="col">Signed in</th><th scope="col">Through</th><th scope="col">Last renewed</th><th scope="col">Ends</th></tr></thead>
+            <tbody>
+            {{#sessions}}
+              <tr><td>{{openedAt}}{{#current}} <strong>(this browser)</strong>{{/current}}</td><td>{{kind}}</td><td>{{renewedAt}}</td><td>{{expiresAt}}</td></tr>
+            {{/sessions}}
+            </tbody>
+          </table>
+          {{#hasOthers}}
+          <form method="post" action="/account/sessions/end-others" data-confirm="Sign out every other session?">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="secondary">Sign out every other session</button>
+          </form>
+          {{/hasOthers}}
+          {{^hasOthers}}<p class="empty">This browser is your only session.</p>{{/hasOthers}}
+        </section>
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
         "attempt": #"""
         {{<layout}}
         {{$title}}{{#page}}Delivery attempt · {{application.name}} · Ferry{{/page}}{{/title}}
@@ -93,6 +145,30 @@ enum EmbeddedFiles {
         {{^responseHidden}}<p class="empty">Not sent yet: the request and the answer appear here once it has been tried.</p>{{/responseHidden}}
         {{/response}}
         {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "check_email": #"""
+        {{<layout}}
+        {{$title}}Check your e-mail · Ferry{{/title}}
+        {{$content}}
+        <section class="card narrow">
+          <h1>Check your e-mail</h1>
+          {{>_notice}}
+          {{>_errors}}
+          {{#page}}
+          <p>Ferry sent a link to {{#email}}<strong>{{email}}</strong>{{/email}}{{^email}}your address{{/email}}. Open it to
+          verify the address, then sign in. The link works for 24 hours.</p>
+          <p>No mail? Look in the spam folder, or ask for a new link (one a minute at most):</p>
+          <form method="post" action="/check-email">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="email" required value="{{email}}">
+            <button type="submit" data-cooldown="{{cooldown}}">Send the link again</button>
+          </form>
+          {{/page}}
+          <p><a href="/login">Sign in</a></p>
+        </section>
         {{/content}}
         {{/layout}}
         """#,
@@ -292,11 +368,34 @@ enum EmbeddedFiles {
         {{/content}}
         {{/layout}}
         """#,
+        "forgot_password": #"""
+        {{<layout}}
+        {{$title}}Forgotten password · Ferry{{/title}}
+        {{$content}}
+        <section class="card narrow">
+          <h1>Forgotten password</h1>
+          {{>_notice}}
+          {{>_errors}}
+          {{#page}}
+          <p>Give the address of your account: Ferry sends it a link to choose a new password.</p>
+          <form method="post" action="/forgot-password">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="email" required value="{{email}}" autofocus>
+            <button type="submit" data-cooldown="{{cooldown}}">Send the link</button>
+          </form>
+          {{/page}}
+          <p><a href="/login">Sign in</a></p>
+        </section>
+        {{/content}}
+        {{/layout}}
+        """#,
         "home": #"""
         {{<layout}}
         {{$title}}Organizations · Ferry{{/title}}
         {{$content}}
         <h1>Organizations</h1>
+        {{>_notice}}
         {{^organizations}}
         <p class="empty">You belong to no organization yet. Ask an editor of one to invite you.</p>
         {{/organizations}}
@@ -341,7 +440,7 @@ enum EmbeddedFiles {
           <a class="brand" href="/">Ferry</a>
           {{#person}}
           <nav aria-label="Account">
-            <span class="who">{{email}}</span>
+            <a class="who" href="/account" title="Your account">{{email}}</a>
             <form method="post" action="/logout" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
               <button type="submit" class="link">Sign out</button>
@@ -361,6 +460,7 @@ enum EmbeddedFiles {
         {{$content}}
         <section class="card narrow">
           <h1>Sign in</h1>
+          {{>_notice}}
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <form method="post" action="/login">
             <input type="hidden" name="csrf" value="{{csrf}}">
@@ -370,8 +470,72 @@ enum EmbeddedFiles {
             <input id="password" name="password" type="password" autocomplete="current-password" required>
             <button type="submit">Sign in</button>
           </form>
+          <p><a href="/forgot-password">Forgot your password?</a>{{#registrationOpen}} · <a href="/register">Create an account</a>{{/registrationOpen}}</p>
           <p class="hint">The first start printed the administrator's address and one-time password. Accounts can also be
           made with <code>ferry users create</code>.</p>
+        </section>
+        {{/content}}
+        {{/layout}}
+        """#,
+        "register": #"""
+        {{<layout}}
+        {{$title}}Create an account · Ferry{{/title}}
+        {{$content}}
+        <section class="card narrow">
+          <h1>Create an account</h1>
+          {{>_notice}}
+          {{>_errors}}
+          {{#page}}
+          {{#invitation}}
+          <p>You are invited to join <strong>{{organization}}</strong> as {{role}}. Use the address the invitation was sent
+          to, <strong>{{email}}</strong>: it counts as verified.</p>
+          {{/invitation}}
+          {{^invitation}}
+          <p>Ferry sends a link to your address to verify it; you can sign in once you followed it. Your account comes with
+          an organization of its own.</p>
+          {{/invitation}}
+          <form method="post" action="/register">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#invitation}}<input type="hidden" name="invitation" value="{{secret}}">{{/invitation}}
+            {{#form}}
+            <label for="first_name">First name</label>
+            <input id="first_name" name="first_name" type="text" autocomplete="given-name" required maxlength="50" value="{{firstName}}" autofocus>
+            <label for="last_name">Last name</label>
+            <input id="last_name" name="last_name" type="text" autocomplete="family-name" required maxlength="50" value="{{lastName}}">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength="100" value="{{email}}">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-rule">
+            {{/form}}
+            <p class="hint" id="password-rule">At least {{minimumPasswordLength}} characters, not like your name or address.</p>
+            <button type="submit">Create the account</button>
+          </form>
+          {{/page}}
+          <p>Already have an account? <a href="/login">Sign in</a></p>
+        </section>
+        {{/content}}
+        {{/layout}}
+        """#,
+        "reset_password": #"""
+        {{<layout}}
+        {{$title}}Choose a new password · Ferry{{/title}}
+        {{$content}}
+        <section class="card narrow">
+          <h1>Choose a new password</h1>
+          {{>_notice}}
+          {{>_errors}}
+          {{#page}}
+          <p>For <strong>{{email}}</strong>. Every session of the account is signed out when it changes.</p>
+          <form method="post" action="/reset-password">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="token" value="{{token}}">
+            <input type="text" name="username" autocomplete="username" value="{{email}}" hidden>
+            <label for="password">New password</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required autofocus aria-describedby="password-rule">
+            <p class="hint" id="password-rule">At least {{minimumPasswordLength}} characters, not like your name or address.</p>
+            <button type="submit">Set the password</button>
+          </form>
+          {{/page}}
         </section>
         {{/content}}
         {{/layout}}
@@ -603,6 +767,31 @@ enum EmbeddedFiles {
         {{/content}}
         {{/layout}}
         """#,
+        "verify_email": #"""
+        {{<layout}}
+        {{$title}}Verify your address · Ferry{{/title}}
+        {{$content}}
+        <section class="card narrow">
+          <h1>Verify your address</h1>
+          {{>_notice}}
+          {{>_errors}}
+          {{#page}}
+          {{#token}}
+          <p>Confirm that this address is yours to finish creating your account. You are signed in afterwards.</p>
+          <form method="post" action="/verify-email">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="token" value="{{token}}">
+            <button type="submit" autofocus>Verify my address</button>
+          </form>
+          {{/token}}
+          {{^token}}
+          <p>Verification links expire after 24 hours. <a href="/check-email">Ask for a new one</a>.</p>
+          {{/token}}
+          {{/page}}
+        </section>
+        {{/content}}
+        {{/layout}}
+        """#,
     ]
 
     static let assets: [String: String] = [
@@ -766,6 +955,26 @@ enum EmbeddedFiles {
             row.classList.add("changed");
             document.querySelector("[data-live-empty]")?.remove();
           });
+        }
+
+        // A button with data-cooldown="<seconds>" waits that long before it can be pressed again (the server keeps the same
+        // limit), saying how long is left.
+        for (const button of document.querySelectorAll("button[data-cooldown]")) {
+          let left = Number(button.dataset.cooldown) || 0;
+          if (left <= 0) continue;
+          const label = button.textContent;
+          const tick = () => {
+            if (left <= 0) {
+              button.disabled = false;
+              button.textContent = label;
+              return;
+            }
+            button.disabled = true;
+            button.textContent = `${label} (in ${left} s)`;
+            left -= 1;
+            setTimeout(tick, 1000);
+          };
+          tick();
         }
         """#,
         "ferry.svg": ##"""
