@@ -138,7 +138,8 @@ let package = Package(
         .target(
             name: "FerryDashboard",
             dependencies: [
-                "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "FerryDelivery", "Biscuit",
+                "FerryAPI", "FerryCore", "FerryStorage", "FerryIdentity", "FerryDelivery", "FerryObservability",
+                "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

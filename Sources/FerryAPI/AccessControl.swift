@@ -67,6 +67,15 @@ public struct AccessControl<Store: TenantStore>: Sendable {
         return false
     }
 
+    /// Whether the caller may do `action` on the organization `organizationID` (pages show an action only then).
+    public func permits(_ caller: Caller, _ action: APIAction, inOrganization organizationID: UUID, facts: [Fact] = [])
+        -> Bool
+    {
+        let request = AuthorizationRequest(action: action, organizationID: organizationID, facts: facts)
+        if case .success = authorizer.authorize(caller, request, at: Date()) { return true }
+        return false
+    }
+
     /// Runs the authorizer for an action that targets no organization (`organization:list`, `organization:create`).
     @discardableResult
     public func authorize(_ caller: Caller, _ request: AuthorizationRequest) throws -> AuthorizedCaller {

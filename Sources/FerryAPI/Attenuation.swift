@@ -1,6 +1,7 @@
 import Biscuit
 import FerryCore
 import FerryIdentity
+import FerryStorage
 import Foundation
 
 /// `POST /service_token/{id}/attenuate`.
@@ -47,6 +48,98 @@ struct DenyBlockBody: Decodable {
     enum CodingKeys: String, CodingKey {
         case organizationID = "organization_id"
         case revocationID = "revocation_id"
+    }
+}
+
+/// What an attenuation restricts a token to: one application, an expiry, an action allow-list (a preset and/or
+/// action names), and free Datalog checks. At least one is needed.
+public struct AttenuationRestrictions: Sendable {
+    public var applicationID: UUID?
+    public var expiresAt: Date?
+    /// `read_only` or `ingest_only`.
+    public var preset: String?
+    public var actions: [String]?
+    public var datalog: String?
+
+    public init(
+        applicationID: UUID? = nil, expiresAt: Date? = nil, preset: String? = nil, actions: [String]? = nil,
+        datalog: String? = nil
+    ) {
+        self.applicationID = applicationID
+        self.expiresAt = expiresAt
+        self.preset = preset
+        self.actions = actions
+        self.datalog = datalog
+    }
+
+    /// The presets' names.
+    public static var presets: [String] { Attenuation.presets.keys.sorted() }
+}
+
+/// A token made narrower by one more block.
+public struct AttenuatedToken: Sendable {
+    /// Its bearer value.
+    public var bearer: String
+    /// The appended block's Datalog.
+    public var block: String
+    /// The Datalog of every block, the authority block first.
+    public var blocks: [String]
+    public var revocationIDs: [String]
+}
+
+/// Ferry's server-side attenuation: appends one block of checks to a service token's bearer value (which the client
+/// sends, since only a hash of it is stored) and answers the new token. The same block appended offline with
+/// biscuit-python gives the same rights. A token that is not of the stored service token, or a restriction that
+/// cannot be built, is a validation error naming the field.
+public struct ServiceTokenAttenuator<Store: TenantStore>: Sendable {
+    let store: Store
+    let tokens: VerifiedTokens
+
+    init(store: Store, tokens: VerifiedTokens) {
+        self.store = store
+        self.tokens = tokens
+    }
+
+    /// An attenuator for tokens signed by `configuration`'s root key.
+    public init(store: Store, configuration: APIConfiguration) {
+        self.init(store: store, tokens: VerifiedTokens(rootKey: configuration.tokenIssuer.rootKey.publicKey))
+    }
+
+    /// `bearer`, a token of `serviceToken` (itself or one attenuated from it), with one more block of checks.
+    public func attenuate(_ bearer: String, of serviceToken: ServiceToken, with restrictions: AttenuationRestrictions)
+        async throws -> AttenuatedToken
+    {
+        var errors = ValidationErrors()
+        guard let token = tokens.verified(bearer), let root = token.revocationIDs.first,
+            let holder = try await store.liveServiceToken(
+                tokenHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root)),
+            holder.id == serviceToken.id
+        else {
+            errors.add(
+                "biscuit", ValidationIssue(code: "not_this_token", message: "is not a token of this service token"))
+            throw DomainError.validation(errors)
+        }
+        let block: Attenuation.Block
+        switch Attenuation.block(
+            application: restrictions.applicationID, expiresAt: restrictions.expiresAt, preset: restrictions.preset,
+            actions: restrictions.actions, datalog: restrictions.datalog)
+        {
+        case .success(let built): block = built
+        case .failure(let failure):
+            errors.add(failure.field, ValidationIssue(code: failure.code, message: failure.message))
+            throw DomainError.validation(errors)
+        }
+        let attenuated: Biscuit
+        do {
+            attenuated = try token.appending(source: block.source, parameters: block.parameters)
+        } catch {
+            errors.add("datalog", ValidationIssue(code: "datalog", message: "\(error)"))
+            throw DomainError.validation(errors)
+        }
+        return AttenuatedToken(
+            bearer: try attenuated.base64(), block: block.source,
+            blocks: attenuated.revocationIDs.indices.map { attenuated.blockSource($0) ?? "" },
+            revocationIDs: attenuated.revocationIDs)
     }
 }
 

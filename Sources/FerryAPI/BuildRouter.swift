@@ -38,7 +38,9 @@ public func buildRouter<Store: FerryStore>(
         issuer: configuration.tokenIssuer, tokens: tokens
     ).addRoutes(to: api)
     OrganizationController(store: store, access: access).addRoutes(to: api)
-    MemberController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
+    MemberController(
+        store: store, access: access, membership: Membership(store: store, publicURL: configuration.publicURL)
+    ).addRoutes(to: api)
     ServiceTokenController(store: store, access: access, issuer: configuration.tokenIssuer, tokens: tokens)
         .addRoutes(to: api)
     ApplicationController(store: store, access: access, defaultRetentionDays: configuration.retentionDays)

@@ -131,6 +131,21 @@ enum Notice: String, CaseIterable {
     case passwordReset = "password-reset"
     case passwordChanged = "password-changed"
     case otherSessionsEnded = "other-sessions-ended"
+    case organizationCreated = "organization-created"
+    case organizationRenamed = "organization-renamed"
+    case organizationDeleted = "organization-deleted"
+    case applicationCreated = "application-created"
+    case applicationSaved = "application-saved"
+    case applicationDeleted = "application-deleted"
+    case memberAdded = "member-added"
+    case invitationSent = "invitation-sent"
+    case invitationResent = "invitation-resent"
+    case invitationCancelled = "invitation-cancelled"
+    case roleChanged = "role-changed"
+    case memberRemoved = "member-removed"
+    case serviceTokenRenamed = "service-token-renamed"
+    case serviceTokenDeleted = "service-token-deleted"
+    case eventSent = "event-sent"
 
     var message: String {
         switch self {
@@ -156,6 +171,22 @@ enum Notice: String, CaseIterable {
         case .passwordReset: "Your password was changed. Sign in with the new one."
         case .passwordChanged: "Your password was changed and every session was signed out. Sign in again."
         case .otherSessionsEnded: "Every other session was signed out."
+        case .organizationCreated: "The organization was created. Create its first application below."
+        case .organizationRenamed: "The organization was renamed."
+        case .organizationDeleted: "The organization was deleted."
+        case .applicationCreated:
+            "The application was created. Next: declare an event type, then subscribe an endpoint to it."
+        case .applicationSaved: "The application's settings were saved."
+        case .applicationDeleted: "The application was deleted with its event types, subscriptions and events."
+        case .memberAdded: "That account is now a member."
+        case .invitationSent: "The invitation was sent. Its link works once, for 7 days."
+        case .invitationResent: "The invitation was sent again with a new link; the old one no longer works."
+        case .invitationCancelled: "The invitation was cancelled; its link no longer works."
+        case .roleChanged: "The member's role was changed."
+        case .memberRemoved: "The member was removed from the organization."
+        case .serviceTokenRenamed: "The service token was renamed."
+        case .serviceTokenDeleted: "The service token was deleted; it and every token made from it are refused now."
+        case .eventSent: "The event was stored. Its deliveries appear below as they happen."
         }
     }
 
@@ -173,7 +204,7 @@ struct ApplicationPage<Content: Sendable>: Sendable {
     var person: PersonView?
     var organization: NamedView
     var application: NamedView
-    var tabs: ApplicationTabs
+    var tabs: PageTabs
     var notice: String?
     var csrf: String
     var page: Content
@@ -190,7 +221,7 @@ extension Dashboard {
             template,
             ApplicationPage(
                 assets: pages.paths, person: PersonView(scope.signedIn), organization: scope.organizationView,
-                application: scope.applicationView, tabs: ApplicationTabs(applicationPath: scope.path, on: tab),
+                application: scope.applicationView, tabs: .application(scope.path, on: tab),
                 notice: notice, csrf: scope.signedIn.csrf, page: content),
             status: status)
     }

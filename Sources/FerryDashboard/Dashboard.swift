@@ -2,6 +2,7 @@ import FerryAPI
 import FerryCore
 import FerryDelivery
 import FerryIdentity
+import FerryObservability
 import FerryStorage
 import Foundation
 import HTTPTypes
@@ -19,6 +20,16 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     let signIn: PasswordSignIn<Store>
     /// Creating accounts, verification and reset links, and password changes: the API's rules.
     let accounts: Accounts<Store>
+    /// Inviting, role changes and removals: the API's rules.
+    let membership: Membership<Store>
+    /// Narrowing a service token by one more block: the API's rules.
+    let attenuator: ServiceTokenAttenuator<Store>
+    /// Signs the service tokens the organization pages create.
+    let issuer: TokenIssuer
+    /// Counts the events the dashboard's form sends, as the API's ingest does.
+    let metrics: FerryMetrics
+    /// How many days events are kept when an application does not say.
+    let defaultRetentionDays: Int
     let sessions: DashboardSessions<Store>
     let pages = PageRenderer()
     /// Which targets a subscription may name (the API's rule).
@@ -42,6 +53,11 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         access = AccessControl(store: store, authorizer: RequestAuthorizer())
         signIn = PasswordSignIn(store: store, settings: configuration.accounts)
         accounts = Accounts(store: store, configuration: configuration)
+        membership = Membership(store: store, publicURL: configuration.publicURL)
+        attenuator = ServiceTokenAttenuator(store: store, configuration: configuration)
+        issuer = configuration.tokenIssuer
+        metrics = configuration.metrics
+        defaultRetentionDays = configuration.retentionDays
         sessions = DashboardSessions(
             store: store, issuer: configuration.tokenIssuer, publicURL: configuration.publicURL)
     }
@@ -85,6 +101,10 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             await rendering(context) { try await event(request, context) }
         }
         addAccountRoutes(to: group)
+        addOrganizationRoutes(to: group)
+        addMemberRoutes(to: group)
+        addApplicationRoutes(to: group)
+        addServiceTokenRoutes(to: group)
         addSubscriptionRoutes(to: group)
         addCatalogRoutes(to: group)
         addEventActionRoutes(to: group)
@@ -96,7 +116,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
 
     // MARK: Pages
 
-    private func home(_ request: Request) async throws -> Response {
+    func home(_ request: Request, errors: [String] = [], name: String = "") async throws -> Response {
         guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
         var organizations: [OrganizationView] = []
         if case .token(_, let memberships?) = signedIn.caller {
@@ -116,8 +136,9 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         return pages.page(
             "home",
             HomePage(
-                assets: pages.paths, person: PersonView(signedIn), notice: Notice.of(request),
-                organizations: organizations))
+                assets: pages.paths, person: PersonView(signedIn), notice: Notice.of(request), csrf: signedIn.csrf,
+                organizations: organizations, errors: errors, hasErrors: !errors.isEmpty, name: name),
+            status: errors.isEmpty ? .ok : .unprocessableContent)
     }
 
     /// The organization, if the person may do `action` on it; nil when the authorizer refuses.

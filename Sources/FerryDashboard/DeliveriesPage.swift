@@ -35,11 +35,13 @@ extension Dashboard {
         if attempts.count == Self.deliveriesPageSize, let last = attempts.last {
             older = path + filter.query(after: AttemptCursor(createdAt: last.createdAt, id: last.id))
         }
+        let justSent = request.uri.queryParameters["done"] == Substring(Notice.eventSent.rawValue)
         return applicationPage(
-            "deliveries", scope, tab: "deliveries",
+            "deliveries", scope, tab: "deliveries", notice: Notice.of(request),
             DeliveriesPage(
                 path: path, livePath: filter.after == nil ? path + "/live" + filter.query() : nil,
-                filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older))
+                filter: filter.description, attempts: rows, hasAttempts: !rows.isEmpty, olderPage: older,
+                waitingForDelivery: justSent && filter.eventID != nil))
     }
 
     static var badFilter: Problem {

@@ -37,12 +37,19 @@ struct HomePage: Sendable {
     var assets: AssetPaths
     var person: PersonView?
     var notice: String?
+    var csrf: String
     var organizations: [OrganizationView]
+    /// What a refused new organization form broke, and its name as typed.
+    var errors: [String]
+    var hasErrors: Bool
+    var name: String
 }
 
 struct OrganizationView: Sendable {
     var id: String
     var name: String
+    /// Its overview page.
+    var link: String
     var role: String
     var applications: [ApplicationView]
     /// Stored, not computed: templates see stored properties only.
@@ -51,6 +58,7 @@ struct OrganizationView: Sendable {
     init(id: String, name: String, role: String, applications: [ApplicationView]) {
         self.id = id
         self.name = name
+        link = "/organizations/" + id
         self.role = role
         self.applications = applications
         hasApplications = !applications.isEmpty
@@ -60,6 +68,8 @@ struct OrganizationView: Sendable {
 struct ApplicationView: Sendable {
     var id: String
     var name: String
+    /// Its overview page.
+    var overview: String
     /// Its events page.
     var events: String
     /// RFC 3339, for `<time datetime>`.
@@ -70,8 +80,8 @@ struct ApplicationView: Sendable {
     init(_ application: Application) {
         id = application.id.lowercased
         name = application.name
-        events =
-            "/organizations/\(application.organizationID.lowercased)/applications/\(application.id.lowercased)/events"
+        overview = DashboardPaths.application(application.organizationID, application.id)
+        events = overview + "/events"
         createdAt = Timestamp.format(application.createdAt)
         createdDay = String(createdAt.prefix(10))
     }
@@ -83,23 +93,43 @@ struct NamedView: Sendable {
     var name: String
 }
 
-/// The tabs of an application's pages, and which one is shown.
-struct ApplicationTabs: Sendable {
+/// The tabs of an organization's or an application's pages, and which one is shown.
+struct PageTabs: Sendable {
     struct Tab: Sendable {
         var title: String
         var link: String
         var current: Bool
     }
 
+    /// What the tabs are of, for the navigation's label.
+    var label: String
     var tabs: [Tab]
 
     /// The tabs under `applicationPath`, with `page` (a tab's last path segment) as the current one.
-    init(applicationPath: String, on page: String) {
-        tabs = [
-            ("events", "Events"), ("deliveries", "Deliveries"), ("subscriptions", "Subscriptions"),
-            ("event_types", "Event types"), ("secrets", "Secrets"),
-        ].map { segment, title in
-            Tab(title: title, link: applicationPath + "/" + segment, current: segment == page)
+    static func application(_ applicationPath: String, on page: String) -> PageTabs {
+        PageTabs(
+            label: "Application", base: applicationPath, on: page,
+            [
+                ("overview", "Overview"), ("events", "Events"), ("deliveries", "Deliveries"),
+                ("subscriptions", "Subscriptions"), ("event_types", "Event types"), ("secrets", "Secrets"),
+                ("settings", "Settings"),
+            ])
+    }
+
+    /// The tabs under `organizationPath`.
+    static func organization(_ organizationPath: String, on page: String) -> PageTabs {
+        PageTabs(
+            label: "Organization", base: organizationPath, on: page,
+            [
+                ("overview", "Overview"), ("members", "Members"), ("service_tokens", "Service tokens"),
+                ("settings", "Settings"),
+            ])
+    }
+
+    private init(label: String, base: String, on page: String, _ entries: [(String, String)]) {
+        self.label = label
+        tabs = entries.map { segment, title in
+            Tab(title: title, link: segment == "overview" ? base : base + "/" + segment, current: segment == page)
         }
     }
 }
@@ -142,6 +172,8 @@ struct DeliveriesPage: Sendable {
     var attempts: [AttemptRow]
     var hasAttempts: Bool
     var olderPage: String?
+    /// Right after the dashboard sent this event: the page follows its first delivery and says how to check it.
+    var waitingForDelivery: Bool
 }
 
 /// One delivery attempt in the log. The status is said in words (the colour only repeats it).

@@ -13,6 +13,46 @@ public protocol AttemptStore: Sendable {
     func retryAttempt(id: UUID, applicationID: UUID) async throws -> UUID?
     /// One response of an application.
     func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse?
+    /// One application's attempts per UTC day of their creation, between two days inclusive: how many succeeded
+    /// and failed, and the median and 95th percentile (nearest rank) of the answered ones' latency.
+    func deliveriesPerDay(applicationID: UUID, from: Date, to: Date) async throws -> [DeliveriesPerDay]
+    /// One application's unfinished attempts as of `now`.
+    func applicationQueue(applicationID: UUID, at now: Date) async throws -> ApplicationQueue
+}
+
+/// One UTC day of an application's deliveries.
+public struct DeliveriesPerDay: Sendable, Equatable {
+    /// Midnight UTC of the day.
+    public var day: Date
+    public var succeeded: Int
+    public var failed: Int
+    /// Latency of the attempts that got an answer, in milliseconds; nil when none did.
+    public var medianMilliseconds: Int?
+    public var p95Milliseconds: Int?
+
+    public init(day: Date, succeeded: Int, failed: Int, medianMilliseconds: Int?, p95Milliseconds: Int?) {
+        self.day = day
+        self.succeeded = succeeded
+        self.failed = failed
+        self.medianMilliseconds = medianMilliseconds
+        self.p95Milliseconds = p95Milliseconds
+    }
+}
+
+/// An application's unfinished attempts: due (to be sent now), being sent (a worker holds a lease), waiting (a
+/// retry later), and when the oldest due one became due.
+public struct ApplicationQueue: Sendable, Equatable {
+    public var due: Int
+    public var inFlight: Int
+    public var waiting: Int
+    public var oldestDueAt: Date?
+
+    public init(due: Int, inFlight: Int, waiting: Int, oldestDueAt: Date?) {
+        self.due = due
+        self.inFlight = inFlight
+        self.waiting = waiting
+        self.oldestDueAt = oldestDueAt
+    }
 }
 
 /// Filters and position for listing request attempts.

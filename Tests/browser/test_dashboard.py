@@ -104,6 +104,8 @@ def test_a_delivery_made_through_the_api_shows_in_the_log_and_on_its_events_page
     sign_in(browser, ferry)
     WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     browser.find_element(By.LINK_TEXT, "My application").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
+    browser.find_element(By.LINK_TEXT, "Events").click()
     WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Events"))
     assert event_id in browser.find_element(By.ID, "main").text
     browser.find_element(By.LINK_TEXT, "Deliveries").click()

@@ -9,8 +9,7 @@ import Hummingbird
 struct MemberController<Store: TenantStore & IdentityStore> {
     let store: Store
     let access: AccessControl<Store>
-    /// The base of the links in invitation mails.
-    let publicURL: String
+    let membership: Membership<Store>
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.post("organizations/:organization_id/invite") { request, context in
@@ -46,38 +45,11 @@ struct MemberController<Store: TenantStore & IdentityStore> {
         group.post("organizations/:organization_id/invitations/:invitation_id/resend") { _, context in
             let organization = try await access.organization(
                 try Query.pathUUID(context, "organization_id"), for: try await context.caller(), .organizationInvite)
-            return try await resend(try Query.pathUUID(context, "invitation_id"), of: organization)
+            let renewed = try await membership.resendInvitation(
+                try Query.pathUUID(context, "invitation_id"), of: organization)
+            return JSONBody.response(Representation.invitation(renewed))
         }
     }
-
-    /// Sends a pending (or expired, but not accepted) invitation again under the same id, with a new link (the old
-    /// one stops working) and a new expiry; at most once a minute per invitation, so an editor cannot flood an
-    /// address.
-    private func resend(_ id: UUID, of organization: Organization) async throws -> Response {
-        guard let invitation = try await store.invitation(id: id, organizationID: organization.id) else {
-            throw DomainError.notFound
-        }
-        let now = Date()
-        let sinceSent = now.timeIntervalSince(invitation.createdAt)
-        guard sinceSent >= Self.resendInterval else {
-            throw ProblemCatalog.invitationSentRecently(retryAfter: Int((Self.resendInterval - sinceSent).rounded(.up)))
-        }
-        let secret = InvitationSecret.random()
-        var renewed = invitation
-        renewed.createdAt = now
-        renewed.expiresAt = now.addingTimeInterval(Double(AccountMail.invitationLifetime.components.seconds))
-        let mail = AccountMail(publicURL: publicURL).invitation(
-            to: invitation.email, organization: organization, role: invitation.role, secret: secret)
-        guard
-            try await store.renewInvitation(
-                id: id, organizationID: organization.id, secretHash: InvitationSecret.hash(secret), sentAt: now,
-                expiresAt: renewed.expiresAt, mail: mail)
-        else { throw DomainError.notFound }
-        return JSONBody.response(Representation.invitation(renewed))
-    }
-
-    /// The shortest time between two sendings of one invitation.
-    static var resendInterval: TimeInterval { 60 }
 
     /// Hook0 adds an existing account at once and answers 404 for an unknown address; Ferry creates a pending
     /// invitation for it instead and mails a single-use link that registers and joins. Both answer Hook0's echo.
@@ -85,43 +57,24 @@ struct MemberController<Store: TenantStore & IdentityStore> {
         let organization = try await access.organization(organizationID, for: caller, .organizationInvite)
         let body = try await JSONBody.decode(InviteBody.self, from: request)
         let role = try OrganizationRole.parse(body.role)
-        try ResourceRules.validateInvitationEmail(body.email)
-        if let (user, _) = try await store.userCredentials(email: body.email) {
-            try await store.addMember(organizationID: organization.id, userID: user.id, role: role)
-        } else {
-            let now = Date()
-            let secret = InvitationSecret.random()
-            let invitation = PendingInvitation(
-                id: UUID(), organizationID: organization.id, email: body.email.trimmingCharacters(in: .whitespaces),
-                role: role, createdAt: now,
-                expiresAt: now.addingTimeInterval(Double(AccountMail.invitationLifetime.components.seconds)))
-            let mail = AccountMail(publicURL: publicURL).invitation(
-                to: invitation.email, organization: organization, role: role, secret: secret)
-            try await store.createInvitation(
-                invitation, secretHash: InvitationSecret.hash(secret), mail: mail)
-        }
+        try await membership.invite(body.email, as: role, to: organization)
         return JSONBody.response(.object(["email": .string(body.email), "role": .string(role.rawValue)]))
     }
 
-    /// Hook0: a person may not change their own role (403); a non-member is echoed unchanged. Ferry adds: the
-    /// last editor cannot be demoted (403).
     private func changeRole(_ request: Request, caller: Caller, organizationID: UUID) async throws -> Response {
         try await access.organization(organizationID, for: caller, .organizationEditRole)
         let body = try await JSONBody.decode(RoleChangeBody.self, from: request)
         let role = try OrganizationRole.parse(body.role)
-        if case .person(let me, _, _) = RequestAuthorizer.identity(of: caller), me == body.userID.value {
-            throw ProblemCatalog.forbidden
-        }
-        _ = try await store.setMemberRole(organizationID: organizationID, userID: body.userID.value, role: role)
+        try await membership.changeRole(of: body.userID.value, to: role, in: organizationID, by: caller)
         return JSONBody.response(
             .object(["user_id": Representation.uuid(body.userID.value), "role": .string(role.rawValue)]))
     }
 
-    /// Hook0's revoke, echoing the body; the last editor cannot be removed (403).
+    /// Hook0's revoke, echoing the body.
     private func revoke(_ request: Request, caller: Caller, organizationID: UUID) async throws -> Response {
         try await access.organization(organizationID, for: caller, .organizationRevoke)
         let body = try await JSONBody.decode(RevokeBody.self, from: request)
-        _ = try await store.removeMember(organizationID: organizationID, userID: body.userID.value)
+        try await membership.remove(body.userID.value, from: organizationID)
         return JSONBody.response(.object(["user_id": Representation.uuid(body.userID.value)]))
     }
 }

@@ -90,9 +90,7 @@ struct ServiceTokenController<Store: TenantStore> {
         }
     }
 
-    /// Ferry's server-side attenuation: appends one block of checks to the given service token (which the client
-    /// sends, since only a hash of it is stored) and answers the new token. The same block appended offline with
-    /// biscuit-python gives the same rights.
+    /// Ferry's server-side attenuation (`ServiceTokenAttenuator`).
     private func attenuate(_ request: Request, caller: Caller, id: UUID) async throws -> Response {
         let body = try await JSONBody.decode(AttenuationBody.self, from: request)
         let organization = try await access.organization(
@@ -100,36 +98,14 @@ struct ServiceTokenController<Store: TenantStore> {
         guard let stored = try await store.serviceToken(id: id, organizationID: organization.id) else {
             throw DomainError.notFound
         }
-        var errors = ValidationErrors()
-        guard let token = tokens.verified(body.biscuit), let root = token.revocationIDs.first,
-            let holder = try await store.liveServiceToken(
-                tokenHash: ServiceTokenIssuance.lookupHash(rootRevocationID: root)),
-            holder.id == stored.id
-        else {
-            errors.add(
-                "biscuit", ValidationIssue(code: "not_this_token", message: "is not a token of this service token"))
-            throw DomainError.validation(errors)
-        }
-        let block: Attenuation.Block
-        switch Attenuation.block(
-            application: body.applicationID?.value, expiresAt: body.expiresAt, preset: body.preset,
-            actions: body.actions, datalog: body.datalog)
-        {
-        case .success(let built): block = built
-        case .failure(let failure):
-            errors.add(failure.field, ValidationIssue(code: failure.code, message: failure.message))
-            throw DomainError.validation(errors)
-        }
-        let attenuated: Biscuit
-        do {
-            attenuated = try token.appending(source: block.source, parameters: block.parameters)
-        } catch {
-            errors.add("datalog", ValidationIssue(code: "datalog", message: "\(error)"))
-            throw DomainError.validation(errors)
-        }
+        let attenuated = try await ServiceTokenAttenuator(store: store, tokens: tokens).attenuate(
+            body.biscuit, of: stored,
+            with: AttenuationRestrictions(
+                applicationID: body.applicationID?.value, expiresAt: body.expiresAt, preset: body.preset,
+                actions: body.actions, datalog: body.datalog))
         return JSONBody.response(
             .object([
-                "biscuit": .string(try attenuated.base64()), "block": .string(block.source),
+                "biscuit": .string(attenuated.bearer), "block": .string(attenuated.block),
                 "revocation_ids": .array(attenuated.revocationIDs.map(JSONValue.string)),
             ]), status: .created)
     }

@@ -22,6 +22,22 @@ document.addEventListener("submit", (event) => {
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
 
+// After the dashboard sent an event, [data-delivery-state] says how its first finished attempt went.
+function sayDeliveryState(row) {
+  const state = document.querySelector("[data-delivery-state]");
+  const status = row.querySelector(".status");
+  if (!state || !status || state.dataset.done) return;
+  const http = row.cells[1]?.textContent.trim();
+  if (status.classList.contains("status-successful")) {
+    state.textContent = `Delivered: ${status.textContent.trim()}, HTTP ${http}. The receiver answered with a 2xx status.`;
+  } else if (status.classList.contains("status-failed")) {
+    state.textContent = `This attempt failed (HTTP ${http}). Open it to see the receiver's answer; Ferry retries on its schedule.`;
+  } else {
+    return;
+  }
+  state.dataset.done = "true";
+}
+
 // A table with data-live="<stream URL>" follows a Server-Sent Events stream of its rows: each message is one row
 // (a <tr data-id>), which replaces the row with that id or goes on top. EventSource reconnects by itself and sends
 // the last message id back, so the server can send what was missed.
@@ -46,6 +62,7 @@ if (live && window.EventSource) {
     }
     row.classList.add("changed");
     document.querySelector("[data-live-empty]")?.remove();
+    sayDeliveryState(row);
   });
 }
 

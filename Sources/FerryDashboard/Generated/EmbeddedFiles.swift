@@ -14,8 +14,29 @@ enum EmbeddedFiles {
           <td>{{retryCount}}</td>
         </tr>
         """#,
+        "_chart": #"""
+        <figure class="chart" id="{{id}}">
+          <svg viewBox="0 0 {{width}} {{height}}" role="img" aria-labelledby="{{id}}-caption" preserveAspectRatio="xMinYMin meet">
+            {{#gridLines}}<line class="grid" x1="44" x2="{{x}}" y1="{{y}}" y2="{{y}}"></line>{{/gridLines}}
+            {{#valueLabels}}<text class="axis" x="{{x}}" y="{{y}}" text-anchor="end">{{text}}</text>{{/valueLabels}}
+            {{#segments}}<rect class="{{style}}" x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}"><title>{{title}}</title></rect>{{/segments}}
+            {{#dayLabels}}<text class="axis" x="{{x}}" y="{{y}}" text-anchor="middle">{{text}}</text>{{/dayLabels}}
+          </svg>
+          <figcaption id="{{id}}-caption">{{caption}}{{#isEmpty}} — nothing yet in this range{{/isEmpty}}</figcaption>
+          <ul class="legend">
+            {{#legend}}<li><span class="swatch {{style}}" aria-hidden="true"></span>{{name}}{{#showTotals}}: {{total}}{{/showTotals}}</li>{{/legend}}
+          </ul>
+          <details>
+            <summary>The numbers</summary>
+            <table class="chart-table">
+              <thead><tr><th scope="col">Day</th>{{#seriesNames}}<th scope="col">{{.}}</th>{{/seriesNames}}{{#showTotals}}<th scope="col">Total</th>{{/showTotals}}</tr></thead>
+              <tbody>{{#rows}}<tr><td>{{day}}</td>{{#values}}<td>{{.}}</td>{{/values}}{{#showTotals}}<td>{{total}}</td>{{/showTotals}}</tr>{{/rows}}</tbody>
+            </table>
+          </details>
+        </figure>
+        """#,
         "_crumbs": #"""
-        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › {{organization.name}} › {{application.name}}</nav>
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Organizations</a> › <a href="/organizations/{{organization.id}}">{{organization.name}}</a>{{#application}} › <a href="/organizations/{{organization.id}}/applications/{{application.id}}">{{application.name}}</a>{{/application}}</nav>
         """#,
         "_errors": #"""
         {{#hasErrors}}
@@ -49,7 +70,7 @@ enum EmbeddedFiles {
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
         """#,
         "_tabs": #"""
-        <nav class="tabs" aria-label="Application">
+        <nav class="tabs" aria-label="{{tabs.label}}">
         {{#tabs.tabs}}  <a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>
         {{/tabs.tabs}}</nav>
         """#,
@@ -101,6 +122,108 @@ enum EmbeddedFiles {
           {{/hasOthers}}
           {{^hasOthers}}<p class="empty">This browser is your only session.</p>{{/hasOthers}}
         </section>
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "application": #"""
+        {{<layout}}
+        {{$title}}{{application.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>{{application.name}}</h1>
+        {{> _notice}}
+        {{#page}}
+        {{#isNew}}
+        <section class="card" aria-labelledby="start-heading">
+          <h2 id="start-heading">Getting started</h2>
+          <ol class="steps">
+            {{#steps}}<li class="{{#done}}done{{/done}}{{^done}}todo{{/done}}"><strong>{{#done}}Done:{{/done}}{{^done}}To do:{{/done}}</strong> <a href="{{link}}">{{title}}</a> — {{detail}}</li>{{/steps}}
+          </ol>
+        </section>
+        {{/isNew}}
+        <section class="card" aria-labelledby="queue-heading">
+          <h2 id="queue-heading">Delivery queue</h2>
+          {{#queue}}
+          <dl class="usage">
+            <div><dt>Due now</dt><dd>{{due}}</dd></div>
+            <div><dt>Being sent</dt><dd>{{inFlight}}</dd></div>
+            <div><dt>Waiting for a retry</dt><dd>{{waiting}}</dd></div>
+            <div><dt>Oldest due attempt waited</dt><dd>{{oldestDue}}</dd></div>
+          </dl>
+          {{/queue}}
+        </section>
+        <section class="card" aria-labelledby="activity-heading">
+          <h2 id="activity-heading">Activity</h2>
+          <nav class="ranges" aria-label="Range">{{#ranges}}<a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>{{/ranges}}</nav>
+          {{#charts}}
+          <h3>Events</h3>
+          {{#events}}{{> _chart}}{{/events}}
+          <h3>Deliveries</h3>
+          {{#deliveries}}{{> _chart}}{{/deliveries}}
+          <h3>Latency</h3>
+          {{#latency}}{{> _chart}}{{/latency}}
+          {{/charts}}
+        </section>
+        {{#canSendEvent}}
+        <section class="card" aria-labelledby="send-event">
+          <h2 id="send-event">Send an event</h2>
+          <p>Stored and delivered exactly as one sent to <code>POST /api/v1/event</code>; its deliveries are then shown live.</p>
+          {{> _errors}}
+          <form method="post" action="/organizations/{{organization.id}}/applications/{{application.id}}/events" class="send-event">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="event-type">Event type</label>
+            <select id="event-type" name="event_type">{{#eventTypes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/eventTypes}}</select>
+            {{#form}}
+            <label for="event-labels">Labels (one <code>key=value</code> a line; subscriptions receive events whose labels match theirs)</label>
+            <textarea id="event-labels" name="labels" rows="2">{{labels}}</textarea>
+            <label for="event-payload">Payload (JSON)</label>
+            <textarea id="event-payload" name="payload" rows="4" required>{{payload}}</textarea>
+            {{/form}}
+            <button type="submit">Send the event</button>
+          </form>
+        </section>
+        {{/canSendEvent}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "application_settings": #"""
+        {{<layout}}
+        {{$title}}Settings · {{application.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Settings</h1>
+        {{> _notice}}
+        {{#page}}
+        {{> _errors}}
+        <section class="card">
+          <dl class="facts"><dt>Application id</dt><dd><code>{{id}}</code></dd></dl>
+          {{#canEdit}}
+          <form method="post" action="/organizations/{{organization.id}}/applications/{{application.id}}/settings">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="application-name">Name</label>
+            <input id="application-name" name="name" type="text" required maxlength="50" value="{{name}}">
+            <label for="retention">Days its events are kept</label>
+            <input id="retention" name="retention" type="text" inputmode="numeric" value="{{retention}}" aria-describedby="retention-hint">
+            <p class="hint" id="retention-hint">Empty: the server's default, {{defaultRetention}} days. Older events, their attempts and responses are deleted.</p>
+            <button type="submit">Save</button>
+          </form>
+          {{/canEdit}}
+          {{^canEdit}}<dl class="facts"><dt>Name</dt><dd>{{name}}</dd><dt>Days its events are kept</dt><dd>{{#retention}}{{retention}}{{/retention}}{{^retention}}{{defaultRetention}} (the server's default){{/retention}}</dd></dl>{{/canEdit}}
+        </section>
+        {{#canDelete}}
+        <section class="card" aria-labelledby="delete-heading">
+          <h2 id="delete-heading">Delete the application</h2>
+          <p>Its event types, subscriptions, secrets and events go with it; waiting deliveries are cancelled.</p>
+          <form method="post" action="/organizations/{{organization.id}}/applications/{{application.id}}/delete" data-confirm="Delete {{name}} and everything in it?">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="danger">Delete {{name}}</button>
+          </form>
+        </section>
+        {{/canDelete}}
         {{/page}}
         {{/content}}
         {{/layout}}
@@ -180,6 +303,23 @@ enum EmbeddedFiles {
         {{> _crumbs}}
         {{> _tabs}}
         <h1>Deliveries</h1>
+        {{> _notice}}
+        {{#waitingForDelivery}}
+        <section class="card waiting" aria-labelledby="waiting-heading">
+          <h2 id="waiting-heading">Your event's delivery</h2>
+          <p data-delivery-state role="status">Waiting for the first attempt to finish: the table below changes as it does,
+          without a reload.</p>
+          <p>Each request carries two signatures of its body made with the subscription's secret (on its subscription's
+          page, under <em>Signing secret</em>). On the receiver, check one before trusting the body:</p>
+          <ul>
+            <li><code>X-Hook0-Signature</code>: <code>t=…,h=…,v1=…</code>, an HMAC-SHA256 over the timestamp, the listed
+              headers and the body, as Hook0's SDKs check it;</li>
+            <li><code>webhook-id</code>, <code>webhook-timestamp</code> and <code>webhook-signature</code>: the Standard
+              Webhooks headers, which any Standard Webhooks library checks with the <code>whsec_</code> secret.</li>
+          </ul>
+          <p>Open an attempt's status to see the exact request Ferry sent and what the receiver answered.</p>
+        </section>
+        {{/waitingForDelivery}}
         {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
         <table class="attempts"{{#livePath}} data-live="{{livePath}}"{{/livePath}}>
           <caption>Delivery attempts, most recent first{{#livePath}} <span class="live" data-live-state role="status">Live</span>{{/livePath}}</caption>
@@ -397,11 +537,11 @@ enum EmbeddedFiles {
         <h1>Organizations</h1>
         {{>_notice}}
         {{^organizations}}
-        <p class="empty">You belong to no organization yet. Ask an editor of one to invite you.</p>
+        <p class="empty">You belong to no organization yet. Create one below, or ask an editor of one to invite you.</p>
         {{/organizations}}
         {{#organizations}}
         <section class="card" aria-labelledby="org-{{id}}">
-          <h2 id="org-{{id}}">{{name}} <span class="role">{{role}}</span></h2>
+          <h2 id="org-{{id}}"><a href="{{link}}">{{name}}</a> <span class="role">{{role}}</span></h2>
           <p class="meta">Organization <code>{{id}}</code></p>
           {{#hasApplications}}
           <table class="applications">
@@ -410,16 +550,25 @@ enum EmbeddedFiles {
             <tbody>
             {{#applications}}
               <tr>
-                <td><a href="{{events}}">{{name}}</a></td><td><code>{{id}}</code></td>
+                <td><a href="{{overview}}">{{name}}</a> · <a href="{{events}}">events</a></td><td><code>{{id}}</code></td>
                 <td><time datetime="{{createdAt}}">{{createdDay}}</time></td>
               </tr>
             {{/applications}}
             </tbody>
           </table>
           {{/hasApplications}}
-          {{^hasApplications}}<p class="empty">No application yet.</p>{{/hasApplications}}
+          {{^hasApplications}}<p class="empty">No application yet. <a href="{{link}}">Create one</a>.</p>{{/hasApplications}}
         </section>
         {{/organizations}}
+        <section class="card narrow" aria-labelledby="new-organization">
+          <h2 id="new-organization">New organization</h2>
+          {{>_errors}}
+          <form method="post" action="/organizations" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="organization-name">Name</label><input id="organization-name" name="name" type="text" required maxlength="50" value="{{name}}"></div>
+            <div><button type="submit">Create organization</button></div>
+          </form>
+        </section>
         {{/content}}
         {{/layout}}
         """#,
@@ -474,6 +623,157 @@ enum EmbeddedFiles {
           <p class="hint">The first start printed the administrator's address and one-time password. Accounts can also be
           made with <code>ferry users create</code>.</p>
         </section>
+        {{/content}}
+        {{/layout}}
+        """#,
+        "members": #"""
+        {{<layout}}
+        {{$title}}Members · {{organization.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Members</h1>
+        {{> _notice}}
+        {{> _errors}}
+        {{#page}}
+        <table class="members">
+          <caption class="visually-hidden">Members of this organization</caption>
+          <thead><tr><th scope="col">Name</th><th scope="col">E-mail address</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+          {{#members}}
+            <tr>
+              <td>{{name}}{{#isMe}} <strong>(you)</strong>{{/isMe}}</td><td>{{email}}</td>
+              <td>{{#canEditRole}}
+                <form method="post" action="{{rolePath}}" class="inline">
+                  <input type="hidden" name="csrf" value="{{csrf}}">
+                  <label for="role-{{id}}" class="visually-hidden">Role of {{email}}</label>
+                  <select id="role-{{id}}" name="role">{{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/roles}}</select>
+                  <button type="submit" class="secondary">Change role</button>
+                </form>{{/canEditRole}}{{^canEditRole}}{{role}}{{/canEditRole}}</td>
+              <td class="actions">{{#canRemove}}
+                <form method="post" action="{{removePath}}" class="inline" data-confirm="Remove {{email}} from the organization?">
+                  <input type="hidden" name="csrf" value="{{csrf}}">
+                  <button type="submit" class="secondary" aria-label="Remove {{email}}">Remove</button>
+                </form>{{/canRemove}}</td>
+            </tr>
+          {{/members}}
+          </tbody>
+        </table>
+        {{#canInvite}}
+        {{#hasInvitations}}
+        <section class="card" aria-labelledby="invitations-heading">
+          <h2 id="invitations-heading">Pending invitations</h2>
+          <table class="invitations">
+            <thead><tr><th scope="col">E-mail address</th><th scope="col">Role</th><th scope="col">Sent</th><th scope="col">Link works until</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>
+            {{#invitations}}
+              <tr><td>{{email}}</td><td>{{role}}</td><td>{{sentAt}}</td><td>{{expiresAt}}</td>
+                <td class="actions">
+                  <form method="post" action="{{resendPath}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary" aria-label="Send the invitation to {{email}} again">Send again</button></form>
+                  <form method="post" action="{{deletePath}}" class="inline" data-confirm="Cancel the invitation of {{email}}?"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary" aria-label="Cancel the invitation of {{email}}">Cancel</button></form>
+                </td></tr>
+            {{/invitations}}
+            </tbody>
+          </table>
+        </section>
+        {{/hasInvitations}}
+        <section class="card" aria-labelledby="invite-heading">
+          <h2 id="invite-heading">Invite someone</h2>
+          <p class="hint">An address with an account joins at once; any other gets a mail with a link to create an account
+          and join (it works once, for 7 days).</p>
+          <form method="post" action="/organizations/{{organization.id}}/members" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="invite-email">E-mail address</label><input id="invite-email" name="email" type="email" required maxlength="100" value="{{email}}"></div>
+            <div><label for="invite-role">Role</label><select id="invite-role" name="role">{{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/roles}}</select></div>
+            <div><button type="submit">Invite</button></div>
+          </form>
+          <p class="hint">Editors change everything in the organization; viewers read it.</p>
+        </section>
+        {{/canInvite}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "organization": #"""
+        {{<layout}}
+        {{$title}}{{organization.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>{{organization.name}}</h1>
+        {{> _notice}}
+        {{#page}}
+        <section class="card" aria-labelledby="usage-heading">
+          <h2 id="usage-heading">Usage</h2>
+          <dl class="usage">
+            {{#usage}}<div><dt>{{label}}</dt><dd>{{value}}</dd></div>{{/usage}}
+          </dl>
+          <p class="hint">This server enforces no quota: every number above is unlimited.</p>
+        </section>
+        <section class="card" aria-labelledby="chart-heading">
+          <h2 id="chart-heading">Events per day</h2>
+          <nav class="ranges" aria-label="Range">{{#ranges}}<a href="{{link}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>{{/ranges}}</nav>
+          {{#chart}}{{> _chart}}{{/chart}}
+        </section>
+        <section class="card" aria-labelledby="applications-heading">
+          <h2 id="applications-heading">Applications</h2>
+          {{#hasApplications}}
+          <table class="applications">
+            <caption class="visually-hidden">Applications of this organization</caption>
+            <thead><tr><th scope="col">Name</th><th scope="col">Application id</th><th scope="col">Created</th></tr></thead>
+            <tbody>
+            {{#applications}}
+              <tr><td><a href="{{overview}}">{{name}}</a></td><td><code>{{id}}</code></td><td><time datetime="{{createdAt}}">{{createdDay}}</time></td></tr>
+            {{/applications}}
+            </tbody>
+          </table>
+          {{/hasApplications}}
+          {{^hasApplications}}<p class="empty">No application yet. An application holds event types, subscriptions and events.</p>{{/hasApplications}}
+          {{#canCreateApplication}}
+          {{> _errors}}
+          <form method="post" action="/organizations/{{organization.id}}/applications" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="application-name">New application's name</label><input id="application-name" name="name" type="text" required maxlength="50" value="{{name}}"></div>
+            <div><button type="submit">Create application</button></div>
+          </form>
+          {{/canCreateApplication}}
+        </section>
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "organization_settings": #"""
+        {{<layout}}
+        {{$title}}Settings · {{organization.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Settings</h1>
+        {{> _notice}}
+        {{> _errors}}
+        {{#page}}
+        <section class="card">
+          <dl class="facts"><dt>Organization id</dt><dd><code>{{id}}</code></dd></dl>
+          {{#canRename}}
+          <form method="post" action="/organizations/{{id}}/settings" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="organization-name">Name</label><input id="organization-name" name="name" type="text" required maxlength="50" value="{{name}}"></div>
+            <div><button type="submit">Rename</button></div>
+          </form>
+          {{/canRename}}
+          {{^canRename}}<dl class="facts"><dt>Name</dt><dd>{{name}}</dd></dl>{{/canRename}}
+        </section>
+        {{#canDelete}}
+        <section class="card" aria-labelledby="delete-heading">
+          <h2 id="delete-heading">Delete the organization</h2>
+          <p>Only an organization without applications can be deleted: delete its applications first.</p>
+          <form method="post" action="/organizations/{{id}}/delete" data-confirm="Delete {{name}} for good?">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="danger">Delete {{name}}</button>
+          </form>
+        </section>
+        {{/canDelete}}
+        {{/page}}
         {{/content}}
         {{/layout}}
         """#,
@@ -609,6 +909,126 @@ enum EmbeddedFiles {
             <div><label for="name">Name</label><input id="name" name="name" type="text" maxlength="50" value="{{name}}"></div>
             <div><button type="submit">Create secret</button></div>
           </form>
+        </section>
+        {{/canCreate}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "service_token": #"""
+        {{<layout}}
+        {{$title}}{{#page}}{{row.name}}{{/page}} · Service tokens · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        {{#page}}
+        <h1>Service token {{row.name}}</h1>
+        {{> _notice}}
+        {{#created}}
+        <section class="card" aria-labelledby="created-heading">
+          <h2 id="created-heading">Copy the token now</h2>
+          <p>This is the only time Ferry shows it. Send it as <code>Authorization: Bearer …</code>.</p>
+          <div class="copy-row"><input id="created-token" type="text" readonly value="{{created}}" aria-label="The new token">
+            <button type="button" class="secondary" data-copy="created-token">Copy</button></div>
+        </section>
+        {{/created}}
+        {{#attenuated}}
+        <section class="card" aria-labelledby="attenuated-heading">
+          <h2 id="attenuated-heading">The narrower token</h2>
+          <p>It has every check of the token you gave, and the new block's. Ferry does not store it: copy it now. Deleting
+          this service token revokes it too.</p>
+          <div class="copy-row"><input id="attenuated-token" type="text" readonly value="{{bearer}}" aria-label="The attenuated token">
+            <button type="button" class="secondary" data-copy="attenuated-token">Copy</button></div>
+          <h3>Its blocks</h3>
+          {{#blocks}}
+          <h4>{{title}}</h4>
+          <pre class="datalog">{{source}}</pre>
+          <p class="meta">Revocation id <code>{{revocationID}}</code></p>
+          {{/blocks}}
+        </section>
+        {{/attenuated}}
+        {{> _errors}}
+        <section class="card">
+          <dl class="facts">
+            {{#row}}<dt>Id</dt><dd><code>{{id}}</code></dd><dt>Token</dt><dd><code>{{hint}}</code></dd>
+            <dt>Created</dt><dd>{{createdAt}} by {{createdBy}}</dd><dt>Last used</dt><dd>{{lastUsed}}</dd>{{/row}}
+          </dl>
+          {{#canEdit}}
+          <form method="post" action="{{row.link}}" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="token-name">Name</label><input id="token-name" name="name" type="text" required maxlength="50" value="{{row.name}}"></div>
+            <div><button type="submit" class="secondary">Rename</button></div>
+          </form>
+          {{/canEdit}}
+          {{#canDelete}}
+          <form method="post" action="{{row.link}}/delete" data-confirm="Delete {{row.name}}? Every program using it, or a token made from it, is refused from now on.">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" class="danger">Delete the token</button>
+          </form>
+          {{/canDelete}}
+        </section>
+        {{#canEdit}}
+        <section class="card" aria-labelledby="attenuate-heading">
+          <h2 id="attenuate-heading">Make a narrower token</h2>
+          <p>Paste this token (or one already made from it) and choose what the new one is limited to. Its checks are
+          Biscuit Datalog, the same as appending the block offline with any Biscuit library.</p>
+          <form method="post" action="{{row.link}}/attenuate">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#form}}
+            <label for="biscuit">Token</label>
+            <textarea id="biscuit" name="biscuit" rows="3" required>{{biscuit}}</textarea>
+            {{/form}}
+            <label for="preset">Actions</label>
+            <select id="preset" name="preset">{{#presets}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{#value}}{{value}}{{/value}}{{^value}}every action{{/value}}</option>{{/presets}}</select>
+            <label for="application">Application</label>
+            <select id="application" name="application">{{#applications}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/applications}}</select>
+            {{#form}}
+            <label for="expires">Expires (UTC)</label>
+            <input id="expires" name="expires" type="datetime-local" value="{{expires}}">
+            <label for="datalog">More checks (Datalog)</label>
+            <textarea id="datalog" name="datalog" rows="3" placeholder='check if action($a), $a != "subscription:delete";'>{{datalog}}</textarea>
+            {{/form}}
+            <button type="submit">Make the token</button>
+          </form>
+        </section>
+        {{/canEdit}}
+        {{/page}}
+        {{/content}}
+        {{/layout}}
+        """#,
+        "service_tokens": #"""
+        {{<layout}}
+        {{$title}}Service tokens · {{organization.name}} · Ferry{{/title}}
+        {{$content}}
+        {{> _crumbs}}
+        {{> _tabs}}
+        <h1>Service tokens</h1>
+        {{> _notice}}
+        {{> _errors}}
+        {{#page}}
+        <p>A service token lets a program use the API for this organization, as an editor would. Make narrower ones from it
+        on its page (one application, read-only, ingest-only, an expiry).</p>
+        {{#hasTokens}}
+        <table class="service-tokens">
+          <caption class="visually-hidden">Service tokens of this organization</caption>
+          <thead><tr><th scope="col">Name</th><th scope="col">Token</th><th scope="col">Created</th><th scope="col">By</th><th scope="col">Last used</th></tr></thead>
+          <tbody>
+          {{#tokens}}
+            <tr><td><a href="{{link}}">{{name}}</a></td><td><code>{{hint}}</code></td><td>{{createdAt}}</td><td>{{createdBy}}</td><td>{{lastUsed}}</td></tr>
+          {{/tokens}}
+          </tbody>
+        </table>
+        {{/hasTokens}}
+        {{^hasTokens}}<p class="empty">No service token yet.</p>{{/hasTokens}}
+        {{#canCreate}}
+        <section class="card">
+          <h2>New service token</h2>
+          <form method="post" action="/organizations/{{organization.id}}/service_tokens" class="row-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div><label for="token-name">Name</label><input id="token-name" name="name" type="text" required maxlength="50" value="{{name}}"></div>
+            <div><button type="submit">Create token</button></div>
+          </form>
+          <p class="hint">The token is shown once, right after it is made: Ferry keeps only a hash of it.</p>
         </section>
         {{/canCreate}}
         {{/page}}
@@ -904,6 +1324,35 @@ enum EmbeddedFiles {
         tr.changed { animation: arrived 1.5s ease-out; }
         @keyframes arrived { from { background: #fff6cc; } to { background: transparent; } }
         @media (prefers-reduced-motion: reduce) { tr.changed { animation: none; outline: 2px solid #f0c000; } }
+
+        /* Charts: SVG drawn by the server; each series has its colour here, and its name in the legend and the table. */
+        .chart { margin: 0.4rem 0 1rem; }
+        .chart svg { width: 100%; height: auto; max-height: 16rem; display: block; }
+        .chart .grid { stroke: var(--line); stroke-width: 1; }
+        .chart .axis { font-size: 11px; fill: var(--muted); }
+        .chart figcaption { color: var(--muted); font-size: 0.9rem; }
+        .legend { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; list-style: none; padding: 0; margin: 0.4rem 0; }
+        .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.35rem; vertical-align: -0.05rem; border-radius: 2px; }
+        .series-0 { fill: #1f5fbf; background: #1f5fbf; }
+        .series-1 { fill: #d9822b; background: #d9822b; }
+        .series-2 { fill: #2e8b57; background: #2e8b57; }
+        .series-3 { fill: #8e44ad; background: #8e44ad; }
+        .series-4 { fill: #c0392b; background: #c0392b; }
+        .series-5 { fill: #16a2b8; background: #16a2b8; }
+        .series-6 { fill: #7f8c8d; background: #7f8c8d; }
+        .series-7 { fill: #b7950b; background: #b7950b; }
+        .ranges { display: flex; gap: 0.8rem; margin: 0.2rem 0; }
+        .ranges a[aria-current=page] { font-weight: 600; color: var(--ink); }
+        .usage { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: 0.8rem; margin: 0; }
+        .usage div { background: var(--wash); border-radius: 6px; padding: 0.5rem 0.7rem; }
+        .usage dt { color: var(--muted); font-size: 0.9rem; }
+        .usage dd { margin: 0; font-size: 1.4rem; font-weight: 600; }
+        .usage dd small { font-size: 0.85rem; font-weight: 400; color: var(--muted); }
+        pre.datalog { background: var(--wash); padding: 0.6rem; overflow-x: auto; white-space: pre-wrap; }
+        ol.steps { padding-left: 1.2rem; }
+        ol.steps li { margin: 0.3rem 0; }
+        ol.steps li.done { color: var(--muted); }
+        .waiting { border-left: 4px solid var(--accent); }
         """#,
         "ferry.js": #"""
         // Ferry's dashboard: small enhancements over server-rendered pages, which work without this file.
@@ -930,6 +1379,22 @@ enum EmbeddedFiles {
           if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
         });
 
+        // After the dashboard sent an event, [data-delivery-state] says how its first finished attempt went.
+        function sayDeliveryState(row) {
+          const state = document.querySelector("[data-delivery-state]");
+          const status = row.querySelector(".status");
+          if (!state || !status || state.dataset.done) return;
+          const http = row.cells[1]?.textContent.trim();
+          if (status.classList.contains("status-successful")) {
+            state.textContent = `Delivered: ${status.textContent.trim()}, HTTP ${http}. The receiver answered with a 2xx status.`;
+          } else if (status.classList.contains("status-failed")) {
+            state.textContent = `This attempt failed (HTTP ${http}). Open it to see the receiver's answer; Ferry retries on its schedule.`;
+          } else {
+            return;
+          }
+          state.dataset.done = "true";
+        }
+
         // A table with data-live="<stream URL>" follows a Server-Sent Events stream of its rows: each message is one row
         // (a <tr data-id>), which replaces the row with that id or goes on top. EventSource reconnects by itself and sends
         // the last message id back, so the server can send what was missed.
@@ -954,6 +1419,7 @@ enum EmbeddedFiles {
             }
             row.classList.add("changed");
             document.querySelector("[data-live-empty]")?.remove();
+            sayDeliveryState(row);
           });
         }
 
