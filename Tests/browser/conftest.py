@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import sys
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pysupport"))
+from smtp_mailbox import Mailbox, only_our_credentials  # noqa: E402
 
 STARTUP_TIMEOUT = 30.0
 CHROMIUM = os.environ.get("FERRY_CHROMIUM", "/usr/bin/chromium")
@@ -54,19 +60,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def ferry():
+def start_ferry(extra_environment: dict[str, str] | None = None):
+    """Starts `$FERRY_BIN serve` on a fresh SQLite file and a free port; answers the process, what it printed, and
+    its URL once it is ready."""
     directory = tempfile.mkdtemp(prefix="ferry-browser-")
     port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     environment = dict(os.environ, FERRY_LISTEN=f"127.0.0.1:{port}",
                        FERRY_DATABASE_URL=f"sqlite:{directory}/ferry.sqlite", FERRY_LOG_LEVEL="warning",
                        FERRY_PASSWORD_HASH_COST="10", FERRY_ALLOWED_TARGET_NETWORKS="127.0.0.0/8",
-                       FERRY_RETRY_SCHEDULE="1s")
+                       FERRY_RETRY_SCHEDULE="1s", FERRY_PUBLIC_URL=base_url, **(extra_environment or {}))
     process = subprocess.Popen([os.environ["FERRY_BIN"], "serve"], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
-    base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
         try:
@@ -85,13 +92,46 @@ def ferry():
         ("email", r"administrator:\s+(\S+)"), ("password", r"password:\s+(\S+)"),
         ("token", r"service token:\s+(\S+)"), ("application", r"application_id:\s+(\S+)"))}
     assert all(found.values()), "the first start printed no administrator and token:\n" + banner
-    yield Ferry(base_url, found["email"].group(1), found["password"].group(1), found["token"].group(1),
-                found["application"].group(1), output)
+    ferry = Ferry(base_url, found["email"].group(1), found["password"].group(1), found["token"].group(1),
+                  found["application"].group(1), output)
+    return process, ferry
+
+
+def stop_ferry(process) -> None:
     process.terminate()
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def ferry():
+    process, ferry = start_ferry()
+    yield ferry
+    stop_ferry(process)
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback (aiosmtpd) with the credentials Ferry is given, and what it received."""
+    received = Mailbox()
+    controller = Controller(received, hostname="127.0.0.1", port=free_port(), authenticator=only_our_credentials,
+                            auth_require_tls=False)
+    controller.start()
+    yield received, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def ferry_with_mail(mailbox):
+    """A Ferry that sends its account mails to the `mailbox` SMTP server."""
+    _, port = mailbox
+    password = urllib.parse.quote("s3cret:pw", safe="")
+    process, ferry = start_ferry({"FERRY_SMTP_URL": f"smtp://ferry:{password}@127.0.0.1:{port}",
+                                  "FERRY_SMTP_FROM": "Ferry Tests <ferry@example.com>"})
+    yield ferry
+    stop_ferry(process)
 
 
 class Receiver:

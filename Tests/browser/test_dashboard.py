@@ -134,6 +134,7 @@ def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(brows
     sign_in(browser, ferry)
     WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     browser.find_element(By.LINK_TEXT, "My application").click()
+    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
     browser.find_element(By.LINK_TEXT, "Event types").click()
     for field, value in (("service", "billing"), ("resource_type", "invoice"), ("verb", "paid")):
         browser.find_element(By.ID, field).send_keys(value)

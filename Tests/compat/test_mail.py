@@ -5,11 +5,10 @@ password-reset mail works once."""
 from __future__ import annotations
 
 import email
-import email.policy
 import os
 import re
 import subprocess
-import threading
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -17,38 +16,11 @@ import uuid
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import RestClient, free_port
 
-
-class Mailbox:
-    """Keeps every message the SMTP server accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def wait_for(self, recipient: str, subject_part: str, timeout: float = 20.0) -> email.message.EmailMessage:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for _, recipients, message in self.messages:
-                    if recipient in recipients and subject_part in str(message["Subject"]):
-                        return message
-            time.sleep(0.1)
-        raise AssertionError(f"no mail to {recipient} about {subject_part!r}; got {len(self.messages)} mail(s)")
-
-
-def only_our_credentials(server, session, envelope, mechanism, auth_data):
-    valid = isinstance(auth_data, LoginPassword) and auth_data.login == b"ferry" and auth_data.password == b"s3cret:pw"
-    return AuthResult(success=valid)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pysupport"))
+from smtp_mailbox import Mailbox, only_our_credentials  # noqa: E402
 
 
 @pytest.fixture
