@@ -146,6 +146,7 @@ enum Notice: String, CaseIterable {
     case serviceTokenRenamed = "service-token-renamed"
     case serviceTokenDeleted = "service-token-deleted"
     case eventSent = "event-sent"
+    case attemptsRecovered = "attempts-recovered"
 
     var message: String {
         switch self {
@@ -187,6 +188,7 @@ enum Notice: String, CaseIterable {
         case .serviceTokenRenamed: "The service token was renamed."
         case .serviceTokenDeleted: "The service token was deleted; it and every token made from it are refused now."
         case .eventSent: "The event was stored. Its deliveries appear below as they happen."
+        case .attemptsRecovered: "The given-up attempts are being sent again; below, the attempts not finished yet."
         }
     }
 

@@ -89,6 +89,14 @@ public struct Dashboard<Store: FerryStore>: Sendable {
             request, context in
             await rendering(context) { try await liveDeliveries(request, context) }
         }
+        group.post("organizations/:organization_id/applications/:application_id/deliveries/recover") {
+            request, context in
+            await rendering(context) {
+                try await posted(request, context, authorization: { _ in (.eventReplay, []) }) { scope, form in
+                    try await recover(scope, form)
+                }
+            }
+        }
         group.get("organizations/:organization_id/applications/:application_id/deliveries/:attempt_id") {
             request, context in
             await rendering(context) { try await attemptPage(request, context) }

@@ -74,10 +74,7 @@ struct LiveStream<Store: FerryStore>: Sendable {
 
     /// The filter's attempts, newest first: the first page, or every one created at or after `since`.
     private func attempts(since: Date?, limit: Int) async throws -> [RequestAttempt] {
-        try await store.requestAttempts(
-            AttemptQuery(
-                applicationID: applicationID, eventID: filter.eventID, subscriptionID: filter.subscriptionID,
-                minCreatedAt: since, limit: limit))
+        try await store.requestAttempts(filter.attemptQuery(applicationID: applicationID, since: since, limit: limit))
     }
 
     /// Sends each attempt whose row differs from what this stream last sent for it, oldest first (so a page that

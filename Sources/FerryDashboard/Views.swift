@@ -169,11 +169,14 @@ struct DeliveriesPage: Sendable {
     var livePath: String?
     /// What the page is limited to, if anything.
     var filter: String?
+    var form: DeliveriesFilterForm
     var attempts: [AttemptRow]
     var hasAttempts: Bool
     var olderPage: String?
     /// Right after the dashboard sent this event: the page follows its first delivery and says how to check it.
     var waitingForDelivery: Bool
+    /// On the given-up view, to person who may replay: sending the given-up attempts again.
+    var recovery: RecoveryView?
 }
 
 /// One delivery attempt in the log. The status is said in words (the colour only repeats it).

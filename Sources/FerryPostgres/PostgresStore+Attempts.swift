@@ -13,34 +13,65 @@ extension PostgresStore {
         """
 
     public func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt] {
-        var bindings = PostgresBindings()
-        var conditions: [String] = []
-        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
-            bindings.append(value)
-            return "$\(bindings.count)"
-        }
-        conditions.append("ra.application_id = \(bind(query.applicationID))")
-        if let eventID = query.eventID { conditions.append("ra.event_id = \(bind(eventID))") }
-        if let subscriptionID = query.subscriptionID {
-            conditions.append("ra.subscription_id = \(bind(subscriptionID))")
-        }
-        if let minCreatedAt = query.minCreatedAt {
-            conditions.append("ra.created_at >= \(bind(minCreatedAt.postgres))")
-        }
-        if let maxCreatedAt = query.maxCreatedAt {
-            conditions.append("ra.created_at <= \(bind(maxCreatedAt.postgres))")
-        }
-        if let types = query.eventTypes, !types.isEmpty { conditions.append("e.event_type = ANY(\(bind(types)))") }
+        var filter = AttemptFilter(query)
         if let after = query.after {
-            conditions.append("(ra.created_at, ra.id) < (\(bind(after.createdAt.postgres)), \(bind(after.id)))")
+            filter.conditions.append(
+                "(ra.created_at, ra.id) < (\(filter.bind(after.createdAt.postgres)), \(filter.bind(after.id)))")
         }
         let sql = """
             \(Self.attemptColumns)
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY ra.created_at DESC, ra.id DESC LIMIT \(bind(query.limit))
+            WHERE \(filter.conditions.joined(separator: " AND "))
+            ORDER BY ra.created_at DESC, ra.id DESC LIMIT \(filter.bind(query.limit))
             """
-        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: filter.bindings), logger: self.logger)
             .map { try Self.requestAttempt(Columns($0)) }
+    }
+
+    public func countAttempts(_ query: AttemptQuery) async throws -> Int {
+        let filter = AttemptFilter(query)
+        let sql = """
+            SELECT count(*) AS amount FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+            LEFT JOIN response r ON r.id = ra.response_id
+            WHERE \(filter.conditions.joined(separator: " AND "))
+            """
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: filter.bindings), logger: self.logger)
+        return try rows.first.map { try Columns($0).get("amount", as: Int.self) } ?? 0
+    }
+
+    public func recoverGivenUp(applicationID: UUID, subscriptionID: UUID?, from: Date, to: Date, limit: Int)
+        async throws -> Int
+    {
+        var filter = AttemptFilter(
+            AttemptQuery(
+                applicationID: applicationID, subscriptionID: subscriptionID, minCreatedAt: from, maxCreatedAt: to,
+                outcome: .givenUp))
+        // The candidates are locked, so two recoveries at once send each attempt again once.
+        let sql = """
+            SELECT ra.id FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+            JOIN subscription s ON s.id = ra.subscription_id LEFT JOIN response r ON r.id = ra.response_id
+            WHERE \(filter.conditions.joined(separator: " AND ")) AND s.deleted_at IS NULL AND s.is_enabled
+            ORDER BY ra.created_at, ra.id LIMIT \(filter.bind(limit))
+            FOR UPDATE OF ra SKIP LOCKED
+            """
+        let bindings = filter.bindings
+        return try await transaction { connection in
+            let candidates = try await connection.query(
+                PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger
+            ).collect().map { try Columns($0).get("id", as: UUID.self) }
+            guard !candidates.isEmpty else { return 0 }
+            let now = Date()
+            // Ids in creation order, so the recovered attempts list in the order they failed.
+            let ids = candidates.indices.map { UUIDv7.make(at: now.addingTimeInterval(Double($0) / 1_000_000)) }
+            try await connection.query(
+                """
+                INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at, retry_count)
+                SELECT fresh.id, ra.application_id, ra.event_id, ra.subscription_id, \(now.postgres), \(now.postgres), 0
+                FROM unnest(\(ids)::uuid[], \(candidates)::uuid[]) AS fresh(id, source)
+                JOIN request_attempt ra ON ra.id = fresh.source
+                """, logger: self.logger)
+            try await Self.notifyWork(connection, logger: self.logger)
+            return candidates.count
+        }
     }
 
     public func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt? {
@@ -148,5 +179,34 @@ extension PostgresStore {
             delayUntil: try columns.get("delay_until"), responseID: try columns.get("response_id"),
             retryCount: try columns.get("retry_count", as: Int.self),
             httpResponseStatus: try columns.get("http_code", as: Int?.self))
+    }
+}
+
+/// The conditions and bound values of an attempt query's filters (not its position), over `ra`, its event `e` and
+/// its response `r`.
+struct AttemptFilter {
+    var bindings = PostgresBindings()
+    var conditions: [String] = []
+
+    init(_ query: AttemptQuery) {
+        conditions.append("ra.application_id = \(bind(query.applicationID))")
+        if let eventID = query.eventID { conditions.append("ra.event_id = \(bind(eventID))") }
+        if let subscriptionID = query.subscriptionID {
+            conditions.append("ra.subscription_id = \(bind(subscriptionID))")
+        }
+        if let minCreatedAt = query.minCreatedAt {
+            conditions.append("ra.created_at >= \(bind(minCreatedAt.postgres))")
+        }
+        if let maxCreatedAt = query.maxCreatedAt {
+            conditions.append("ra.created_at <= \(bind(maxCreatedAt.postgres))")
+        }
+        if let types = query.eventTypes, !types.isEmpty { conditions.append("e.event_type = ANY(\(bind(types)))") }
+        conditions += query.outcomeConditions
+    }
+
+    /// Binds `value`, answering its placeholder.
+    mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+        bindings.append(value)
+        return "$\(bindings.count)"
     }
 }

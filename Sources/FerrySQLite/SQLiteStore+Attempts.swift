@@ -13,6 +13,70 @@ extension SQLiteStore {
         """
 
     public func requestAttempts(_ query: AttemptQuery) async throws -> [RequestAttempt] {
+        var (conditions, arguments) = Self.filter(query)
+        if let after = query.after {
+            conditions.append("(ra.created_at < ? OR (ra.created_at = ? AND ra.id < ?))")
+            let micros = SQLValues.micros(after.createdAt)
+            arguments += [micros, micros, after.id.lowercased]
+        }
+        arguments += [query.limit]
+        let sql = """
+            \(Self.attemptColumns)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY ra.created_at DESC, ra.id DESC LIMIT ?
+            """
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.requestAttempt)
+        }
+    }
+
+    public func countAttempts(_ query: AttemptQuery) async throws -> Int {
+        let (conditions, arguments) = Self.filter(query)
+        let sql = """
+            SELECT COUNT(*) FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+            LEFT JOIN response r ON r.id = ra.response_id
+            WHERE \(conditions.joined(separator: " AND "))
+            """
+        return try await read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    public func recoverGivenUp(applicationID: UUID, subscriptionID: UUID?, from: Date, to: Date, limit: Int)
+        async throws -> Int
+    {
+        let query = AttemptQuery(
+            applicationID: applicationID, subscriptionID: subscriptionID, minCreatedAt: from, maxCreatedAt: to,
+            outcome: .givenUp)
+        let (conditions, arguments) = Self.filter(query)
+        return try await write(signalsWork: true) { db in
+            let candidates = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT ra.id FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+                    JOIN subscription s ON s.id = ra.subscription_id LEFT JOIN response r ON r.id = ra.response_id
+                    WHERE \(conditions.joined(separator: " AND ")) AND s.deleted_at IS NULL AND s.is_enabled
+                    ORDER BY ra.created_at, ra.id LIMIT ?
+                    """, arguments: arguments + [limit])
+            let now = Date()
+            for (offset, id) in candidates.enumerated() {
+                // Ids in creation order, so the recovered attempts list in the order they failed.
+                let attemptID = UUIDv7.make(at: now.addingTimeInterval(Double(offset) / 1_000_000))
+                try db.execute(
+                    sql: """
+                        INSERT INTO request_attempt (id, application_id, event_id, subscription_id, created_at, due_at,
+                            retry_count)
+                        SELECT ?, application_id, event_id, subscription_id, ?, ?, 0 FROM request_attempt WHERE id = ?
+                        """,
+                    arguments: [
+                        attemptID.lowercased, SQLValues.micros(now), SQLValues.micros(now), id,
+                    ])
+            }
+            return candidates.count
+        }
+    }
+
+    /// The conditions of a query's filters (not its position), over `ra`, its event `e` and its response `r`.
+    private static func filter(_ query: AttemptQuery) -> ([String], StatementArguments) {
         var conditions = ["ra.application_id = ?"]
         var arguments: StatementArguments = [query.applicationID.lowercased]
         if let eventID = query.eventID {
@@ -35,21 +99,8 @@ extension SQLiteStore {
             conditions.append("e.event_type IN (\(SQLValues.placeholders(types.count)))")
             arguments += StatementArguments(types)
         }
-        if let after = query.after {
-            conditions.append("(ra.created_at < ? OR (ra.created_at = ? AND ra.id < ?))")
-            let micros = SQLValues.micros(after.createdAt)
-            arguments += [micros, micros, after.id.lowercased]
-        }
-        arguments += [query.limit]
-        let sql = """
-            \(Self.attemptColumns)
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY ra.created_at DESC, ra.id DESC LIMIT ?
-            """
-        let finalArguments = arguments
-        return try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.requestAttempt)
-        }
+        conditions += query.outcomeConditions
+        return (conditions, arguments)
     }
 
     public func requestAttempt(id: UUID, applicationID: UUID) async throws -> RequestAttempt? {

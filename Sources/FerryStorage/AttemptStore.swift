@@ -16,6 +16,14 @@ public protocol AttemptStore: Sendable {
     /// One application's attempts per UTC day of their creation, between two days inclusive: how many succeeded
     /// and failed, and the median and 95th percentile (nearest rank) of the answered ones' latency.
     func deliveriesPerDay(applicationID: UUID, from: Date, to: Date) async throws -> [DeliveriesPerDay]
+    /// How many attempts match the query's filters (its position and limit aside).
+    func countAttempts(_ query: AttemptQuery) async throws -> Int
+    /// Sends again, once, the given-up attempts of an application created between two times (of one subscription
+    /// when given): a new attempt due now for each, at most `limit`, the oldest first, to subscriptions that are
+    /// live and enabled. A recovered attempt is no longer given up, so recovering the same range again sends
+    /// nothing twice. Answers how many were sent again.
+    func recoverGivenUp(applicationID: UUID, subscriptionID: UUID?, from: Date, to: Date, limit: Int) async throws
+        -> Int
     /// One application's unfinished attempts as of `now`.
     func applicationQueue(applicationID: UUID, at now: Date) async throws -> ApplicationQueue
 }
@@ -63,13 +71,18 @@ public struct AttemptQuery: Sendable, Equatable {
     public var minCreatedAt: Date?
     public var maxCreatedAt: Date?
     public var eventTypes: [String]?
+    /// Only attempts that ended (or not) this way.
+    public var outcome: AttemptOutcomeFilter?
+    /// Only attempts answered with a status of this class (2 for 2xx … 5 for 5xx), or 0: ended without an answer.
+    public var httpClass: Int?
     /// Continue strictly after this (created_at, id) position, in descending order.
     public var after: AttemptCursor?
     public var limit: Int
 
     public init(
         applicationID: UUID, eventID: UUID? = nil, subscriptionID: UUID? = nil, minCreatedAt: Date? = nil,
-        maxCreatedAt: Date? = nil, eventTypes: [String]? = nil, after: AttemptCursor? = nil, limit: Int = 50
+        maxCreatedAt: Date? = nil, eventTypes: [String]? = nil, outcome: AttemptOutcomeFilter? = nil,
+        httpClass: Int? = nil, after: AttemptCursor? = nil, limit: Int = 50
     ) {
         self.applicationID = applicationID
         self.eventID = eventID
@@ -77,8 +90,51 @@ public struct AttemptQuery: Sendable, Equatable {
         self.minCreatedAt = minCreatedAt
         self.maxCreatedAt = maxCreatedAt
         self.eventTypes = eventTypes
+        self.outcome = outcome
+        self.httpClass = httpClass
         self.after = after
         self.limit = limit
+    }
+
+    /// The conditions of `outcome` and `httpClass` in SQL both backends run as written, over the attempt as `ra`
+    /// and its response as `r`; empty when neither is set.
+    public var outcomeConditions: [String] {
+        var conditions: [String] = []
+        if let outcome { conditions.append(outcome.condition) }
+        if let httpClass {
+            if httpClass == 0 {
+                conditions.append("(ra.response_id IS NOT NULL AND r.http_code IS NULL)")
+            } else {
+                conditions.append("r.http_code BETWEEN \(httpClass * 100) AND \(httpClass * 100 + 99)")
+            }
+        }
+        return conditions
+    }
+}
+
+/// How an attempt ended, as the delivery log filters it.
+public enum AttemptOutcomeFilter: String, Sendable, CaseIterable {
+    case succeeded
+    case failed
+    /// Failed, and nothing was sent to its subscription for its event since: no retry was scheduled (the schedule
+    /// ran out, or the error cannot be fixed by retrying), nor a replay or recovery. The dead letters.
+    case givenUp = "given_up"
+    /// Not ended yet: due, being sent or waiting for its time.
+    case unfinished
+
+    /// Its condition over the attempt `ra`.
+    var condition: String {
+        switch self {
+        case .succeeded: "ra.succeeded_at IS NOT NULL"
+        case .failed: "ra.failed_at IS NOT NULL"
+        case .unfinished: "(ra.succeeded_at IS NULL AND ra.failed_at IS NULL)"
+        case .givenUp:
+            """
+            (ra.failed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM request_attempt later
+                WHERE later.event_id = ra.event_id AND later.subscription_id = ra.subscription_id
+                    AND later.id <> ra.id AND later.created_at >= ra.created_at))
+            """
+        }
     }
 }
 

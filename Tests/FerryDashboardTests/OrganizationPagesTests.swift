@@ -287,4 +287,50 @@ import Testing
             #expect(deleted.headers[.location] == "/?done=organization-deleted")
         }
     }
+
+    @Test func theDeliveryLogFiltersAndSendsGivenUpAttemptsAgainOnce() async throws {
+        try await DashboardTests.withDashboard { store, browser in
+            let (organization, _) = try await Self.editor(store, browser)
+            let (application, _) = try await store.createApplication(organizationID: organization, name: "billing")
+            let path = DashboardPaths.application(organization, application.id) + "/deliveries"
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "https://hooks.example.com/a"), secret: UUID())
+            for _ in 0..<3 { _ = try await store.ingest(Fixtures.event(applicationID: application.id)) }
+            for status in [200, 500, 404] {
+                let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(60)).first)
+                let answer = AttemptObservation.answered(
+                    status: status, headers: [:], body: [], truncated: false, elapsedMilliseconds: 4,
+                    retryAfterSeconds: nil)
+                #expect(try await store.recordOutcome(answer, for: job, retryAt: nil))
+            }
+            func rows(_ page: Browser.Page) -> Int { page.html.components(separatedBy: "<tr data-id=").count - 1 }
+            #expect(rows(try await browser.get(path)) == 3)
+            #expect(rows(try await browser.get(path + "?status=succeeded")) == 1)
+            #expect(rows(try await browser.get(path + "?http=4")) == 1)
+            #expect(rows(try await browser.get(path + "?http=5&status=failed")) == 1)
+            #expect(rows(try await browser.get(path + "?event_type=other.thing.done")) == 0)
+            let today = Timestamp.formatDay(Date())
+            #expect(rows(try await browser.get(path + "?from=\(today)&to=\(today)")) == 3)
+            #expect(rows(try await browser.get(path + "?to=2020-01-01")) == 0)
+            #expect(try await browser.get(path + "?status=lost").status == 400)
+            #expect(try await browser.get(path + "?from=yesterday").status == 400)
+            let filtered = try await browser.get(path + "?status=failed&http=5")
+            #expect(filtered.html.contains(#"<option value="failed" selected>Failed</option>"#))
+            #expect(filtered.html.contains("data-live=\"\(path)/live?status=failed&amp;http=5\""))
+
+            let givenUp = try await browser.get(path + "?status=given_up")
+            #expect(rows(givenUp) == 2 && givenUp.html.contains("2 given-up attempt(s) match"))
+            let csrf = try #require(givenUp.csrf)
+            let recovered = try await browser.post(
+                path + "/recover", form: ["csrf": csrf, "from": "", "to": "", "subscription_id": ""])
+            #expect(recovered.headers[.location] == path + "?status=unfinished&recovered=2&done=attempts-recovered")
+            let after = try await browser.get(try #require(recovered.headers[.location]))
+            #expect(after.html.contains("2 given-up attempts are being sent again") && rows(after) == 2)
+            let again = try await browser.post(
+                path + "/recover", form: ["csrf": csrf, "from": "", "to": "", "subscription_id": ""])
+            #expect(again.headers[.location] == path + "?status=unfinished&recovered=0&done=attempts-recovered")
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).count == 2)
+        }
+    }
 }

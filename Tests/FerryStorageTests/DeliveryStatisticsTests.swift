@@ -56,4 +56,53 @@ import Testing
             #expect(leased.due == 0 && leased.inFlight == 1 && leased.waiting == 1 && leased.oldestDueAt == nil)
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func theLogFiltersByOutcomeAndHTTPClassAndGivenUpAttemptsAreRecoveredOnce(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, application) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            _ = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "https://hooks.example.com/a"), secret: UUID())
+            let start = Date().addingTimeInterval(-1)
+            for _ in 0..<3 { _ = try await store.ingest(Fixtures.event(applicationID: application.id)) }
+            // The first succeeds; the second fails and is retried, and its retry gives up; the third gives up.
+            let answers: [(Int, Bool)] = [(200, false), (500, true), (503, false), (500, false)]
+            for (status, retries) in answers {
+                let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(60)).first)
+                let observation = AttemptObservation.answered(
+                    status: status, headers: [:], body: [], truncated: false, elapsedMilliseconds: 5,
+                    retryAfterSeconds: nil)
+                #expect(try await store.recordOutcome(observation, for: job, retryAt: retries ? Date() : nil))
+            }
+            func count(_ outcome: AttemptOutcomeFilter? = nil, http: Int? = nil) async throws -> Int {
+                try await store.countAttempts(
+                    AttemptQuery(applicationID: application.id, outcome: outcome, httpClass: http))
+            }
+            #expect(try await count() == 4)
+            #expect(try await count(.succeeded) == 1)
+            #expect(try await count(.failed) == 3)
+            #expect(try await count(.givenUp) == 2)
+            #expect(try await count(.unfinished) == 0)
+            #expect(try await count(http: 2) == 1)
+            #expect(try await count(http: 5) == 3)
+            #expect(try await count(http: 0) == 0)
+            let listed = try await store.requestAttempts(AttemptQuery(applicationID: application.id, outcome: .givenUp))
+            #expect(listed.count == 2 && listed.allSatisfy { $0.failedAt != nil })
+
+            let end = Date().addingTimeInterval(1)
+            #expect(
+                try await store.recoverGivenUp(
+                    applicationID: application.id, subscriptionID: nil, from: start, to: end, limit: 1) == 1)
+            #expect(
+                try await store.recoverGivenUp(
+                    applicationID: application.id, subscriptionID: nil, from: start, to: end, limit: 10) == 1)
+            #expect(
+                try await store.recoverGivenUp(
+                    applicationID: application.id, subscriptionID: nil, from: start, to: end, limit: 10) == 0)
+            #expect(try await count(.givenUp) == 0)
+            #expect(try await count(.unfinished) == 2)
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).count == 2)
+        }
+    }
 }

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pysupport"))
@@ -162,6 +164,19 @@ def receiver():
     receiver = Receiver()
     yield receiver
     receiver.server.shutdown()
+
+
+def click_in_first_row(browser, link_text: str, timeout: float = 10.0) -> None:
+    """Clicks a link of the delivery log's first row. The live stream may replace the row while it is being clicked
+    (it sends rows again when they change or on reconnect): then the new row is clicked."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").find_element(By.LINK_TEXT, link_text).click()
+            return
+        except StaleElementReferenceException:
+            if time.monotonic() > deadline:
+                raise
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -12,6 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as condition
 from selenium.webdriver.support.ui import WebDriverWait
 
+from conftest import click_in_first_row
+
 WAIT = 10  # seconds a page may take to appear
 
 
@@ -179,8 +181,7 @@ def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(brows
     browser.back()
 
     # Sending again to that subscription alone makes a second attempt, which appears live too.
-    browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").find_element(
-        By.LINK_TEXT, "billing.invoice.paid").click()
+    click_in_first_row(browser, "billing.invoice.paid")
     click_button(browser, "Send again to this subscription")
     WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
         (By.ID, "main"), "being sent again to that subscription"))

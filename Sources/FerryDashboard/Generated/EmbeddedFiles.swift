@@ -321,6 +321,35 @@ enum EmbeddedFiles {
         </section>
         {{/waitingForDelivery}}
         {{#filter}}<p class="meta">Only the attempts of {{filter}}. <a href="{{path}}">Show every attempt</a></p>{{/filter}}
+        {{#form}}
+        <form method="get" action="{{path}}" class="row-form filters" aria-label="Filter the attempts">
+          {{#eventID}}<input type="hidden" name="event_id" value="{{eventID}}">{{/eventID}}
+          {{#subscriptionID}}<input type="hidden" name="subscription_id" value="{{subscriptionID}}">{{/subscriptionID}}
+          <div><label for="filter-status">Status</label><select id="filter-status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/statuses}}</select></div>
+          <div><label for="filter-http">HTTP</label><select id="filter-http" name="http">{{#httpClasses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/httpClasses}}</select></div>
+          <div><label for="filter-type">Event type</label><input id="filter-type" name="event_type" type="text" value="{{eventType}}" placeholder="billing.invoice.paid"></div>
+          <div><label for="filter-from">From (UTC day)</label><input id="filter-from" name="from" type="date" value="{{from}}"></div>
+          <div><label for="filter-to">To</label><input id="filter-to" name="to" type="date" value="{{to}}"></div>
+          <div><button type="submit" class="secondary">Filter</button></div>
+        </form>
+        <p class="meta"><a href="{{path}}?status=given_up">Given up (dead letters)</a>{{#isFiltered}} · <a href="{{path}}">Clear the filters</a>{{/isFiltered}}</p>
+        {{/form}}
+        {{#recovery}}
+        <section class="card" aria-labelledby="recover-heading">
+          <h2 id="recover-heading">Send the given-up attempts again</h2>
+          <p>{{count}} given-up attempt(s) match, {{range}}. Each is sent again once, as a new attempt to its subscription
+          (disabled or deleted subscriptions are skipped); sending this form again sends nothing twice.</p>
+          {{#hasAny}}
+          <form method="post" action="{{action}}" data-confirm="Send {{count}} attempt(s) again?">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="from" value="{{from}}">
+            <input type="hidden" name="to" value="{{to}}">
+            <input type="hidden" name="subscription_id" value="{{subscriptionID}}">
+            <button type="submit">Send {{count}} again</button>
+          </form>
+          {{/hasAny}}
+        </section>
+        {{/recovery}}
         <table class="attempts"{{#livePath}} data-live="{{livePath}}"{{/livePath}}>
           <caption>Delivery attempts, most recent first{{#livePath}} <span class="live" data-live-state role="status">Live</span>{{/livePath}}</caption>
           <thead>
