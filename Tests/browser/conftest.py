@@ -71,7 +71,8 @@ def start_ferry(extra_environment: dict[str, str] | None = None):
     environment = dict(os.environ, FERRY_LISTEN=f"127.0.0.1:{port}",
                        FERRY_DATABASE_URL=f"sqlite:{directory}/ferry.sqlite", FERRY_LOG_LEVEL="warning",
                        FERRY_PASSWORD_HASH_COST="10", FERRY_ALLOWED_TARGET_NETWORKS="127.0.0.0/8",
-                       FERRY_RETRY_SCHEDULE="1s", FERRY_PUBLIC_URL=base_url, **(extra_environment or {}))
+                       FERRY_RETRY_SCHEDULE="1s", FERRY_PUBLIC_URL=base_url)
+    environment.update(extra_environment or {})
     process = subprocess.Popen([os.environ["FERRY_BIN"], "serve"], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
