@@ -8,9 +8,11 @@ shared machine. Load comes from `ferry-bench load` (AsyncHTTPClient, fixed concu
 
 import argparse
 import datetime
+import http.cookiejar as http_cookiejar
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 MASTER_KEY = "0b7f9d2e-4c1a-4e8b-9f3d-6a5c2b1e0d4f"
@@ -224,6 +228,58 @@ class Bench:
         return {"rate": self.args.rate, "load": load, "received": stats["count"], "latency": stats["latency"],
                 "timeline": stats["timeline"]}
 
+    def dashboard_phase(self, backend, events, rounds):
+        """Seeds an application with `events` events (one subscription, so as many attempts), then times each
+        dashboard page `rounds` times for a signed-in editor, on loopback: the whole request, so the render time
+        is at most this."""
+        database = self.fresh_database(backend)
+        api, base = self.start_ferry("api", database)
+        application, _ = self.tenant(base, 1)
+        organization = http("GET", f"{base}/applications/{application}")["organization_id"]
+        self.stop(api, f"{backend} api (setup)")
+        subprocess.run(
+            [f"{self.bin}/ferry-bench", "seed", "--database-url", database, "--application", application,
+             "--count", str(events)], check=True, capture_output=True, text=True)
+        email, password = "bench-editor@example.com", "dashboard-bench-password-1"
+        subprocess.run([f"{self.bin}/ferry", "users", "create", email, "--password", password, "--database-url",
+                        database, "--password-hash-cost", "10"], check=True, capture_output=True, text=True)
+        api, base = self.start_ferry("api", database)
+        http("POST", f"{base}/organizations/{organization}/invite", {"email": email, "role": "editor"})
+        site = base.removesuffix("/api/v1")
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http_cookiejar.CookieJar()),
+                                              NoRedirect())
+        login = browser.open(site + "/login", timeout=30).read().decode()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login).group(1)
+        form = urllib.parse.urlencode({"email": email, "password": password, "csrf": csrf}).encode()
+        try:
+            browser.open(urllib.request.Request(site + "/login", data=form), timeout=30)
+        except urllib.error.HTTPError as redirect:
+            if redirect.code != 303:
+                raise
+        app_path = f"{site}/organizations/{organization}/applications/{application}"
+        events_page = browser.open(app_path + "/events", timeout=30).read().decode()
+        event = re.search(r'/events/([0-9a-f-]{36})"', events_page).group(1)
+        pages = [("organization overview (30 days)", f"{site}/organizations/{organization}"),
+                 ("application overview (30 days)", app_path), ("application overview (90 days)", app_path + "?days=90"),
+                 ("events, first page", app_path + "/events"), ("delivery log, first page", app_path + "/deliveries"),
+                 ("delivery log, not finished", app_path + "/deliveries?status=unfinished"),
+                 ("delivery log, given up", app_path + "/deliveries?status=given_up"),
+                 ("an event's page", f"{app_path}/events/{event}"), ("subscriptions", app_path + "/subscriptions")]
+        rows = []
+        for label, url in pages:
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                with browser.open(url, timeout=60) as answer:
+                    answer.read()
+                    assert answer.status == 200, (label, answer.status)
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            rows.append({"page": label, "median_ms": times[len(times) // 2],
+                         "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))], "max_ms": times[-1]})
+        self.stop(api, f"{backend} api (dashboard, {events:,} events)")
+        return {"events": events, "rounds": rounds, "pages": rows}
+
     def close(self):
         self.receiver.terminate()
         self.receiver.wait()
@@ -292,6 +348,9 @@ def markdown(results):
         latency = run["latency"]
         lines.append(f"| {backend} | {run['rate']:,} | {run['load']['succeeded']:,} | {run['received']:,} | "
                      f"{latency['p50']:.1f} | {latency['p90']:.1f} | {latency['p99']:.1f} | {latency['max']:.1f} |")
+    dashboards = {backend: data["dashboard"] for backend, data in results["backends"].items() if "dashboard" in data}
+    if dashboards:
+        lines += ["", dashboard_markdown(dashboards).rstrip()]
     lines += ["", "### Resources", "", "| process | peak RSS MiB |", "|---|---|"]
     for label, (rss, _) in sorted(results["usage"].items()):
         lines.append(f"| {label} | {rss:.0f} |")
@@ -303,6 +362,17 @@ def markdown(results):
         per_ingest = ingest["cpu_seconds"] / ingest["events"] * 10_000 if ingest["events"] else 0
         per_delivery = delivery["cpu_seconds"] / delivery["measured"] * 10_000 if delivery["measured"] else 0
         lines.append(f"| {backend} | {per_ingest:.2f} | {per_delivery:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def dashboard_markdown(dashboards):
+    """The dashboard's page times, one row per page and backend."""
+    lines = ["### Dashboard pages (`ferry api`, a signed-in editor, one request at a time on loopback)", "",
+             "| backend | events in the application | page | median ms | p95 ms | max ms |", "|---|---|---|---|---|---|"]
+    for backend, run in dashboards.items():
+        for row in run["pages"]:
+            lines.append(f"| {backend} | {run['events']:,} | {row['page']} | {row['median_ms']:.1f} | "
+                         f"{row['p95_ms']:.1f} | {row['max_ms']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -346,6 +416,13 @@ def publish(table, page):
         target.write(before + section + after)
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keeps a sign-in's 303 (and its cookie) as the answer."""
+
+    def redirect_request(self, *arguments, **keywords):
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin-dir", required=True)
@@ -353,18 +430,29 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--only-dashboard", action="store_true",
+                        help="measure only the dashboard's pages (and publish nothing)")
     args = parser.parse_args()
     if args.smoke:
         args.concurrencies, args.seconds, args.latency_seconds, args.rate = [4, 16], 1.0, 2.0, 100
         delivery_runs = [(200, 1, 200), (20, 10, 200)]
         backlog_runs = [(100, 1, 100), (1_000, 1, 200)]
         args.delivery_timeout = 60
+        dashboard_run = (1_000, 3)
     else:
         args.concurrencies, args.seconds, args.latency_seconds, args.rate = [16, 64, 256], 8.0, 10.0, 1000
         delivery_runs = [(20_000, 1, 20_000), (2_000, 10, 20_000)]
         backlog_runs = [(1_000, 1, 1_000), (1_000_000, 1, 20_000)]
         args.delivery_timeout = 300
+        dashboard_run = (100_000, 20)
     bench = Bench(args)
+    if args.only_dashboard:
+        try:
+            measured = {backend: bench.dashboard_phase(backend, *dashboard_run) for backend in args.backends.split(",")}
+        finally:
+            bench.close()
+        print(dashboard_markdown(measured))
+        return 0
     results = {"machine": machine(), "smoke": args.smoke, "backends": {}}
     try:
         print("== authorizer", flush=True)
@@ -378,8 +466,10 @@ def main():
             backlog = [bench.delivery_phase(backend, *run) for run in backlog_runs]
             print(f"== {backend}: end-to-end latency", flush=True)
             latency = bench.latency_phase(backend)
+            print(f"== {backend}: dashboard pages", flush=True)
+            dashboard = bench.dashboard_phase(backend, *dashboard_run)
             results["backends"][backend] = {"ingest": ingest, "ingest_cpu": ingest_cpu, "delivery": delivery,
-                                            "backlog": backlog, "latency": latency}
+                                            "backlog": backlog, "latency": latency, "dashboard": dashboard}
     finally:
         results["usage"] = bench.usage
         bench.close()

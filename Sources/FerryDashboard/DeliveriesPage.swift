@@ -110,21 +110,10 @@ struct DeliveriesFilter {
 
     /// The filter of a request, or nil when a parameter is not valid.
     init?(_ request: Request) {
-        let parameters = request.uri.queryParameters
-        func text(_ name: String) -> String? {
-            guard let value = parameters[name[...]].map(String.init), !value.isEmpty else { return nil }
-            return value
-        }
-        func id(_ name: String) -> UUID?? {
-            guard let value = text(name) else { return .some(nil) }
-            return UUID(uuidString: value).map { .some($0) } ?? nil
-        }
-        func day(_ name: String) -> Date?? {
-            guard let value = text(name) else { return .some(nil) }
-            return Timestamp.parseDay(value).map { .some($0) } ?? nil
-        }
-        guard let event = id("event_id"), let subscription = id("subscription_id"), let from = day("from"),
-            let to = day("to")
+        let parameters = FilterParameters(request)
+        let text = parameters.text
+        guard let event = parameters.id("event_id"), let subscription = parameters.id("subscription_id"),
+            let from = parameters.day("from"), let to = parameters.day("to")
         else { return nil }
         eventID = event
         subscriptionID = subscription
@@ -262,6 +251,33 @@ struct DeliveriesFilterForm: Sendable {
     var eventID: String?
     var subscriptionID: String?
     var isFiltered: Bool
+}
+
+/// A listing URL's filter parameters: empty ones count as absent, and a malformed id or day is refused (nil).
+struct FilterParameters {
+    let request: Request
+
+    init(_ request: Request) {
+        self.request = request
+    }
+
+    /// The parameter's text, or nil when absent or empty.
+    func text(_ name: String) -> String? {
+        guard let value = request.uri.queryParameters[name[...]].map(String.init), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// `.some(nil)` when absent, nil when not a UUID.
+    func id(_ name: String) -> UUID?? {
+        guard let value = text(name) else { return .some(nil) }
+        return UUID(uuidString: value).map { .some($0) } ?? nil
+    }
+
+    /// `.some(nil)` when absent, nil when not a day (`YYYY-MM-DD`).
+    func day(_ name: String) -> Date?? {
+        guard let value = text(name) else { return .some(nil) }
+        return Timestamp.parseDay(value).map { .some($0) } ?? nil
+    }
 }
 
 /// Where a listing continues, as its links carry it: `<RFC 3339 time>_<id>` of the last row shown.

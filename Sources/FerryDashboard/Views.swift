@@ -136,6 +136,9 @@ struct PageTabs: Sendable {
 
 /// An application's events.
 struct EventsPage: Sendable {
+    /// The page's own path, without filters.
+    var path: String
+    var form: EventsFilterForm
     var events: [EventRow]
     var hasEvents: Bool
     var olderPage: String?

@@ -54,22 +54,29 @@ extension PostgresStore {
         try await Self.notifyWork(connection, logger: self.logger)
     }
 
-    public func events(applicationID: UUID, before: EventCursor?, limit: Int) async throws -> [Event] {
-        guard let before else {
-            return try await client.query(
-                """
-                SELECT * FROM event WHERE application_id = \(applicationID)
-                ORDER BY received_at DESC, id DESC LIMIT \(limit)
-                """, logger: self.logger
-            ).map { try Self.event(Columns($0)) }
+    public func events(_ query: EventQuery) async throws -> [Event] {
+        var bindings = PostgresBindings()
+        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            bindings.append(value)
+            return "$\(bindings.count)"
         }
-        return try await client.query(
+        var conditions = ["e.application_id = \(bind(query.applicationID))"]
+        if let eventType = query.eventType { conditions.append("e.event_type = \(bind(eventType))") }
+        if let label = query.label {
+            conditions.append("(e.labels::jsonb ->> \(bind(label.key))) = \(bind(label.value))")
+        }
+        if let from = query.from { conditions.append("e.received_at >= \(bind(from.postgres))") }
+        if let to = query.to { conditions.append("e.received_at <= \(bind(to.postgres))") }
+        if let delivery = query.delivery { conditions.append(delivery.condition) }
+        if let before = query.before {
+            conditions.append("(e.received_at, e.id) < (\(bind(before.receivedAt.postgres)), \(bind(before.id)))")
+        }
+        let sql = """
+            SELECT e.* FROM event e WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY e.received_at DESC, e.id DESC LIMIT \(bind(query.limit))
             """
-            SELECT * FROM event WHERE application_id = \(applicationID)
-                AND (received_at, id) < (\(before.receivedAt.postgres), \(before.id))
-            ORDER BY received_at DESC, id DESC LIMIT \(limit)
-            """, logger: self.logger
-        ).map { try Self.event(Columns($0)) }
+        return try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+            .map { try Self.event(Columns($0)) }
     }
 
     public func event(id: UUID, applicationID: UUID) async throws -> Event? {

@@ -68,24 +68,43 @@ extension SQLiteStore {
         }
     }
 
-    public func events(applicationID: UUID, before: EventCursor?, limit: Int) async throws -> [Event] {
-        try await read { db in
-            guard let before else {
-                return try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM event WHERE application_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
-                    arguments: [applicationID.lowercased, limit]
-                ).map(Self.event)
-            }
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM event WHERE application_id = ? AND (received_at, id) < (?, ?)
-                    ORDER BY received_at DESC, id DESC LIMIT ?
-                    """,
-                arguments: [applicationID.lowercased, SQLValues.micros(before.receivedAt), before.id.lowercased, limit]
-            ).map(Self.event)
+    public func events(_ query: EventQuery) async throws -> [Event] {
+        var conditions = ["e.application_id = ?"]
+        var arguments: StatementArguments = [query.applicationID.lowercased]
+        if let eventType = query.eventType {
+            conditions.append("e.event_type = ?")
+            arguments += [eventType]
         }
+        if let label = query.label {
+            // Labels are a JSON object; the key is passed as a JSON path of one quoted member.
+            conditions.append("json_extract(e.labels, ?) = ?")
+            arguments += ["$." + Self.jsonPathMember(label.key), label.value]
+        }
+        if let from = query.from {
+            conditions.append("e.received_at >= ?")
+            arguments += [SQLValues.micros(from)]
+        }
+        if let to = query.to {
+            conditions.append("e.received_at <= ?")
+            arguments += [SQLValues.micros(to)]
+        }
+        if let delivery = query.delivery { conditions.append(delivery.condition) }
+        if let before = query.before {
+            conditions.append("(e.received_at, e.id) < (?, ?)")
+            arguments += [SQLValues.micros(before.receivedAt), before.id.lowercased]
+        }
+        arguments += [query.limit]
+        let sql = """
+            SELECT e.* FROM event e WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY e.received_at DESC, e.id DESC LIMIT ?
+            """
+        let finalArguments = arguments
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.event) }
+    }
+
+    /// `key` as one member of a SQLite JSON path: quoted, with quotes and backslashes escaped.
+    static func jsonPathMember(_ key: String) -> String {
+        "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     public func event(id: UUID, applicationID: UUID) async throws -> Event? {

@@ -333,4 +333,34 @@ import Testing
             #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).count == 2)
         }
     }
+
+    @Test func theEventsPageFiltersAndKeepsItsFiltersOnOlderPages() async throws {
+        try await DashboardTests.withDashboard { store, browser in
+            let (organization, _) = try await Self.editor(store, browser)
+            let (application, _) = try await store.createApplication(organizationID: organization, name: "billing")
+            let path = DashboardPaths.application(organization, application.id) + "/events"
+            try await Fixtures.eventType(in: store, applicationID: application.id)
+            for index in 0..<53 {
+                _ = try await store.ingest(
+                    Fixtures.event(applicationID: application.id, labels: ["tenant": index < 52 ? "acme" : "<b>x</b>"]))
+            }
+            func rows(_ page: Browser.Page) -> Int { page.html.components(separatedBy: "<tr data-id=").count - 1 }
+            let acme = try await browser.get(path + "?label=tenant%3Dacme")
+            #expect(rows(acme) == 50)
+            #expect(acme.html.contains(#"value="tenant=acme""#))
+            let older = try #require(acme.html.range(of: #"<a href=""#, options: .backwards)).upperBound
+            let link = String(acme.html[older...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            #expect(link.contains("label=tenant%3Dacme") && link.contains("before="))
+            #expect(rows(try await browser.get(link)) == 2)
+            let escaped = try await browser.get(path + "?label=tenant%3D%3Cb%3Ex%3C%2Fb%3E")
+            #expect(rows(escaped) == 1 && escaped.html.contains(#"value="tenant=&lt;b&gt;x&lt;/b&gt;""#))
+            #expect(rows(try await browser.get(path + "?delivery=unrouted")) == 50)
+            #expect(rows(try await browser.get(path + "?delivery=delivered")) == 0)
+            #expect(
+                try await browser.get(path + "?delivery=delivered").html.contains("No event matches these filters."))
+            #expect(rows(try await browser.get(path + "?event_type=other.x.y")) == 0)
+            #expect(try await browser.get(path + "?label=novalue").status == 400)
+            #expect(try await browser.get(path + "?delivery=lost").status == 400)
+        }
+    }
 }

@@ -509,6 +509,17 @@ enum EmbeddedFiles {
         {{> _crumbs}}
         {{> _tabs}}
         <h1>Events</h1>
+        {{#form}}
+        <form method="get" action="{{path}}" class="row-form filters" aria-label="Filter the events">
+          <div><label for="filter-type">Event type</label><input id="filter-type" name="event_type" type="text" value="{{eventType}}" placeholder="billing.invoice.paid"></div>
+          <div><label for="filter-label">Label</label><input id="filter-label" name="label" type="text" value="{{label}}" placeholder="tenant=acme"></div>
+          <div><label for="filter-from">From (UTC day)</label><input id="filter-from" name="from" type="date" value="{{from}}"></div>
+          <div><label for="filter-to">To</label><input id="filter-to" name="to" type="date" value="{{to}}"></div>
+          <div><label for="filter-delivery">Deliveries</label><select id="filter-delivery" name="delivery">{{#deliveries}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/deliveries}}</select></div>
+          <div><button type="submit" class="secondary">Filter</button></div>
+        </form>
+        {{#isFiltered}}<p class="meta"><a href="{{path}}">Clear the filters</a></p>{{/isFiltered}}
+        {{/form}}
         {{#hasEvents}}
         <table class="events">
           <caption>Events received, most recent first</caption>
@@ -529,8 +540,11 @@ enum EmbeddedFiles {
         </table>
         {{/hasEvents}}
         {{^hasEvents}}
+        {{#form.isFiltered}}<p class="empty">No event matches these filters.</p>{{/form.isFiltered}}
+        {{^form.isFiltered}}
         <p class="empty">No event yet. Applications send them with <code>POST /api/v1/event</code> (a Hook0 SDK does it for
         you) and a service token or an application secret.</p>
+        {{/form.isFiltered}}
         {{/hasEvents}}
         {{#olderPage}}<p><a href="{{olderPage}}" rel="next">Older events</a></p>{{/olderPage}}
         {{/page}}
