@@ -229,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FerryStorageTests",
-            dependencies: ["FerryCore", "FerryStorage", "FerrySQLite", "FerryTestSupport"],
+            dependencies: ["FerryCore", "FerryStorage", "FerrySQLite", "FerryPostgres", "FerryTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

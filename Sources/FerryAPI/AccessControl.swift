@@ -58,20 +58,22 @@ public struct AccessControl<Store: TenantStore>: Sendable {
     /// Whether the caller may do `action` on `application` (for lookups that answer 404 rather than 403).
     public func permits(
         _ caller: Caller, _ action: APIAction, on application: FerryCore.Application, facts: [Fact] = []
-    )
-        -> Bool
-    {
-        let request = AuthorizationRequest(
-            action: action, organizationID: application.organizationID, applicationID: application.id, facts: facts)
-        if case .success = authorizer.authorize(caller, request, at: Date()) { return true }
-        return false
+    ) -> Bool {
+        permits(
+            caller,
+            AuthorizationRequest(
+                action: action, organizationID: application.organizationID, applicationID: application.id,
+                facts: facts))
     }
 
     /// Whether the caller may do `action` on the organization `organizationID` (pages show an action only then).
     public func permits(_ caller: Caller, _ action: APIAction, inOrganization organizationID: UUID, facts: [Fact] = [])
         -> Bool
     {
-        let request = AuthorizationRequest(action: action, organizationID: organizationID, facts: facts)
+        permits(caller, AuthorizationRequest(action: action, organizationID: organizationID, facts: facts))
+    }
+
+    private func permits(_ caller: Caller, _ request: AuthorizationRequest) -> Bool {
         if case .success = authorizer.authorize(caller, request, at: Date()) { return true }
         return false
     }

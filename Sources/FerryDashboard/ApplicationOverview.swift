@@ -219,15 +219,18 @@ struct GettingStartedStep: Sendable {
 
 /// The application's unfinished attempts, in words.
 struct QueueView: Sendable {
-    var due: Int
-    var inFlight: Int
-    var waiting: Int
+    var due: String
+    var inFlight: String
+    var waiting: String
     var oldestDue: String
 
+    /// The numbers as counted, with a "+" (at least this many) where the store stopped counting
+    /// (`ApplicationQueue.countLimit`).
     init(_ queue: ApplicationQueue, at now: Date) {
-        due = queue.due
-        inFlight = queue.inFlight
-        waiting = queue.waiting
+        func counted(_ amount: Int, whole: Bool) -> String { whole ? "\(amount)" : "\(amount)+" }
+        due = counted(queue.due, whole: queue.dueIsCounted)
+        inFlight = counted(queue.inFlight, whole: queue.laterAreCounted)
+        waiting = counted(queue.waiting, whole: queue.laterAreCounted)
         if let oldest = queue.oldestDueAt {
             let seconds = max(0, Int(now.timeIntervalSince(oldest)))
             oldestDue = seconds < 120 ? "\(seconds) s" : seconds < 7200 ? "\(seconds / 60) min" : "\(seconds / 3600) h"

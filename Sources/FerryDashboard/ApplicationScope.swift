@@ -50,22 +50,14 @@ extension Dashboard {
         return try await inApplication(signedIn, context, action, facts: facts, page)
     }
 
-    /// A form posted to one of an application's pages: the person must be signed in, the form must come from a
-    /// page of this server and carry the session's synchronizer token (403 otherwise, before anything is read or
-    /// changed), and `authorization` names the action (and its facts) the authorizer must allow, as the API's
-    /// route for the same change asks.
+    /// A form posted to one of an application's pages, checked by `checkedForm`.
     func posted(
         _ request: Request, _ context: FerryRequestContext,
         authorization: (PostedForm) throws -> (APIAction, [Fact]),
         _ page: (ApplicationScope, PostedForm) async throws -> Response
     ) async throws -> Response {
-        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
-        guard let form = try await genuineForm(request, signedIn) else {
-            return pages.page("error", errorPage(signedIn, Self.expiredForm), status: .forbidden)
-        }
-        let (action, facts) = try authorization(form)
-        return try await inApplication(signedIn, context, action, facts: facts) { scope in
-            try await page(scope, form)
+        try await checkedForm(request, authorization: authorization) { signedIn, action, facts, form in
+            try await inApplication(signedIn, context, action, facts: facts) { scope in try await page(scope, form) }
         }
     }
 
@@ -198,17 +190,20 @@ enum Notice: String, CaseIterable {
     }
 }
 
-/// What every page of an application shows around its own `page`: the layout's files and person, the
-/// breadcrumb, the tabs, a notice after a change, and the token its forms carry. Templates open `{{#page}}`, and names
-/// the page's own view lacks are found here.
-struct ApplicationPage<Content: Sendable>: Sendable {
+/// What every page of an organization or an application shows around its own `page`: the layout's files and
+/// person, the breadcrumb (`application` is nil on an organization's pages), the tabs, a notice after a change, the
+/// form's errors and the token its forms carry. Templates open `{{#page}}`, and names the page's own view lacks are
+/// found here.
+struct PageFrame<Content: Sendable>: Sendable {
     var assets: AssetPaths
     var person: PersonView?
     var organization: NamedView
-    var application: NamedView
+    var application: NamedView?
     var tabs: PageTabs
     var notice: String?
     var csrf: String
+    var errors: [String]
+    var hasErrors: Bool
     var page: Content
 }
 
@@ -219,12 +214,38 @@ extension Dashboard {
         _ template: String, _ scope: ApplicationScope, tab: String, notice: String? = nil, _ content: Content,
         status: HTTPResponse.Status = .ok
     ) -> Response {
+        framedPage(
+            template, scope.signedIn, organization: scope.organizationView, application: scope.applicationView,
+            tabs: .application(scope.path, on: tab), notice: notice, errors: [], content, status: status)
+    }
+
+    /// `template` rendered with a `PageFrame` around `content`.
+    func framedPage<Content: Sendable>(
+        _ template: String, _ signedIn: SignedIn, organization: NamedView, application: NamedView?, tabs: PageTabs,
+        notice: String?, errors: [String], _ content: Content, status: HTTPResponse.Status
+    ) -> Response {
         pages.page(
             template,
-            ApplicationPage(
-                assets: pages.paths, person: PersonView(scope.signedIn), organization: scope.organizationView,
-                application: scope.applicationView, tabs: .application(scope.path, on: tab),
-                notice: notice, csrf: scope.signedIn.csrf, page: content),
+            PageFrame(
+                assets: pages.paths, person: PersonView(signedIn), organization: organization,
+                application: application, tabs: tabs, notice: notice, csrf: signedIn.csrf, errors: errors,
+                hasErrors: !errors.isEmpty, page: content),
             status: status)
+    }
+
+    /// The checks every posted form passes before its page reads or changes anything: the person is signed in
+    /// (else the sign-in page), and the form comes from a page of this server with the session's synchronizer
+    /// token (else 403). `authorization` then names the action (and its facts) the authorizer must allow, as the
+    /// API's route for the same change asks, and `next` finds the page's scope under it.
+    func checkedForm(
+        _ request: Request, authorization: (PostedForm) throws -> (APIAction, [Fact]),
+        _ next: (SignedIn, APIAction, [Fact], PostedForm) async throws -> Response
+    ) async throws -> Response {
+        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
+        guard let form = try await genuineForm(request, signedIn) else {
+            return pages.page("error", errorPage(signedIn, Self.expiredForm), status: .forbidden)
+        }
+        let (action, facts) = try authorization(form)
+        return try await next(signedIn, action, facts, form)
     }
 }

@@ -53,7 +53,7 @@ struct LiveStream<Store: FerryStore>: Sendable {
     func run(resumingFrom position: PagePosition?, into writer: inout any ResponseBodyWriter) async throws {
         // The browser waits this long before reconnecting after a cut.
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-        var shown: [UUID: String] = [:]
+        var shown: [UUID: AttemptRow] = [:]
         var newest = position
         if let position {
             let missed = try await attempts(since: position.date, limit: Dashboard<Store>.catchUpLimit)
@@ -77,20 +77,21 @@ struct LiveStream<Store: FerryStore>: Sendable {
         try await store.requestAttempts(filter.attemptQuery(applicationID: applicationID, since: since, limit: limit))
     }
 
-    /// Sends each attempt whose row differs from what this stream last sent for it, oldest first (so a page that
+    /// Sends each attempt whose row (compared before it is rendered) differs from what this stream last sent for
+    /// it, oldest first (so a page that
     /// puts each new row on top ends newest first).
     private func send(
-        _ attempts: [RequestAttempt], shown: inout [UUID: String], newest: inout PagePosition?,
+        _ attempts: [RequestAttempt], shown: inout [UUID: AttemptRow], newest: inout PagePosition?,
         into writer: inout any ResponseBodyWriter
     ) async throws {
         let now = Date()
         var message = ""
         for attempt in attempts.reversed() {
             let row = AttemptRow(attempt, applicationPath: applicationPath, at: now)
+            guard shown[attempt.id] != row else { continue }
+            shown[attempt.id] = row
             let html = pages.render("_attempt_row", row).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-            guard shown[attempt.id] != html else { continue }
-            shown[attempt.id] = html
             if newest.map({ ($0.date, $0.id.uuidString) < (attempt.createdAt, attempt.id.uuidString) }) ?? true {
                 newest = PagePosition(date: attempt.createdAt, id: attempt.id)
             }

@@ -17,19 +17,6 @@ struct OrganizationScope {
     var organizationView: NamedView { NamedView(id: organization.id.lowercased, name: organization.name) }
 }
 
-/// What every page of an organization shows around its own `page`, as `ApplicationPage` does for an application.
-struct OrganizationPage<Content: Sendable>: Sendable {
-    var assets: AssetPaths
-    var person: PersonView?
-    var organization: NamedView
-    var tabs: PageTabs
-    var notice: String?
-    var csrf: String
-    var errors: [String]
-    var hasErrors: Bool
-    var page: Content
-}
-
 extension Dashboard {
     /// Runs `page` for the signed-in person and the organization the path names, authorized for `action` as the
     /// API authorizes it (403 when refused, the sign-in page when nobody is signed in, 404 for a malformed id).
@@ -41,19 +28,14 @@ extension Dashboard {
         return try await inOrganization(signedIn, context, action, facts: facts, page)
     }
 
-    /// A form posted to one of an organization's pages, checked as `posted` checks an application's.
+    /// A form posted to one of an organization's pages, checked by `checkedForm`.
     func postedToOrganization(
         _ request: Request, _ context: FerryRequestContext,
         authorization: (PostedForm) throws -> (APIAction, [Fact]),
         _ page: (OrganizationScope, PostedForm) async throws -> Response
     ) async throws -> Response {
-        guard let signedIn = try await sessions.signedIn(request) else { return Self.redirect(to: "/login") }
-        guard let form = try await genuineForm(request, signedIn) else {
-            return pages.page("error", errorPage(signedIn, Self.expiredForm), status: .forbidden)
-        }
-        let (action, facts) = try authorization(form)
-        return try await inOrganization(signedIn, context, action, facts: facts) { scope in
-            try await page(scope, form)
+        try await checkedForm(request, authorization: authorization) { signedIn, action, facts, form in
+            try await inOrganization(signedIn, context, action, facts: facts) { scope in try await page(scope, form) }
         }
     }
 
@@ -78,13 +60,9 @@ extension Dashboard {
         _ template: String, _ scope: OrganizationScope, tab: String, notice: String? = nil, errors: [String] = [],
         _ content: Content, status: HTTPResponse.Status = .ok
     ) -> Response {
-        pages.page(
-            template,
-            OrganizationPage(
-                assets: pages.paths, person: PersonView(scope.signedIn), organization: scope.organizationView,
-                tabs: .organization(scope.path, on: tab), notice: notice, csrf: scope.signedIn.csrf, errors: errors,
-                hasErrors: !errors.isEmpty, page: content),
-            status: status)
+        framedPage(
+            template, scope.signedIn, organization: scope.organizationView, application: nil,
+            tabs: .organization(scope.path, on: tab), notice: notice, errors: errors, content, status: status)
     }
 
     /// The 404 page inside an organization.

@@ -39,43 +39,43 @@ extension Dashboard {
         }
         group.get(RouterPath(base + "/:token_id")) { request, context in
             await rendering(context) {
-                let id = UUID(uuidString: context.parameters.get("token_id") ?? "") ?? UUID()
+                let id = Self.serviceTokenID(context)
                 return try await inOrganization(
                     request, context, .serviceTokenGet, facts: [AuthorizationRequest.serviceTokenID(id)]
                 ) { scope in
-                    guard let token = try await store.serviceToken(id: id, organizationID: scope.organization.id)
-                    else { return notFound(scope) }
-                    return try await serviceTokenPage(scope, token, notice: Notice.of(request))
+                    try await withServiceToken(id, scope) { token in
+                        try await serviceTokenPage(scope, token, notice: Notice.of(request))
+                    }
                 }
             }
         }
         group.post(RouterPath(base + "/:token_id")) { request, context in
             await rendering(context) {
-                let id = UUID(uuidString: context.parameters.get("token_id") ?? "") ?? UUID()
+                let id = Self.serviceTokenID(context)
                 return try await postedToOrganization(
                     request, context,
                     authorization: { _ in (.serviceTokenEdit, [AuthorizationRequest.serviceTokenID(id)]) }
                 ) { scope, form in
-                    guard let token = try await store.serviceToken(id: id, organizationID: scope.organization.id)
-                    else { return notFound(scope) }
-                    let name = (form.decode(NameForm.self)?.name ?? "").trimmingCharacters(in: .whitespaces)
-                    do {
-                        try ResourceRules.validateLabelName(name)
-                    } catch let error as DomainError {
-                        return try await serviceTokenPage(scope, token, errors: FormErrors.messages(error))
+                    try await withServiceToken(id, scope) { token in
+                        let name = (form.decode(NameForm.self)?.name ?? "").trimmingCharacters(in: .whitespaces)
+                        do {
+                            try ResourceRules.validateLabelName(name)
+                        } catch let error as DomainError {
+                            return try await serviceTokenPage(scope, token, errors: FormErrors.messages(error))
+                        }
+                        guard
+                            try await store.renameServiceToken(
+                                id: id, organizationID: scope.organization.id, name: name) != nil
+                        else { return notFound(scope) }
+                        return Self.redirect(
+                            to: scope.path + "/service_tokens/" + id.lowercased, notice: .serviceTokenRenamed)
                     }
-                    guard
-                        try await store.renameServiceToken(id: id, organizationID: scope.organization.id, name: name)
-                            != nil
-                    else { return notFound(scope) }
-                    return Self.redirect(
-                        to: scope.path + "/service_tokens/" + id.lowercased, notice: .serviceTokenRenamed)
                 }
             }
         }
         group.post(RouterPath(base + "/:token_id/delete")) { request, context in
             await rendering(context) {
-                let id = UUID(uuidString: context.parameters.get("token_id") ?? "") ?? UUID()
+                let id = Self.serviceTokenID(context)
                 return try await postedToOrganization(
                     request, context,
                     authorization: { _ in (.serviceTokenDelete, [AuthorizationRequest.serviceTokenID(id)]) }
@@ -89,17 +89,32 @@ extension Dashboard {
         }
         group.post(RouterPath(base + "/:token_id/attenuate")) { request, context in
             await rendering(context) {
-                let id = UUID(uuidString: context.parameters.get("token_id") ?? "") ?? UUID()
+                let id = Self.serviceTokenID(context)
                 return try await postedToOrganization(
                     request, context,
                     authorization: { _ in (.serviceTokenEdit, [AuthorizationRequest.serviceTokenID(id)]) }
                 ) { scope, form in
-                    guard let token = try await store.serviceToken(id: id, organizationID: scope.organization.id)
-                    else { return notFound(scope) }
-                    return try await attenuate(scope, token, form.decode(AttenuationForm.self) ?? AttenuationForm())
+                    try await withServiceToken(id, scope) { token in
+                        try await attenuate(scope, token, form.decode(AttenuationForm.self) ?? AttenuationForm())
+                    }
                 }
             }
         }
+    }
+
+    /// The token id the path names (one matching nothing when it is not an id, so the page answers 404).
+    private static func serviceTokenID(_ context: FerryRequestContext) -> UUID {
+        UUID(uuidString: context.parameters.get("token_id") ?? "") ?? UUID()
+    }
+
+    /// Runs `page` with the organization's service token `id`, or answers 404.
+    private func withServiceToken(
+        _ id: UUID, _ scope: OrganizationScope, _ page: (ServiceToken) async throws -> Response
+    ) async throws -> Response {
+        guard let token = try await store.serviceToken(id: id, organizationID: scope.organization.id) else {
+            return notFound(scope)
+        }
+        return try await page(token)
     }
 
     private func attenuate(_ scope: OrganizationScope, _ token: ServiceToken, _ form: AttenuationForm) async throws

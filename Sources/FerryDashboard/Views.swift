@@ -183,7 +183,7 @@ struct DeliveriesPage: Sendable {
 }
 
 /// One delivery attempt in the log. The status is said in words (the colour only repeats it).
-struct AttemptRow: Sendable {
+struct AttemptRow: Sendable, Equatable {
     var id: String
     /// The attempt's own page.
     var link: String

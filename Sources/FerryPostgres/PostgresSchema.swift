@@ -36,6 +36,57 @@ enum PostgresSchema {
                 "ALTER TABLE response ADD COLUMN request_headers text",
             ]
         ),
+        (8, [dailyTallyTable] + dailyTallyBackfill + dailyTallyIndexes),
+    ]
+
+    /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.
+    static let dailyTallyTable = """
+        CREATE TABLE daily_tally (
+            application_id uuid NOT NULL, day integer NOT NULL, measure text NOT NULL, bucket integer NOT NULL,
+            shard smallint NOT NULL, amount bigint NOT NULL,
+            PRIMARY KEY (application_id, day, measure, bucket, shard))
+        """
+
+    /// Fills the tallies from what the database kept before they existed: its events, and the attempts that were
+    /// sent and ended, with their latency (an attempt cancelled unsent has no response and is not counted). The day and latency bucket rules of `DailyTally` are written here once more in SQL, for the
+    /// rows already stored; `DailyTallyTests` checks that this counts what the live tallies count.
+    static let dailyTallyBackfill = [
+        """
+        INSERT INTO daily_tally (application_id, day, measure, bucket, shard, amount)
+        SELECT application_id, floor(extract(epoch FROM received_at) / 86400)::integer, 'events', 0, 0, count(*)
+        FROM event GROUP BY 1, 2
+        """,
+        """
+        INSERT INTO daily_tally (application_id, day, measure, bucket, shard, amount)
+        SELECT application_id, floor(extract(epoch FROM coalesce(succeeded_at, failed_at)) / 86400)::integer,
+            CASE WHEN succeeded_at IS NOT NULL THEN 'succeeded' ELSE 'failed' END, 0, 0, count(*)
+        FROM request_attempt WHERE (succeeded_at IS NOT NULL OR failed_at IS NOT NULL) AND response_id IS NOT NULL
+        GROUP BY 1, 2, 3
+        """,
+        """
+        INSERT INTO daily_tally (application_id, day, measure, bucket, shard, amount)
+        SELECT application_id, day, 'latency', bucket, 0, count(*) FROM (
+            SELECT a.application_id,
+                floor(extract(epoch FROM coalesce(a.succeeded_at, a.failed_at)) / 86400)::integer AS day,
+                CASE WHEN r.elapsed_ms < 100 THEN greatest(r.elapsed_ms, 0)::integer
+                    ELSE (ceil(r.elapsed_ms::numeric / power(10::numeric, floor(log(r.elapsed_ms::numeric)) - 1))
+                        * power(10::numeric, floor(log(r.elapsed_ms::numeric)) - 1))::integer END AS bucket
+            FROM request_attempt a JOIN response r ON r.id = a.response_id
+            WHERE (a.succeeded_at IS NOT NULL OR a.failed_at IS NOT NULL) AND r.elapsed_ms IS NOT NULL
+        ) AS ended GROUP BY 1, 2, 4
+        """,
+    ]
+
+    /// The indexes of the delivery log's failed and given-up views and of an application's queue.
+    static let dailyTallyIndexes = [
+        """
+        CREATE INDEX request_attempt_failed ON request_attempt(application_id, created_at DESC, id DESC)
+        WHERE failed_at IS NOT NULL
+        """,
+        """
+        CREATE INDEX request_attempt_unfinished ON request_attempt(application_id, due_at) INCLUDE (claim_token)
+        WHERE failed_at IS NULL AND succeeded_at IS NULL
+        """,
     ]
 
     /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.

@@ -104,46 +104,29 @@ extension PostgresStore {
         }
     }
 
-    public func deliveriesPerDay(applicationID: UUID, from: Date, to: Date) async throws -> [DeliveriesPerDay] {
-        let end = to.addingTimeInterval(86_400)
-        // percentile_disc is the nearest rank: the first value whose cumulative share reaches p.
-        return try await client.query(
-            """
-            SELECT date_trunc('day', a.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day,
-                count(*) FILTER (WHERE a.succeeded_at IS NOT NULL) AS succeeded,
-                count(*) FILTER (WHERE a.failed_at IS NOT NULL) AS failed,
-                percentile_disc(0.5) WITHIN GROUP (ORDER BY r.elapsed_ms) AS median,
-                percentile_disc(0.95) WITHIN GROUP (ORDER BY r.elapsed_ms) AS p95
-            FROM request_attempt a LEFT JOIN response r ON r.id = a.response_id
-            WHERE a.application_id = \(applicationID) AND a.created_at >= \(from.postgres)
-                AND a.created_at < \(end.postgres)
-            GROUP BY day ORDER BY day
-            """, logger: logger
-        ).map { row in
-            let columns = Columns(row)
-            return DeliveriesPerDay(
-                day: try columns.get("day"), succeeded: try columns.get("succeeded", as: Int.self),
-                failed: try columns.get("failed", as: Int.self),
-                medianMilliseconds: try columns.get("median", as: Int?.self),
-                p95Milliseconds: try columns.get("p95", as: Int?.self))
-        }
-    }
-
     public func applicationQueue(applicationID: UUID, at now: Date) async throws -> ApplicationQueue {
+        let unfinished = "application_id = $1 AND failed_at IS NULL AND succeeded_at IS NULL"
+        var bindings = PostgresBindings()
+        bindings.append(applicationID)
+        bindings.append(now.postgres)
+        bindings.append(ApplicationQueue.countLimit + 1)
+        // Each count walks `request_attempt_unfinished` and stops after one more than the limit.
         let rows = try await client.query(
-            """
-            SELECT count(*) FILTER (WHERE due_at <= \(now.postgres)) AS due,
-                count(*) FILTER (WHERE due_at > \(now.postgres) AND claim_token IS NOT NULL) AS in_flight,
-                count(*) FILTER (WHERE due_at > \(now.postgres) AND claim_token IS NULL) AS waiting,
-                min(due_at) FILTER (WHERE due_at <= \(now.postgres)) AS oldest_due
-            FROM request_attempt
-            WHERE application_id = \(applicationID) AND failed_at IS NULL AND succeeded_at IS NULL
-            """, logger: logger)
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT (SELECT count(*) FROM (SELECT 1 FROM request_attempt
+                            WHERE \(unfinished) AND due_at <= $2 LIMIT $3) AS due_rows) AS due,
+                        (SELECT min(due_at) FROM request_attempt WHERE \(unfinished) AND due_at <= $2) AS oldest_due,
+                        later.amount, later.leased
+                    FROM (SELECT count(*) AS amount, count(claim_token) AS leased
+                        FROM (SELECT claim_token FROM request_attempt WHERE \(unfinished) AND due_at > $2
+                            ORDER BY due_at LIMIT $3) AS later_rows) AS later
+                    """, binds: bindings), logger: logger)
         guard let row = rows.first else { return ApplicationQueue(due: 0, inFlight: 0, waiting: 0, oldestDueAt: nil) }
         let columns = Columns(row)
         return ApplicationQueue(
-            due: try columns.get("due", as: Int.self), inFlight: try columns.get("in_flight", as: Int.self),
-            waiting: try columns.get("waiting", as: Int.self),
+            countedDue: try columns.get("due", as: Int.self), countedLater: try columns.get("amount", as: Int.self),
+            leasedAmongLater: try columns.get("leased", as: Int.self),
             oldestDueAt: try columns.get("oldest_due", as: Date?.self))
     }
 

@@ -98,24 +98,6 @@ extension PostgresStore {
         }
     }
 
-    public func eventsPerDay(applicationIDs: [UUID], from: Date, to: Date) async throws -> [EventsPerDay] {
-        guard !applicationIDs.isEmpty else { return [] }
-        let end = to.addingTimeInterval(86_400)
-        return try await client.query(
-            """
-            SELECT application_id, date_trunc('day', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day,
-                count(*) AS amount
-            FROM event WHERE application_id = ANY(\(applicationIDs)) AND received_at >= \(from.postgres) AND received_at < \(end.postgres)
-            GROUP BY application_id, day ORDER BY day, application_id
-            """, logger: self.logger
-        ).map { row in
-            let columns = Columns(row)
-            return EventsPerDay(
-                applicationID: try columns.get("application_id"), day: try columns.get("day"),
-                amount: try columns.get("amount", as: Int.self))
-        }
-    }
-
     static func event(_ columns: Columns) throws -> Event {
         try Event(stored: columns)
     }

@@ -54,6 +54,7 @@ extension PostgresStore {
                 "DELETE FROM request_attempt WHERE application_id IN (\(applications))",
                 "DELETE FROM response WHERE application_id IN (\(applications))",
                 "DELETE FROM event WHERE application_id IN (\(applications))",
+                "DELETE FROM daily_tally WHERE application_id IN (\(applications))",
                 "DELETE FROM subscription_event_type WHERE subscription_id IN (SELECT id FROM subscription WHERE application_id IN (\(applications)))",
                 "DELETE FROM subscription WHERE application_id IN (\(applications))",
                 "DELETE FROM event_type WHERE application_id IN (\(applications))",

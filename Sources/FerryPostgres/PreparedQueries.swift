@@ -97,14 +97,15 @@ struct MatchingSubscriptionsQuery: PreparedQuery {
 /// event with the same value as JSON containment), so that a batch stays one round trip; `FanOutTableTests`
 /// checks it against the rule. Attempt ids are version-7 UUIDs of the event's receipt time. Workers
 /// are woken with `pg_notify` when attempts were created. Returns, per incoming event, whether its application is
-/// live, whether its type is known and whether it was inserted.
+/// live, whether its type is known and whether it was inserted. The inserted events are tallied per application and
+/// day (`DailyTally`) on one random shard, in key order so that concurrent batches cannot deadlock.
 struct IngestEventsQuery: PreparedQuery {
     static let sql = """
         WITH incoming AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::text[],
-                $7::boolean[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+                $7::boolean[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::bigint[])
                 AS e(id, application_id, event_type, payload, payload_content_type, ip, has_ip, metadata, labels,
-                    occurred_at, received_at)
+                    occurred_at, received_at, day)
         ), live_application AS (
             SELECT a.id FROM application a
             WHERE a.id IN (SELECT application_id FROM incoming) AND a.deleted_at IS NULL
@@ -143,6 +144,13 @@ struct IngestEventsQuery: PreparedQuery {
             RETURNING 1
         ), woken AS (
             SELECT pg_notify('ferry_work', '') FROM (SELECT 1 FROM attempts LIMIT 1) AS any_attempt
+        ), tallied AS (
+            INSERT INTO daily_tally (application_id, day, measure, bucket, shard, amount)
+            SELECT k.application_id, k.day, 'events', 0, $13::bigint, count(*)
+            FROM inserted i JOIN known k ON k.id = i.id
+            GROUP BY k.application_id, k.day ORDER BY k.application_id, k.day
+            ON CONFLICT (application_id, day, measure, bucket, shard)
+                DO UPDATE SET amount = daily_tally.amount + EXCLUDED.amount
         )
         SELECT e.id, e.application_id IN (SELECT id FROM live_application) AS live, a.id IS NOT NULL AS known,
             i.id IS NOT NULL AS inserted, (SELECT count(*) FROM woken) AS woken
@@ -157,7 +165,8 @@ struct IngestEventsQuery: PreparedQuery {
             events.map { ByteBuffer(bytes: $0.payload) }, events.map(\.payloadContentType.rawValue),
             events.map { $0.ip ?? "" }, events.map { $0.ip != nil }, events.map { StoredJSON.text($0.metadata) },
             events.map { StoredJSON.text($0.labels) }, events.map(\.occurredAt.postgres),
-            events.map(\.receivedAt.postgres),
+            events.map(\.receivedAt.postgres), events.map { DailyTally.day(of: $0.receivedAt) },
+            PostgresStore.tallyShard(),
         ]
     }
 }
@@ -167,6 +176,8 @@ struct IngestEventsQuery: PreparedQuery {
 /// retry time, the next attempt is inserted if its subscription is still enabled and live (held `FOR SHARE`, so a
 /// concurrent disable waits and then cancels it). Returns the ids of the attempts recorded and how many retries
 /// were scheduled. Absent values travel as flags or sentinels (`''`, `-1`), since arrays here have no nulls.
+/// Each recorded outcome is tallied (`DailyTally`: succeeded or failed, and its latency bucket) on the day it is
+/// recorded, on one random shard, in key order so that concurrent batches cannot deadlock.
 /// `ra.id = ANY($1)` repeats the join key as an index condition: without it, a freshly filled table whose
 /// statistics are not yet gathered got a plan that re-read the input arrays per row (750 ms per batch).
 struct RecordOutcomesQuery: PreparedQuery {
@@ -175,10 +186,10 @@ struct RecordOutcomesQuery: PreparedQuery {
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                 $7::boolean[], $8::text[], $9::bigint[], $10::text[], $11::boolean[], $12::bytea[], $13::boolean[],
                 $14::boolean[], $15::bigint[], $16::uuid[], $17::timestamptz[], $18::boolean[], $19::bigint[],
-                $21::text[], $22::text[], $23::text[])
+                $21::text[], $22::text[], $23::text[], $24::bigint[])
                 AS i(attempt_id, claim_token, response_id, application_id, event_id, subscription_id, succeeded,
                     error_name, http_code, headers, has_headers, body, has_body, body_truncated, elapsed_ms, retry_id,
-                    retry_at, has_retry, retry_count, request_method, request_url, request_headers)
+                    retry_at, has_retry, retry_count, request_method, request_url, request_headers, latency_bucket)
         ), owned AS (
             UPDATE request_attempt ra
             SET succeeded_at = CASE WHEN i.succeeded THEN $20::timestamptz END,
@@ -209,6 +220,18 @@ struct RecordOutcomesQuery: PreparedQuery {
             FROM input i JOIN owned o ON o.id = i.attempt_id JOIN live l ON l.id = i.subscription_id
             WHERE i.has_retry AND NOT i.succeeded
             RETURNING id
+        ), tallied AS (
+            INSERT INTO daily_tally (application_id, day, measure, bucket, shard, amount)
+            SELECT application_id, $25::bigint, measure, bucket, $26::bigint, count(*) FROM (
+                SELECT i.application_id, CASE WHEN i.succeeded THEN 'succeeded' ELSE 'failed' END AS measure,
+                    0 AS bucket
+                FROM input i JOIN owned o ON o.id = i.attempt_id
+                UNION ALL
+                SELECT i.application_id, 'latency', i.latency_bucket FROM input i JOIN owned o ON o.id = i.attempt_id
+            ) AS ended
+            GROUP BY application_id, measure, bucket ORDER BY application_id, measure, bucket
+            ON CONFLICT (application_id, day, measure, bucket, shard)
+                DO UPDATE SET amount = daily_tally.amount + EXCLUDED.amount
         )
         SELECT id, (SELECT count(*) FROM retries) AS retries FROM owned
         """
@@ -231,6 +254,8 @@ struct RecordOutcomesQuery: PreparedQuery {
             records.map { $0.retryAt != nil }, jobs.map(\.retryCount), now.postgres,
             observations.map { $0.request?.method ?? "" }, observations.map { $0.request?.url ?? "" },
             observations.map { $0.request.map { StoredJSON.text($0.headers) } ?? "" },
+            observations.map { DailyTally.latencyBucket(milliseconds: $0.elapsedMilliseconds) },
+            DailyTally.day(of: now), PostgresStore.tallyShard(),
         ]
     }
 }

@@ -1,3 +1,4 @@
+import FerryCore
 import GRDB
 
 /// Ferry's SQLite schema, as numbered GRDB migrations applied at start-up.
@@ -36,7 +37,75 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE response ADD COLUMN request_url TEXT")
             try db.execute(sql: "ALTER TABLE response ADD COLUMN request_headers TEXT")
         }
+        migrator.registerMigration("0008_daily_tally") { db in
+            for statement in dailyTallySchema { try db.execute(sql: statement) }
+            try backfillDailyTallies(db)
+        }
         return migrator
+    }
+
+    /// The daily tallies (`DailyTally`), one row per application, day, measure and latency bucket, and the
+    /// indexes of the delivery log's failed and given-up views and of an application's queue.
+    private static let dailyTallySchema = [
+        """
+        CREATE TABLE daily_tally (
+            application_id TEXT NOT NULL, day INTEGER NOT NULL, measure TEXT NOT NULL, bucket INTEGER NOT NULL,
+            amount INTEGER NOT NULL, PRIMARY KEY (application_id, day, measure, bucket)) WITHOUT ROWID
+        """,
+        """
+        CREATE INDEX request_attempt_failed ON request_attempt(application_id, created_at DESC, id DESC)
+        WHERE failed_at IS NOT NULL
+        """,
+        """
+        CREATE INDEX request_attempt_unfinished ON request_attempt(application_id, due_at, claim_token)
+        WHERE failed_at IS NULL AND succeeded_at IS NULL
+        """,
+    ]
+
+    /// Tallies what a database kept before the tallies existed: its events, and the attempts that were sent and
+    /// ended (an attempt cancelled unsent has no response) with their latency, on the days `DailyTally` gives them.
+    static func backfillDailyTallies(_ db: Database) throws {
+        var tallies: [DailyTallyKey: Int] = [:]
+        let events = try Row.fetchCursor(db, sql: "SELECT application_id, received_at FROM event")
+        while let row = try events.next() {
+            let day = DailyTally.day(of: SQLValues.date(row, "received_at"))
+            tallies[
+                DailyTallyKey(application: row["application_id"], day: day, measure: .events, bucket: 0), default: 0] +=
+                1
+        }
+        let attempts = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT ra.application_id, COALESCE(ra.succeeded_at, ra.failed_at) AS ended_at,
+                    ra.succeeded_at IS NOT NULL AS succeeded, r.elapsed_ms
+                FROM request_attempt ra JOIN response r ON r.id = ra.response_id
+                WHERE ra.succeeded_at IS NOT NULL OR ra.failed_at IS NOT NULL
+                """)
+        while let row = try attempts.next() {
+            let application: String = row["application_id"]
+            let day = DailyTally.day(of: SQLValues.date(row, "ended_at"))
+            let measure: DailyTally.Measure = row["succeeded"] ? .succeeded : .failed
+            tallies[DailyTallyKey(application: application, day: day, measure: measure, bucket: 0), default: 0] += 1
+            if let elapsed: Int = row["elapsed_ms"] {
+                let bucket = DailyTally.latencyBucket(milliseconds: elapsed)
+                tallies[
+                    DailyTallyKey(application: application, day: day, measure: .latency, bucket: bucket), default: 0] +=
+                    1
+            }
+        }
+        for (key, amount) in tallies {
+            try db.execute(
+                sql: "INSERT INTO daily_tally (application_id, day, measure, bucket, amount) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key.application, key.day, key.measure.rawValue, key.bucket, amount])
+        }
+    }
+
+    /// One tally's identity while backfilling.
+    private struct DailyTallyKey: Hashable {
+        var application: String
+        var day: Int
+        var measure: DailyTally.Measure
+        var bucket: Int
     }
 
     /// Accounts, memberships, invitations, session tokens, sign-in failures and the mail outbox.

@@ -77,7 +77,9 @@ extension SQLiteStore {
 
     /// The conditions of a query's filters (not its position), over `ra`, its event `e` and its response `r`.
     private static func filter(_ query: AttemptQuery) -> ([String], StatementArguments) {
-        var conditions = ["ra.application_id = ?"]
+        // One event's attempts are few: the unary `+` keeps SQLite from walking the application's whole listing
+        // index instead of the event's (measured: 62 ms for an event page of a 100,000-attempt application).
+        var conditions = [query.eventID == nil ? "ra.application_id = ?" : "+ra.application_id = ?"]
         var arguments: StatementArguments = [query.applicationID.lowercased]
         if let eventID = query.eventID {
             conditions.append("ra.event_id = ?")
@@ -130,64 +132,25 @@ extension SQLiteStore {
         }
     }
 
-    public func deliveriesPerDay(applicationID: UUID, from: Date, to: Date) async throws -> [DeliveriesPerDay] {
-        let dayMicros: Int64 = 86_400_000_000
-        let arguments: StatementArguments = [
-            applicationID.lowercased, SQLValues.micros(from), SQLValues.micros(to) + dayMicros,
-        ]
-        return try await read { db in
-            let outcomes = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT created_at / \(dayMicros) AS day, SUM(succeeded_at IS NOT NULL) AS succeeded,
-                        SUM(failed_at IS NOT NULL) AS failed
-                    FROM request_attempt WHERE application_id = ? AND created_at >= ? AND created_at < ?
-                    GROUP BY day ORDER BY day
-                    """, arguments: arguments)
-            // Nearest rank: the value at position ceil(p × n) of the day's sorted latencies.
-            let latencies = try Row.fetchAll(
-                db,
-                sql: """
-                    WITH answered AS (
-                        SELECT a.created_at / \(dayMicros) AS day, r.elapsed_ms AS ms
-                        FROM request_attempt a JOIN response r ON r.id = a.response_id
-                        WHERE a.application_id = ? AND a.created_at >= ? AND a.created_at < ?
-                            AND r.elapsed_ms IS NOT NULL),
-                    ranked AS (
-                        SELECT day, ms, ROW_NUMBER() OVER (PARTITION BY day ORDER BY ms) AS position,
-                            COUNT(*) OVER (PARTITION BY day) AS total
-                        FROM answered)
-                    SELECT day, MAX(CASE WHEN position = (total + 1) / 2 THEN ms END) AS median,
-                        MAX(CASE WHEN position = (total * 95 + 99) / 100 THEN ms END) AS p95
-                    FROM ranked GROUP BY day
-                    """, arguments: arguments)
-            var latency: [Int64: (Int?, Int?)] = [:]
-            for row in latencies { latency[row["day"]] = (row["median"], row["p95"]) }
-            return outcomes.map { row in
-                let day: Int64 = row["day"]
-                return DeliveriesPerDay(
-                    day: Timestamp.date(microseconds: day * dayMicros), succeeded: row["succeeded"],
-                    failed: row["failed"], medianMilliseconds: latency[day]?.0, p95Milliseconds: latency[day]?.1)
-            }
-        }
-    }
-
     public func applicationQueue(applicationID: UUID, at now: Date) async throws -> ApplicationQueue {
-        let nowMicros = SQLValues.micros(now)
+        let unfinished = "application_id = ?1 AND failed_at IS NULL AND succeeded_at IS NULL"
         return try await read { db in
+            // Both counts walk `request_attempt_unfinished` and stop after one more than the limit.
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT COALESCE(SUM(due_at <= ?1), 0) AS due,
-                        COALESCE(SUM(due_at > ?1 AND claim_token IS NOT NULL), 0) AS in_flight,
-                        COALESCE(SUM(due_at > ?1 AND claim_token IS NULL), 0) AS waiting,
-                        MIN(CASE WHEN due_at <= ?1 THEN due_at END) AS oldest_due
-                    FROM request_attempt
-                    WHERE application_id = ?2 AND failed_at IS NULL AND succeeded_at IS NULL
-                    """, arguments: [nowMicros, applicationID.lowercased])
+                    SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM request_attempt
+                            WHERE \(unfinished) AND due_at <= ?2 LIMIT ?3)) AS due,
+                        (SELECT MIN(due_at) FROM request_attempt WHERE \(unfinished) AND due_at <= ?2) AS oldest_due,
+                        later.amount, later.leased
+                    FROM (SELECT COUNT(*) AS amount, COALESCE(SUM(claim_token IS NOT NULL), 0) AS leased
+                        FROM (SELECT claim_token FROM request_attempt WHERE \(unfinished) AND due_at > ?2
+                            ORDER BY due_at LIMIT ?3)) AS later
+                    """,
+                arguments: [applicationID.lowercased, SQLValues.micros(now), ApplicationQueue.countLimit + 1])
             let oldest: Int64? = row?["oldest_due"]
             return ApplicationQueue(
-                due: row?["due"] ?? 0, inFlight: row?["in_flight"] ?? 0, waiting: row?["waiting"] ?? 0,
+                countedDue: row?["due"] ?? 0, countedLater: row?["amount"] ?? 0, leasedAmongLater: row?["leased"] ?? 0,
                 oldestDueAt: oldest.map(Timestamp.date(microseconds:)))
         }
     }

@@ -32,6 +32,7 @@ extension SQLiteStore {
                 [event.applicationID.lowercased, event.eventType])
             if typeExists == nil { throw DomainError.eventTypeDoesNotExist }
             try Self.fanOut(db, event: event, at: event.receivedAt)
+            try Self.tally(db, applicationID: event.applicationID, day: DailyTally.day(of: event.receivedAt), .events)
             return event
         }
     }
@@ -125,29 +126,6 @@ extension SQLiteStore {
             else { return false }
             try Self.fanOut(db, event: try Self.event(row), at: Date())
             return true
-        }
-    }
-
-    public func eventsPerDay(applicationIDs: [UUID], from: Date, to: Date) async throws -> [EventsPerDay] {
-        guard !applicationIDs.isEmpty else { return [] }
-        let dayMicros: Int64 = 86_400_000_000
-        let start = SQLValues.micros(from)
-        let end = SQLValues.micros(to) + dayMicros
-        return try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT application_id, received_at / \(dayMicros) AS day, COUNT(*) AS amount FROM event
-                    WHERE application_id IN (\(SQLValues.placeholders(applicationIDs.count)))
-                      AND received_at >= ? AND received_at < ?
-                    GROUP BY application_id, day ORDER BY day, application_id
-                    """,
-                arguments: StatementArguments(applicationIDs.map(\.lowercased)) + [start, end]
-            ).map { row in
-                EventsPerDay(
-                    applicationID: try SQLValues.uuid(row, "application_id"),
-                    day: Timestamp.date(microseconds: (row["day"] as Int64) * dayMicros), amount: row["amount"])
-            }
         }
     }
 

@@ -82,6 +82,11 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM response WHERE id = ?", arguments: [responseID.lowercased])
                 return false
             }
+            let day = DailyTally.day(of: Timestamp.date(microseconds: now))
+            try Self.tally(db, applicationID: job.applicationID, day: day, succeeded ? .succeeded : .failed)
+            try Self.tally(
+                db, applicationID: job.applicationID, day: day, .latency,
+                bucket: DailyTally.latencyBucket(milliseconds: observation.elapsedMilliseconds))
             guard !succeeded, let retryAt else { return true }
             let stillLive = try db.cachedRow(
                 """

@@ -13,8 +13,9 @@ public protocol AttemptStore: Sendable {
     func retryAttempt(id: UUID, applicationID: UUID) async throws -> UUID?
     /// One response of an application.
     func response(id: UUID, applicationID: UUID) async throws -> AttemptResponse?
-    /// One application's attempts per UTC day of their creation, between two days inclusive: how many succeeded
-    /// and failed, and the median and 95th percentile (nearest rank) of the answered ones' latency.
+    /// One application's ended attempts per UTC day they ended, between two days inclusive, from the daily
+    /// tallies (`DailyTally`): how many succeeded and failed, and the median and 95th percentile (nearest rank, to
+    /// the tallies' latency buckets) of their latency. Only days on which an attempt ended are listed.
     func deliveriesPerDay(applicationID: UUID, from: Date, to: Date) async throws -> [DeliveriesPerDay]
     /// How many attempts match the query's filters (its position and limit aside).
     func countAttempts(_ query: AttemptQuery) async throws -> Int
@@ -24,7 +25,7 @@ public protocol AttemptStore: Sendable {
     /// nothing twice. Answers how many were sent again.
     func recoverGivenUp(applicationID: UUID, subscriptionID: UUID?, from: Date, to: Date, limit: Int) async throws
         -> Int
-    /// One application's unfinished attempts as of `now`.
+    /// One application's unfinished attempts as of `now`, each count stopping at `ApplicationQueue.countLimit`.
     func applicationQueue(applicationID: UUID, at now: Date) async throws -> ApplicationQueue
 }
 
@@ -45,21 +46,85 @@ public struct DeliveriesPerDay: Sendable, Equatable {
         self.medianMilliseconds = medianMilliseconds
         self.p95Milliseconds = p95Milliseconds
     }
+
+    /// The days of an application's deliveries from its tallies of `succeeded`, `failed` and `latency` (any
+    /// order, a day and bucket possibly in several rows), oldest first.
+    public static func days(fromTallies tallies: [DailyTallyRow]) -> [DeliveriesPerDay] {
+        var outcomes: [Int: (succeeded: Int, failed: Int)] = [:]
+        var latencies: [Int: [Int: Int]] = [:]
+        for tally in tallies {
+            switch tally.measure {
+            case .succeeded: outcomes[tally.day, default: (0, 0)].succeeded += tally.amount
+            case .failed: outcomes[tally.day, default: (0, 0)].failed += tally.amount
+            case .latency: latencies[tally.day, default: [:]][tally.bucket, default: 0] += tally.amount
+            case .events: break
+            }
+        }
+        return outcomes.keys.sorted().compactMap { day in
+            guard let outcome = outcomes[day], outcome.succeeded + outcome.failed > 0 else { return nil }
+            let buckets = latencies[day] ?? [:]
+            return DeliveriesPerDay(
+                day: DailyTally.start(ofDay: day), succeeded: outcome.succeeded, failed: outcome.failed,
+                medianMilliseconds: DailyTally.percentile(50, of: buckets),
+                p95Milliseconds: DailyTally.percentile(95, of: buckets))
+        }
+    }
+}
+
+/// One stored row of the daily tallies (`DailyTally`) as a store reads it back.
+public struct DailyTallyRow: Sendable, Equatable {
+    public var day: Int
+    public var measure: DailyTally.Measure
+    public var bucket: Int
+    public var amount: Int
+
+    public init(day: Int, measure: DailyTally.Measure, bucket: Int, amount: Int) {
+        self.day = day
+        self.measure = measure
+        self.bucket = bucket
+        self.amount = amount
+    }
 }
 
 /// An application's unfinished attempts: due (to be sent now), being sent (a worker holds a lease), waiting (a
-/// retry later), and when the oldest due one became due.
+/// retry later), and when the oldest due one became due. The stores count at most `countLimit` due attempts and
+/// `countLimit` later ones (the soonest), so reading a queue stays cheap however long it is: `dueIsCounted` and
+/// `laterAreCounted` say whether the numbers are whole.
 public struct ApplicationQueue: Sendable, Equatable {
+    /// How many due, and how many later, attempts a store counts at most.
+    public static let countLimit = 10_000
+
     public var due: Int
     public var inFlight: Int
     public var waiting: Int
     public var oldestDueAt: Date?
+    /// False when more than `countLimit` attempts are due: `due` is then `countLimit`.
+    public var dueIsCounted: Bool
+    /// False when more than `countLimit` attempts are being sent or waiting: `inFlight` and `waiting` then count
+    /// the `countLimit` soonest.
+    public var laterAreCounted: Bool
 
-    public init(due: Int, inFlight: Int, waiting: Int, oldestDueAt: Date?) {
+    public init(
+        due: Int, inFlight: Int, waiting: Int, oldestDueAt: Date?, dueIsCounted: Bool = true,
+        laterAreCounted: Bool = true
+    ) {
         self.due = due
         self.inFlight = inFlight
         self.waiting = waiting
         self.oldestDueAt = oldestDueAt
+        self.dueIsCounted = dueIsCounted
+        self.laterAreCounted = laterAreCounted
+    }
+
+    /// A queue from what a store counted: up to `countLimit + 1` due attempts, and of up to `countLimit + 1`
+    /// later ones how many are leased.
+    public init(countedDue: Int, countedLater: Int, leasedAmongLater: Int, oldestDueAt: Date?) {
+        let limit = Self.countLimit
+        let leased = min(leasedAmongLater, limit)
+        self.init(
+            due: min(countedDue, limit), inFlight: leased,
+            waiting: min(countedLater, limit) - leased, oldestDueAt: oldestDueAt,
+            dueIsCounted: countedDue <= limit, laterAreCounted: countedLater <= limit)
     }
 }
 

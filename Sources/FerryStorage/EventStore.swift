@@ -14,7 +14,8 @@ public protocol EventStore: Sendable {
     func event(id: UUID, applicationID: UUID) async throws -> Event?
     /// Creates fresh attempts for every subscription that currently matches the event; false if no such event.
     func replay(eventID: UUID, applicationID: UUID) async throws -> Bool
-    /// Events received per UTC day for these applications, between two days inclusive.
+    /// Events received per UTC day for these applications, between two days inclusive, from the daily tallies
+    /// (`DailyTally`): a day's count stays when retention deletes its events.
     func eventsPerDay(applicationIDs: [UUID], from: Date, to: Date) async throws -> [EventsPerDay]
 }
 

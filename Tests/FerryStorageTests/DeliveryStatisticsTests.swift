@@ -31,16 +31,18 @@ import Testing
                 answered += 1
                 let observation = AttemptObservation.answered(
                     status: answered == 4 ? 500 : 200, headers: [:], body: [], truncated: false,
-                    elapsedMilliseconds: answered * 10, retryAfterSeconds: nil)
+                    elapsedMilliseconds: answered == 5 ? 1_234 : answered * 10, retryAfterSeconds: nil)
                 #expect(try await store.recordOutcome(observation, for: job, retryAt: Date().addingTimeInterval(600)))
             }
             let today = try #require(Timestamp.parseDay(Timestamp.formatDay(Date())))
             let days = try await store.deliveriesPerDay(
                 applicationID: application.id, from: today.addingTimeInterval(-86_400), to: today)
-            // Nearest rank over 10, 20, 30, 40, 50: the median is the 3rd value, the 95th percentile the 5th.
+            // Nearest rank over 10, 20, 30, 40 and 1,234 (counted as 1,300): the median is the 3rd value, the 95th
+            // percentile the 5th.
             #expect(
                 days == [
-                    DeliveriesPerDay(day: today, succeeded: 4, failed: 1, medianMilliseconds: 30, p95Milliseconds: 50)
+                    DeliveriesPerDay(
+                        day: today, succeeded: 4, failed: 1, medianMilliseconds: 30, p95Milliseconds: 1_300)
                 ])
             #expect(
                 try await store.deliveriesPerDay(
