@@ -174,8 +174,9 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryServer",
+                "FerryServer", "FerryCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strictSettings
         ),

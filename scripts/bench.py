@@ -438,6 +438,8 @@ def main():
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--only-dashboard", action="store_true",
                         help="measure only the dashboard's pages (and publish nothing)")
+    parser.add_argument("--only-delivery", action="store_true",
+                        help="measure only delivery from a backlog, with the worker's CPU (and publish nothing)")
     args = parser.parse_args()
     if args.smoke:
         args.concurrencies, args.seconds, args.latency_seconds, args.rate = [4, 16], 1.0, 2.0, 100
@@ -458,6 +460,17 @@ def main():
         finally:
             bench.close()
         print(dashboard_markdown(measured))
+        return 0
+    if args.only_delivery:
+        try:
+            for backend in args.backends.split(","):
+                for run in delivery_runs:
+                    measured = bench.delivery_phase(backend, *run)
+                    print(f"{backend} {run[0]:,} events × {run[1]}: {measured['per_second']:,.0f} deliveries/s, "
+                          f"worker CPU {measured['cpu_seconds'] * 10_000 / max(1, measured['measured']):.2f} s "
+                          f"per 10 k deliveries", flush=True)
+        finally:
+            bench.close()
         return 0
     results = {"machine": machine(), "smoke": args.smoke, "backends": {}}
     try:

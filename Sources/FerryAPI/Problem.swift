@@ -56,7 +56,7 @@ extension Problem {
         switch error {
         case .validation(let errors):
             self = ProblemCatalog.validation.with(
-                detail: "The request has invalid fields.", validation: errors.jsonValue)
+                detail: "The request has invalid fields: \(errors.summary).", validation: errors.jsonValue)
         case .notFound: self = ProblemCatalog.notFound
         case .forbidden: self = ProblemCatalog.forbidden
         case .eventTypeDoesNotExist: self = ProblemCatalog.eventTypeDoesNotExist

@@ -49,6 +49,10 @@ public enum ProblemCatalog {
         "The application secret is unknown or was revoked.")
     public static let authInvalidBiscuit = make(
         "AuthInvalidBiscuit", .forbidden, "Invalid token", "The token is unknown, malformed or revoked.")
+    /// A query parameter missing or malformed: Hook0's id (its extractor error), with a title that says so.
+    public static func queryParameter(_ detail: String) -> Problem {
+        make("JsonPayload", .badRequest, "Invalid query parameter", detail)
+    }
     public static let jsonPayload = make(
         "JsonPayload", .badRequest, "Could not parse JSON body", "The body is not the JSON this route expects.")
     public static let validation = make(

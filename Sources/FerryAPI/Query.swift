@@ -10,10 +10,10 @@ enum Query {
 
     static func uuid(_ request: Request, _ name: String) throws -> UUID {
         guard let text = string(request, name) else {
-            throw ProblemCatalog.jsonPayload.with(detail: "missing query parameter `\(name)`")
+            throw ProblemCatalog.queryParameter("the query parameter `\(name)` is missing (a UUID)")
         }
         guard let value = UUID(uuidString: text) else {
-            throw ProblemCatalog.jsonPayload.with(detail: "query parameter `\(name)` is not a UUID")
+            throw ProblemCatalog.queryParameter("the query parameter `\(name)` is not a UUID")
         }
         return value
     }
@@ -26,7 +26,7 @@ enum Query {
     static func date(_ request: Request, _ name: String) throws -> Date? {
         guard let text = string(request, name) else { return nil }
         guard let value = Timestamp.parse(text) else {
-            throw ProblemCatalog.jsonPayload.with(detail: "query parameter `\(name)` is not an RFC 3339 date-time")
+            throw ProblemCatalog.queryParameter("the query parameter `\(name)` is not an RFC 3339 date-time")
         }
         return value
     }

@@ -119,7 +119,7 @@ enum Representation {
             "failed_at": date(attempt.failedAt), "succeeded_at": date(attempt.succeededAt),
             "delay_until": date(attempt.delayUntil), "response_id": uuid(attempt.responseID),
             "retry_count": int(attempt.retryCount), "http_response_status": int(attempt.httpResponseStatus),
-            "status": status,
+            "status": status, "cancelled": .bool(attempt.wasCancelled),
         ])
     }
 

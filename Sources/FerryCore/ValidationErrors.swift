@@ -105,6 +105,24 @@ public struct ValidationErrors: Sendable, Equatable, Error {
         if !isEmpty { throw self }
     }
 
+    /// The failures in words, field by field in name order: `labels: must have between 1 and 10 entries`
+    /// (an issue without a message is named by its code; nested fields are dotted).
+    public var summary: String {
+        var parts: [String] = []
+        for (name, field) in fields.sorted(by: { $0.key < $1.key }) {
+            switch field {
+            case .issues(let issues):
+                parts.append("\(name): " + issues.map { $0.message ?? $0.code }.joined(separator: ", "))
+            case .nested(let nested):
+                parts.append(
+                    contentsOf: nested.summary.split(separator: ";").map {
+                        "\(name)." + $0.trimmingCharacters(in: .whitespaces)
+                    })
+            }
+        }
+        return parts.joined(separator: "; ")
+    }
+
     /// The JSON form used in the `validation` member of a problem.
     public var jsonValue: JSONValue {
         var object: [String: JSONValue] = [:]

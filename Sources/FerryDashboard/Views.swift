@@ -210,7 +210,7 @@ struct AttemptRow: Sendable, Equatable {
             statusText = "Successful · \(milliseconds) ms"
         case .failed:
             statusKind = "failed"
-            statusText = "Failed"
+            statusText = attempt.wasCancelled ? "Cancelled, not sent" : "Failed"
         case .inProgress:
             statusKind = "in-progress"
             statusText = "Sending"

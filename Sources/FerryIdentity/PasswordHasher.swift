@@ -1,4 +1,5 @@
 import Crypto
+import FerryCore
 import Foundation
 import _CryptoExtras
 

@@ -192,13 +192,49 @@ struct DatabaseAccess: Sendable {
     }
 }
 
-/// Reads `postgres://` URLs into postgres-nio configuration.
-enum PostgresURL {
+/// `postgres://user:password@host:port/database?sslmode=…` URLs: what is wrong with one, and the client
+/// configuration it gives.
+public enum PostgresURL {
+    /// What is wrong with `url` as a PostgreSQL URL, in words that never repeat its password; nil when nothing is.
+    public static func problem(_ url: String) -> String? {
+        guard let schemeEnd = url.range(of: "://"),
+            ["postgres", "postgresql"].contains(url[..<schemeEnd.lowerBound].lowercased())
+        else { return "it does not start with postgres:// or postgresql://" }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@"), !authority[..<at].prefix(while: { $0 != ":" }).isEmpty else {
+            return "it names no user (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+        }
+        let hostAndPort = authority[authority.index(after: at)...]
+        let portStart = hostAndPort.hasPrefix("[") ? hostAndPort.firstIndex(of: "]") : hostAndPort.startIndex
+        if let portStart, let colon = hostAndPort[portStart...].lastIndex(of: ":") {
+            let port = hostAndPort[hostAndPort.index(after: colon)...]
+            guard let number = Int(port), (1...65_535).contains(number) else {
+                return "its port `\(port)` is not a number from 1 to 65535"
+            }
+        }
+        let host = hostAndPort.prefix { $0 != ":" || hostAndPort.hasPrefix("[") }
+        if host.isEmpty, !url.contains("host=/") { return "it names no host (postgres://user@HOST/database)" }
+        guard URLComponents(string: url) != nil else {
+            return "it is not a valid URL (in a password, percent-encode / ? # @ : and spaces)"
+        }
+        return nil
+    }
+
+    /// `host:port` of the server the URL names (the socket folder for a `?host=/…` URL).
+    public static func endpoint(_ url: String) -> String {
+        guard let components = URLComponents(string: url) else { return "?" }
+        let port = components.port ?? 5432
+        if let socket = components.queryItems?.first(where: { $0.name == "host" })?.value, socket.hasPrefix("/") {
+            return "\(socket) (port \(port))"
+        }
+        return "\(components.host ?? "127.0.0.1"):\(port)"
+    }
+
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url),
-            ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
-            let username = components.user
-        else { throw StorageError.failed("not a postgres://user@host/database URL") }
+        if let problem = problem(url) { throw StorageError.failed("FERRY_DATABASE_URL is not usable: \(problem)") }
+        guard let components = URLComponents(string: url), let username = components.user else {
+            throw StorageError.failed("FERRY_DATABASE_URL is not usable: it names no user")
+        }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
@@ -354,5 +390,13 @@ private final class FirstOutcome<T: Sendable>: Sendable {
             return nil
         }
         continuation?.resume(with: result)
+    }
+}
+
+extension PostgresStore {
+    /// The newest numbered migration the database has.
+    public func schemaVersion() async throws -> Int {
+        let rows = try await client.query("SELECT max(version) AS version FROM ferry_schema_migrations", logger: logger)
+        return try rows.first.map { try Columns($0).get("version", as: Int?.self) ?? 0 } ?? 0
     }
 }

@@ -106,3 +106,10 @@ private final class ReadActivity: Sendable {
     let requested = Atomic<Int>(0)
     let running = Atomic<Int>(0)
 }
+
+extension SQLiteStore {
+    /// How many of the schema's numbered migrations the database has (all of them once opened).
+    public func schemaVersion() async throws -> Int {
+        try await read { db in try SQLiteSchema.migrator.appliedIdentifiers(db).count }
+    }
+}

@@ -35,9 +35,9 @@ public enum FerryServer {
         ProcessTelemetry.bootstrapLogging(format: configuration.logFormat)
         let logger = makeLogger(level: configuration.logLevel)
         if let url = configuration.postgresURL {
-            let store = try await PostgresStore.open(
-                url: url, maximumConnections: configuration.databaseMaxConnections,
-                migrate: configuration.autoMigrate, batchIngest: configuration.groupCommit, logger: logger)
+            let store = try await openPostgres(
+                url, configuration: configuration, maximumConnections: configuration.databaseMaxConnections,
+                migrate: configuration.autoMigrate, logger: logger)
             try await run(store: store, configuration: configuration, role: role, logger: logger)
         } else {
             let store = try await openSQLite(configuration)
@@ -45,28 +45,78 @@ public enum FerryServer {
         }
     }
 
-    /// Applies pending migrations and returns (`ferry migrate`).
-    public static func migrate(configuration: FerryConfiguration) async throws {
+    /// Applies pending migrations and returns (`ferry migrate`), answering what it did.
+    public static func migrate(configuration: FerryConfiguration) async throws -> String {
         ProcessTelemetry.bootstrapLogging(format: configuration.logFormat)
         let logger = makeLogger(level: configuration.logLevel)
         if let url = configuration.postgresURL {
-            let store = try await PostgresStore.open(url: url, maximumConnections: 2, migrate: true, logger: logger)
+            let store = try await openPostgres(
+                url, configuration: configuration, maximumConnections: 2, migrate: true, logger: logger)
+            let version = try await store.schemaVersion()
             try await store.close()
+            return "PostgreSQL at \(PostgresURL.endpoint(url)) is at schema version \(version), the latest."
         } else {
-            try await openSQLite(configuration).close()
+            let store = try await openSQLite(configuration)
+            let version = try await store.schemaVersion()
+            try await store.close()
+            return "\(configuration.sqlitePath ?? "") is at schema version \(version), the latest."
         }
     }
 
-    private static func openSQLite(_ configuration: FerryConfiguration) async throws -> SQLiteStore {
-        guard let path = configuration.sqlitePath else {
-            throw ConfigurationError(setting: "database_url", reason: "`\(configuration.databaseURL)` has no path")
+    /// Opens PostgreSQL once it is reachable, within `database_connect_timeout` for reaching it and for its
+    /// first answers (migrations included): a starting process never waits forever.
+    static func openPostgres(
+        _ url: String, configuration: FerryConfiguration, maximumConnections: Int, migrate: Bool, logger: Logger
+    ) async throws -> PostgresStore {
+        let timeout = configuration.databaseConnectTimeout
+        try await StartupChecks.reachable(postgresURL: url, within: timeout)
+        let opening = Task {
+            try await PostgresStore.open(
+                url: url, maximumConnections: maximumConnections, migrate: migrate,
+                batchIngest: configuration.groupCommit, logger: logger)
         }
-        return try await SQLiteStore.open(path: path, groupCommit: configuration.groupCommit)
+        let watchdog = Task {
+            try await Task.sleep(for: timeout + .seconds(20))
+            opening.cancel()
+        }
+        defer { watchdog.cancel() }
+        do {
+            return try await opening.value
+        } catch {
+            if Task.isCancelled || opening.isCancelled {
+                throw StartupError(
+                    "PostgreSQL at \(PostgresURL.endpoint(url)) accepts connections but did not let Ferry in: check "
+                        + "the user, password and database of FERRY_DATABASE_URL (the log above says what the server "
+                        + "answered)")
+            }
+            throw StartupError("cannot open PostgreSQL at \(PostgresURL.endpoint(url)): \(error)")
+        }
+    }
+
+    static func openSQLite(_ configuration: FerryConfiguration) async throws -> SQLiteStore {
+        guard let path = configuration.sqlitePath else {
+            throw StartupError("FERRY_DATABASE_URL names no SQLite file")
+        }
+        try StartupChecks.sqliteOpenable(path)
+        do {
+            return try await SQLiteStore.open(path: path, groupCommit: configuration.groupCommit)
+        } catch {
+            throw StartupError("cannot open the SQLite database \(path): \(error)")
+        }
     }
 
     private static func run<Store: FerryStore>(
         store: Store, configuration: FerryConfiguration, role: FerryRole, logger: Logger
     ) async throws {
+        if role != .worker {
+            try await StartupChecks.listenable(
+                ListenAddress(host: configuration.listenHost, port: configuration.listenPort),
+                hint: Settings.listen.described.hint)
+        }
+        if let metrics = configuration.metricsListen {
+            try await StartupChecks.listenable(
+                ListenAddress(host: metrics.host, port: metrics.port), hint: Settings.metricsListen.described.hint)
+        }
         let tokenIssuer = try await rootKey(configuration: configuration, store: store)
         if role != .worker,
             let welcome = try await FirstStart.bootstrapIfEmpty(

@@ -74,7 +74,9 @@ public enum FirstStart {
               -d '{"email":"\(adminEmail)","password":"\(adminPassword)"}'\(signInInBrowser)
 
             Try it (targets must be public addresses; for a receiver on this machine, restart
-            Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8 and use http://127.0.0.1:9000/hook):
+            Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8, subscribe http://127.0.0.1:9000/hook and
+            run `ferry receiver --secret <the subscription's secret>` in another terminal: it prints each
+            delivery and whether its signatures match):
 
             export FERRY=\(api) TOKEN=\(token) APP=\(applicationID)
 
@@ -86,7 +88,7 @@ public enum FirstStart {
             curl -s -X POST $FERRY/subscriptions -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
               -d '{"application_id":"'$APP'","is_enabled":true,"event_types":["billing.invoice.paid"],"labels":{"env":"demo"},"target":{"type":"http","method":"POST","url":"https://example.com/hook","headers":{}}}'
 
-            # 3. send an event
+            # 3. send an event (it needs 1 to 10 labels; a subscription gets it when all of its labels match)
             curl -s -X POST $FERRY/event -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
               -d '{"application_id":"'$APP'","event_type":"billing.invoice.paid","payload":"{\\"amount\\":42}","payload_content_type":"application/json","labels":{"env":"demo"},"occurred_at":"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'"}'
 

@@ -113,13 +113,11 @@ extension FerryServer {
         let logger = makeLogger(level: .warning)
         let store: any FerryStore
         if let url = configuration.postgresURL {
-            store = try await PostgresStore.open(
-                url: url, maximumConnections: 2, migrate: configuration.autoMigrate, logger: logger)
+            store = try await openPostgres(
+                url, configuration: configuration, maximumConnections: 2, migrate: configuration.autoMigrate,
+                logger: logger)
         } else {
-            guard let path = configuration.sqlitePath else {
-                throw ConfigurationError(setting: "database_url", reason: "`\(configuration.databaseURL)` has no path")
-            }
-            store = try await SQLiteStore.open(path: path, groupCommit: false)
+            store = try await openSQLite(configuration)
         }
         do {
             let result = try await body(store)

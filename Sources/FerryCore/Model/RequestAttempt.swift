@@ -38,6 +38,10 @@ public struct RequestAttempt: Sendable, Equatable {
         self.httpResponseStatus = httpResponseStatus
     }
 
+    /// Ended without being sent: its subscription or application was disabled or deleted while it waited. Its
+    /// Hook0 status is `failed` (it has a failure time and no response); Ferry says which it was.
+    public var wasCancelled: Bool { failedAt != nil && responseID == nil }
+
     /// The attempt's state at `now`, by Hook0's first-match rules (with `in_progress` spelled as decision D9).
     public func status(at now: Date) -> AttemptStatus {
         if let failedAt {
