@@ -160,14 +160,10 @@ struct NULParameterMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The OpenAPI document served at `/api/v1/swagger.json`, loaded from the module's resources.
+/// The OpenAPI document served at `/api/v1/swagger.json` and `/api/v1/openapi.json`, compiled into the binary
+/// (`EmbeddedOpenAPI`, written by `scripts/embed-resources`), so a copied binary serves it too.
 enum OpenAPIDocument {
-    static let bytes: ByteBuffer = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
-            let data = try? Data(contentsOf: url)
-        else { return ByteBuffer(string: "{}") }
-        return ByteBuffer(bytes: data)
-    }()
+    static let bytes = ByteBuffer(string: EmbeddedOpenAPI.document)
 }
 
 /// Reads every request body up front, within the size limit (400 `JsonPayload`, as Hook0) and the time limit (408, then the connection is

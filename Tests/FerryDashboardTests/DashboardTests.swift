@@ -403,7 +403,7 @@ import Testing
 }
 
 /// The templates and static files compiled into the binary are the ones in the source tree
-/// (`scripts/embed-dashboard` writes them).
+/// (`scripts/embed-resources` writes them).
 @Suite struct EmbeddedFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/FerryDashboard")
@@ -425,15 +425,15 @@ import Testing
         let byName = Dictionary(
             uniqueKeysWithValues: templates.map { (String($0.key.dropLast(".mustache".count)), $0.value) })
         let assets = try Self.files("Assets", suffix: "")
-        #expect(Set(byName.keys) == Set(EmbeddedFiles.templates.keys), "run scripts/embed-dashboard")
-        #expect(Set(assets.keys) == Set(EmbeddedFiles.assets.keys), "run scripts/embed-dashboard")
+        #expect(Set(byName.keys) == Set(EmbeddedFiles.templates.keys), "run scripts/embed-resources")
+        #expect(Set(assets.keys) == Set(EmbeddedFiles.assets.keys), "run scripts/embed-resources")
         for (name, text) in byName {
             let same = EmbeddedFiles.templates[name] == text
-            #expect(same, "the template \(name) changed: run scripts/embed-dashboard")
+            #expect(same, "the template \(name) changed: run scripts/embed-resources")
         }
         for (name, text) in assets {
             let same = EmbeddedFiles.assets[name] == text
-            #expect(same, "the static file \(name) changed: run scripts/embed-dashboard")
+            #expect(same, "the static file \(name) changed: run scripts/embed-resources")
         }
     }
 
