@@ -55,7 +55,9 @@ import Testing
         #expect(start.status != 0)
         #expect(start.output.contains("`start` is not a command"), "\(start.output)")
         #expect(
-            start.output.contains("serve, api, worker, migrate, users, config, receiver, version"), "\(start.output)")
+            start.output.contains(
+                "serve, api, worker, migrate, users, config, receiver, events, attempts, subscriptions, replay, profile, version"
+            ), "\(start.output)")
 
         let typo = try await Self.ferry(["serve", "--lisen", "127.0.0.1:1"])
         #expect(typo.status != 0 && typo.output.contains("Did you mean --listen?"), "\(typo.output)")

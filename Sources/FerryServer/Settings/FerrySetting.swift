@@ -145,6 +145,47 @@ public struct FerrySetting: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// An environment file (for systemd's `EnvironmentFile=` or `docker --env-file`) naming every setting, each
+    /// commented out at its default under its meaning: uncomment a line to change it.
+    public static var environmentFileTemplate: String {
+        var lines = [
+            "# Ferry's settings (`ferry config --environment-file`). Each line is commented out at its default;",
+            "# uncomment and change what this installation needs. See docs/configuration.md.",
+        ]
+        var groups: [String] = []
+        for setting in all where !groups.contains(setting.group) { groups.append(setting.group) }
+        for group in groups {
+            lines += ["", "# --- \(group) ---"]
+            for setting in all where setting.group == group {
+                lines += entry(setting)
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One setting's lines in the environment file.
+    private static func entry(_ setting: FerrySetting) -> [String] {
+        let meaning = setting.meaning.replacingOccurrences(of: "`", with: "")
+        var lines = [""] + wrapped(meaning, width: 100).map { "# " + $0 }
+        if setting.isSecret { lines.append("# Secret: keep this file readable by Ferry's user only.") }
+        lines.append("#\(setting.environmentVariable)=\(setting.defaultValue)")
+        return lines
+    }
+
+    private static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + word.count + 1 > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
     /// The setting as `GET /api/v1/environment_variables` lists it (no setting is required: each has a default).
     public var documented: DocumentedSetting {
         DocumentedSetting(

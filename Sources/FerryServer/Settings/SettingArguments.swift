@@ -82,7 +82,10 @@ public struct SettingArgumentError: Error, CustomStringConvertible, Sendable {
     }
 
     init(unexpected argument: String, command: SettingCommand) {
-        let commands = ["serve", "api", "worker", "migrate", "users", "config", "receiver", "version"]
+        let commands = [
+            "serve", "api", "worker", "migrate", "users", "config", "receiver", "events", "attempts", "subscriptions",
+            "replay", "profile", "version",
+        ]
         let nearest = commands.min { Self.distance($0, argument) < Self.distance($1, argument) }
         let suggestion =
             nearest.flatMap { Self.distance($0, argument) <= 2 ? " Did you mean `ferry \($0)`?" : nil } ?? ""

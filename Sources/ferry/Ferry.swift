@@ -10,7 +10,8 @@ struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ferry: a Hook0-compatible webhooks server.", version: "ferry \(FerryVersion.current)",
         subcommands: [
-            Serve.self, API.self, Worker.self, Migrate.self, Users.self, ShowConfig.self, Receiver.self, Version.self,
+            Serve.self, API.self, Worker.self, Migrate.self, Users.self, ShowConfig.self, Receiver.self, Events.self,
+            Attempts.self, Subscriptions.self, Replay.self, Profile.self, Version.self,
         ],
         defaultSubcommand: Serve.self)
 }
@@ -177,10 +178,14 @@ struct ShowConfig: ParsableCommand {
         discussion: SettingArguments.help(for: .config))
     @OptionGroup var settings: SettingOptions
     @Flag(help: "Print the table of every setting (docs/configuration.md) instead.") var reference = false
+    @Flag(help: "Print an environment file with every setting commented out at its default, with its meaning.")
+    var environmentFile = false
 
     func run() throws {
         if reference {
             print(FerrySetting.referenceTable, terminator: "")
+        } else if environmentFile {
+            print(FerrySetting.environmentFileTemplate, terminator: "")
         } else {
             _ = try settings.resolve(for: .config)
             print(EffectiveConfiguration.describe(reader: try settings.reader(for: .config)))

@@ -1,0 +1,221 @@
+import FerryCore
+import Foundation
+
+/// What each client command does, as text to print: human tables by default, the API's JSON with `json`.
+public struct ClientCommands: Sendable {
+    public let api: APIConnection
+    public let json: Bool
+
+    public init(api: APIConnection, json: Bool) {
+        self.api = api
+        self.json = json
+    }
+
+    // MARK: events
+
+    public func listEvents() async throws -> String {
+        let application = try api.profile.requireApplication()
+        let events = try await api.get("/events", query: [("application_id", application)])
+        if json { return events.pretty }
+        return TextTable(
+            header: ["EVENT", "TYPE", "RECEIVED", "LABELS"],
+            rows: events.items.map { event in
+                [
+                    event["event_id"]?.text ?? "", event["event_type_name"]?.text ?? "",
+                    event["received_at"]?.text ?? "", Self.pairs(event["labels"]),
+                ]
+            }
+        ).rendered
+    }
+
+    public func showEvent(_ id: String) async throws -> String {
+        let application = try api.profile.requireApplication()
+        let event = try await api.get("/events/\(id)", query: [("application_id", application)])
+        if json { return event.pretty }
+        var lines = [
+            "event       \(event["event_id"]?.text ?? id)",
+            "type        \(event["event_type_name"]?.text ?? "")",
+            "occurred    \(event["occurred_at"]?.text ?? "")",
+            "received    \(event["received_at"]?.text ?? "")",
+            "labels      \(Self.pairs(event["labels"]))",
+            "metadata    \(Self.pairs(event["metadata"]))",
+            "payload     (\(event["payload_content_type"]?.text ?? "?"))",
+        ]
+        lines += Self.decodedPayload(event["payload"]?.text, contentType: event["payload_content_type"]?.text)
+            .split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
+        return lines.joined(separator: "\n")
+    }
+
+    public func sendEvent(type: String, payload: String, contentType: String, labels: [String: String]) async throws
+        -> String
+    {
+        let application = try api.profile.requireApplication()
+        let answer = try await api.post(
+            "/event",
+            .object([
+                "application_id": .string(application), "event_type": .string(type), "payload": .string(payload),
+                "payload_content_type": .string(contentType), "labels": .object(labels.mapValues(JSONValue.string)),
+                "occurred_at": .string(Timestamp.format(Date())),
+            ]))
+        if json { return answer.pretty }
+        return "sent event \(answer["event_id"]?.text ?? "?") (\(type)); follow its deliveries with "
+            + "`ferry attempts list --event \(answer["event_id"]?.text ?? "ID") --follow`"
+    }
+
+    public func replay(_ eventID: String) async throws -> String {
+        let application = try api.profile.requireApplication()
+        let answer = try await api.post("/events/\(eventID)/replay", .object(["application_id": .string(application)]))
+        if json { return answer.pretty }
+        return "event \(eventID) is being sent again to every subscription it matches"
+    }
+
+    // MARK: attempts
+
+    /// The attempts as the list shows them, newest first.
+    public func attempts(event: String?, subscription: String?) async throws -> [JSONValue] {
+        let application = try api.profile.requireApplication()
+        return try await api.get(
+            "/request_attempts",
+            query: [("application_id", application), ("event_id", event), ("subscription_id", subscription)]
+        ).items
+    }
+
+    public func listAttempts(event: String?, subscription: String?) async throws -> String {
+        let attempts = try await attempts(event: event, subscription: subscription)
+        if json { return JSONValue.array(attempts).pretty }
+        return TextTable(header: Self.attemptHeader, rows: attempts.map(Self.attemptRow)).rendered
+    }
+
+    /// Prints the attempts as they are now, then every new or changed one, polling every `interval`, until the
+    /// task is cancelled (Ctrl-C) or `until` says so.
+    public func followAttempts(
+        event: String?, subscription: String?, interval: Duration = .seconds(1),
+        print: @Sendable (String) -> Void, until done: @Sendable () -> Bool = { false }
+    ) async throws {
+        var shown: [String: JSONValue] = [:]
+        if !json {
+            print(TextTable(header: Self.attemptHeader, rows: []).rendered.split(separator: "\n")[0].description)
+        }
+        while !Task.isCancelled, !done() {
+            for attempt in try await attempts(event: event, subscription: subscription).reversed() {
+                let id = attempt["request_attempt_id"]?.text ?? ""
+                guard shown[id] != attempt["status"] else { continue }
+                shown[id] = attempt["status"]
+                print(json ? String(decoding: attempt.encoded(), as: UTF8.self) : Self.attemptLine(attempt))
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    public func showAttempt(_ id: String) async throws -> String {
+        let application = try api.profile.requireApplication()
+        let attempt = try await api.get("/request_attempts/\(id)", query: [("application_id", application)])
+        var response: JSONValue?
+        if let responseID = attempt["response_id"]?.text {
+            response = try await api.get("/responses/\(responseID)", query: [("application_id", application)])
+        }
+        if json { return JSONValue.object(["attempt": attempt, "response": response ?? .null]).pretty }
+        var lines = [
+            "attempt       \(attempt["request_attempt_id"]?.text ?? id)",
+            "status        \(Self.status(attempt))",
+            "event         \(attempt["event_id"]?.text ?? "")",
+            "subscription  \(attempt["subscription"]?["subscription_id"]?.text ?? "")",
+            "created       \(attempt["created_at"]?.text ?? "")",
+            "retries       \(attempt["retry_count"]?.text ?? "0")",
+        ]
+        if let response {
+            lines.append(
+                "response      \(response["http_code"]?.text ?? response["response_error_name"]?.text ?? "—")"
+                    + (response["elapsed_time_ms"]?.text.map { " in \($0) ms" } ?? ""))
+            if let headers = response["headers"], case .object(let fields) = headers {
+                lines += fields.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value.text ?? "")" }
+            }
+            if let body = response["body"]?.text, !body.isEmpty {
+                lines.append("body")
+                lines += body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
+            }
+        } else {
+            lines.append("response      none yet")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: subscriptions
+
+    public func listSubscriptions() async throws -> String {
+        let application = try api.profile.requireApplication()
+        let subscriptions = try await api.get("/subscriptions", query: [("application_id", application)])
+        if json { return subscriptions.pretty }
+        return TextTable(
+            header: ["SUBSCRIPTION", "ENABLED", "EVENT TYPES", "LABELS", "TARGET"],
+            rows: subscriptions.items.map { subscription in
+                [
+                    subscription["subscription_id"]?.text ?? "", subscription["is_enabled"]?.text ?? "",
+                    subscription["event_types"]?.items.compactMap(\.text).joined(separator: ",") ?? "",
+                    Self.pairs(subscription["labels"]), subscription["target"]?["url"]?.text ?? "",
+                ]
+            }
+        ).rendered
+    }
+
+    /// Enables or disables a subscription, changing nothing else (Hook0's PUT replaces it: the rest is sent back
+    /// as it is).
+    public func setSubscription(_ id: String, enabled: Bool) async throws -> String {
+        let application = try api.profile.requireApplication()
+        let current = try await api.get("/subscriptions/\(id)", query: [("application_id", application)])
+        guard case .object(var fields) = current else { throw ClientError("GET /subscriptions/\(id) gave no object") }
+        var body: [String: JSONValue] = ["application_id": .string(application), "is_enabled": .bool(enabled)]
+        for key in ["event_types", "description", "metadata", "labels", "target", "dedicated_workers"] {
+            if let value = fields.removeValue(forKey: key), value != .null { body[key] = value }
+        }
+        let answer = try await api.put("/subscriptions/\(id)", .object(body))
+        if json { return answer.pretty }
+        return "subscription \(id) is \(enabled ? "enabled" : "disabled")"
+            + (enabled ? "" : "; its waiting attempts were cancelled")
+    }
+
+    // MARK: rendering
+
+    static let attemptHeader = ["ATTEMPT", "STATUS", "HTTP", "EVENT TYPE", "SUBSCRIPTION", "CREATED"]
+
+    static func attemptRow(_ attempt: JSONValue) -> [String] {
+        [
+            attempt["request_attempt_id"]?.text ?? "", status(attempt), attempt["http_response_status"]?.text ?? "—",
+            attempt["event"]?["event_type_name"]?.text ?? "", attempt["subscription"]?["subscription_id"]?.text ?? "",
+            attempt["created_at"]?.text ?? "",
+        ]
+    }
+
+    static func attemptLine(_ attempt: JSONValue) -> String {
+        attemptRow(attempt).joined(separator: "  ")
+    }
+
+    /// The attempt's status in words: `successful (12 ms)`, `waiting until …`, `cancelled`.
+    static func status(_ attempt: JSONValue) -> String {
+        guard let status = attempt["status"], let type = status["type"]?.text else { return "?" }
+        if attempt["cancelled"] == .bool(true) { return "cancelled" }
+        switch type {
+        case "successful", "failed": return type + (status["full_processing_ms"]?.text.map { " (\($0) ms)" } ?? "")
+        case "waiting": return "waiting until " + (status["until"]?.text ?? "?")
+        default: return type
+        }
+    }
+
+    static func pairs(_ value: JSONValue?) -> String {
+        guard case .object(let object)? = value else { return "" }
+        return object.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text ?? "")" }.joined(separator: ",")
+    }
+
+    /// The payload for people: its base64 decoded, shown as indented JSON or text when it is either, else as
+    /// base64.
+    static func decodedPayload(_ base64: String?, contentType: String?) -> String {
+        guard let base64, let data = Data(base64Encoded: base64) else { return base64 ?? "" }
+        if let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        {
+            return String(decoding: pretty, as: UTF8.self)
+        }
+        if let text = String(data: data, encoding: .utf8), contentType?.hasPrefix("text/") ?? true { return text }
+        return "base64: " + base64
+    }
+}
