@@ -13,7 +13,6 @@ import Logging
 public struct FerryConfiguration: Sendable {
     public var listenHost: String
     public var listenPort: Int
-    public var databaseURL: String
     public var masterAPIKey: String?
     /// The configured Biscuit root key (32 bytes), or nil to use the one kept in the database.
     public var biscuitPrivateKey: [UInt8]?
@@ -84,10 +83,6 @@ public struct FerryConfiguration: Sendable {
         listenHost = listen.host
         listenPort = listen.port
         database = try value(Settings.databaseURL)
-        switch database {
-        case .sqlite(let path): databaseURL = "sqlite:" + path
-        case .postgres(let url): databaseURL = url
-        }
         databaseConnectTimeout = try value(Settings.databaseConnectTimeout)
         masterAPIKey = try value(Settings.masterAPIKey)
         biscuitPrivateKey = try value(Settings.biscuitPrivateKey)
@@ -110,8 +105,8 @@ public struct FerryConfiguration: Sendable {
         delivery.responseBodyLimit = try value(Settings.responseBodyLimit)
         delivery.signatureVersions = Set(try value(Settings.signatureVersions).compactMap(Hook0Signature.Version.init))
         self.delivery = delivery
-        logLevel = Logger.Level(rawValue: try value(Settings.logLevel)) ?? .info
-        logFormat = LogFormat(rawValue: try value(Settings.logFormat)) ?? .text
+        logLevel = try value(Settings.logLevel)
+        logFormat = try value(Settings.logFormat)
         retentionDays = try value(Settings.retentionDays)
         retentionInterval = try value(Settings.retentionInterval)
         metricsToken = try value(Settings.metricsToken)

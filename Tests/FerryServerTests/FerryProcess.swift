@@ -76,6 +76,18 @@ final class FerryProcess: @unchecked Sendable {
         throw FerryProcessError(message: "ferry did not start: \(readOutput())")
     }
 
+    /// The service token and application id the first start printed.
+    func firstStartCredentials() throws -> (token: String, application: String) {
+        let output = readOutput()
+        func printed(_ label: String) throws -> String {
+            guard let line = output.split(separator: "\n").first(where: { $0.contains(label) }),
+                let value = line.split(separator: " ").last
+            else { throw FerryProcessError(message: "no `\(label)` in the first start's output: \(output)") }
+            return String(value)
+        }
+        return (try printed("service token:"), try printed("application_id:"))
+    }
+
     /// Everything the process printed so far.
     func readOutput() -> String {
         (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""

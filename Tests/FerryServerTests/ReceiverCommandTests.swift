@@ -17,13 +17,7 @@ import Testing
             extraEnvironment: ["FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8"])
         try await ferry.start(client: client)
         defer { _ = ferry.terminate() }
-        let output = ferry.readOutput()
-        func printed(_ label: String) throws -> String {
-            let line = try #require(output.split(separator: "\n").first { $0.contains(label) })
-            return try #require(line.split(separator: " ").last.map(String.init))
-        }
-        let token = try printed("service token:")
-        let application = try printed("application_id:")
+        let (token, application) = try ferry.firstStartCredentials()
         let port = FerryProcess.freePort()
         _ = try await ferry.request(
             client, .POST, "/api/v1/event_types", token: token,

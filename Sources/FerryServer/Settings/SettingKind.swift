@@ -177,15 +177,17 @@ public struct SettingKind<Value: Sendable>: Sendable {
             }, format: { $0.map(Hex.encode) ?? "" })
     }
 
-    /// One of a fixed set of words (case-insensitive).
-    public static func choice(_ words: [String]) -> SettingKind<String> {
-        SettingKind<String>(
+    /// One of an enumeration's cases by its raw text (case-insensitive).
+    public static func oneOf<Choice: RawRepresentable & CaseIterable & Sendable>(_ type: Choice.Type)
+        -> SettingKind<Choice> where Choice.RawValue == String
+    {
+        SettingKind<Choice>(
             parse: { text in
-                guard words.contains(text.lowercased()) else {
-                    return .failure(SettingRefusal("expected " + settingAlternatives(words)))
+                guard let choice = Choice(rawValue: text.lowercased()) else {
+                    return .failure(SettingRefusal("expected " + settingAlternatives(Choice.allCases.map(\.rawValue))))
                 }
-                return .success(text.lowercased())
-            }, format: { $0 })
+                return .success(choice)
+            }, format: { $0.rawValue })
     }
 
     /// A comma-separated subset of a fixed set of words, at least one.

@@ -151,10 +151,10 @@ public enum Settings {
 
     // MARK: observability
     public static let logLevel = Setting(
-        "log_level", "info", .choice(Logger.Level.allCases.map(\.rawValue)), group: "observability",
+        "log_level", "info", .oneOf(Logger.Level.self), group: "observability",
         for: .everyCommand, example: "debug", "trace, debug, info, notice, warning, error or critical.")
     public static let logFormat = Setting(
-        "log_format", "text", .choice(LogFormat.allCases.map(\.rawValue)), group: "observability",
+        "log_format", "text", .oneOf(LogFormat.self), group: "observability",
         for: .everyCommand, example: "json",
         "`text` (human-readable lines) or `json` (one JSON object per line), on stderr.")
     public static let metricsToken = Setting(
