@@ -125,8 +125,9 @@ let package = Package(
         .target(
             name: "FerryAPI",
             dependencies: [
-                "FerryCore", "FerryStorage", "FerryObservability", "FerryIdentity", "Biscuit",
+                "FerryCore", "FerryStorage", "FerryObservability", "FerryIdentity", "FerryDelivery", "Biscuit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -187,6 +188,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

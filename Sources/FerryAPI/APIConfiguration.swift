@@ -1,4 +1,5 @@
 import FerryCore
+import FerryDelivery
 import FerryIdentity
 import FerryObservability
 
@@ -40,6 +41,9 @@ public struct APIConfiguration: Sendable {
     /// defaults, never the values in effect).
     public var documentedSettings: [DocumentedSetting]
 
+    /// How relayed subscriptions' deliveries reach `ferry listen` sessions.
+    public var relay: RelaySettings
+
     public init(
         publicURL: String, masterAPIKey: String? = nil, tokenIssuer: TokenIssuer = .ephemeral(),
         targetPolicy: TargetPolicy = TargetPolicy(),
@@ -47,8 +51,9 @@ public struct APIConfiguration: Sendable {
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
         healthCheckKey: String? = nil, accounts: AccountSettings = AccountSettings(), retentionDays: Int = 30,
-        documentedSettings: [DocumentedSetting] = []
+        documentedSettings: [DocumentedSetting] = [], delivery: DeliveryConfiguration = DeliveryConfiguration()
     ) {
+        self.relay = RelaySettings(delivery: delivery, storageTimeout: storageTimeout)
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.requestBodyTimeout = requestBodyTimeout
         self.storageTimeout = storageTimeout
@@ -63,6 +68,33 @@ public struct APIConfiguration: Sendable {
         self.masterAPIKey = masterAPIKey
         self.tokenIssuer = tokenIssuer
         self.targetPolicy = targetPolicy
+    }
+}
+
+/// How the API relays deliveries to `ferry listen` sessions: the delivery settings workers use (retries, signature
+/// versions, the stored body limit) and the stream's own pace.
+public struct RelaySettings: Sendable {
+    public var retryPolicy: RetryPolicy
+    public var signatureVersions: Set<Hook0Signature.Version>
+    public var responseBodyLimit: Int
+    /// How long a session has to forward a delivery and post its answer before the attempt is leased again: the
+    /// delivery's total timeout and 30 seconds more for the two trips to the session.
+    public var lease: Duration
+    /// The storage deadline of each claim (a stream lasts longer than any request's deadline).
+    public var storageTimeout: Duration
+    /// Attempts leased per claim.
+    public var batchSize = 16
+    /// A line goes out at least this often, so a session (and the server) notice a dead connection.
+    public var heartbeat: Duration = .seconds(10)
+    /// Longest wait for new work between claims when nothing signals.
+    public var pollInterval: Duration = .seconds(1)
+
+    public init(delivery: DeliveryConfiguration, storageTimeout: Duration) {
+        retryPolicy = delivery.retryPolicy
+        signatureVersions = delivery.signatureVersions
+        responseBodyLimit = delivery.responseBodyLimit
+        lease = delivery.totalTimeout + .seconds(30)
+        self.storageTimeout = storageTimeout
     }
 }
 

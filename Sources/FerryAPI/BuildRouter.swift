@@ -48,6 +48,10 @@ public func buildRouter<Store: FerryStore>(
     ApplicationSecretController(store: store, access: access).addRoutes(to: api)
     EventTypeController(store: store, access: access).addRoutes(to: api)
     SubscriptionController(store: store, access: access, targetPolicy: configuration.targetPolicy).addRoutes(to: api)
+    RelayController(
+        store: store, access: access, settings: configuration.relay, metrics: configuration.metrics,
+        logger: Logger(label: "ferry.relay")
+    ).addRoutes(to: api)
     EventController(store: store, access: access, metrics: configuration.metrics).addRoutes(to: api)
     RequestAttemptController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
     ResponseController(store: store, access: access).addRoutes(to: api)

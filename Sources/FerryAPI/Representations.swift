@@ -80,7 +80,7 @@ enum Representation {
                 "url": .string(subscription.target.url), "headers": map(subscription.target.headers),
             ]),
             "created_at": date(subscription.createdAt), "updated_at": date(subscription.updatedAt),
-            "dedicated_workers": .array([]),
+            "dedicated_workers": .array([]), "relayed": .bool(subscription.isRelayed),
         ])
     }
 

@@ -132,6 +132,8 @@ struct SubscriptionBody: Decodable {
     var labelValue: String?
     var target: Target
     var dedicatedWorkers: [String]?
+    /// A Ferry extension: deliveries go to a `ferry listen` session (absent: false, as Hook0 clients send).
+    var relayed: Bool?
 
     enum CodingKeys: String, CodingKey {
         case applicationID = "application_id"
@@ -144,12 +146,39 @@ struct SubscriptionBody: Decodable {
         case labelValue = "label_value"
         case target
         case dedicatedWorkers = "dedicated_workers"
+        case relayed
     }
 
     var submission: SubscriptionSubmission {
         SubscriptionSubmission(
             applicationID: applicationID.value, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata, labels: labels, labelKey: labelKey, labelValue: labelValue,
-            targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers)
+            targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers,
+            isRelayed: relayed ?? false)
+    }
+}
+
+/// `POST /subscriptions/{id}/relay/{attempt_id}`: what a `ferry listen` session's local receiver answered to a
+/// relayed delivery, or the transport error it met.
+struct RelayAnswerBody: Decodable {
+    var applicationID: StrictUUID
+    /// The lease the delivery came with; the answer is recorded only while it holds.
+    var claimToken: StrictUUID
+    var status: Int?
+    var headers: [String: String]?
+    /// The answer's body, base64.
+    var body: String?
+    /// A Hook0 error name (`E_CONNECTION`, `E_TIMEOUT`, …) when no answer came.
+    var error: String?
+    var elapsedMilliseconds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case claimToken = "claim_token"
+        case status
+        case headers
+        case body
+        case error
+        case elapsedMilliseconds = "elapsed_ms"
     }
 }

@@ -152,7 +152,9 @@ public struct ClientCommands: Sendable {
                 [
                     subscription["subscription_id"]?.text ?? "", subscription["is_enabled"]?.text ?? "",
                     subscription["event_types"]?.items.compactMap(\.text).joined(separator: ",") ?? "",
-                    Self.pairs(subscription["labels"]), subscription["target"]?["url"]?.text ?? "",
+                    Self.pairs(subscription["labels"]),
+                    (subscription["target"]?["url"]?.text ?? "")
+                        + (subscription["relayed"] == .bool(true) ? " (relayed by ferry listen)" : ""),
                 ]
             }
         ).rendered
@@ -165,7 +167,9 @@ public struct ClientCommands: Sendable {
         let current = try await api.get("/subscriptions/\(id)", query: [("application_id", application)])
         guard case .object(var fields) = current else { throw ClientError("GET /subscriptions/\(id) gave no object") }
         var body: [String: JSONValue] = ["application_id": .string(application), "is_enabled": .bool(enabled)]
-        for key in ["event_types", "description", "metadata", "labels", "target", "dedicated_workers"] {
+        for key in [
+            "event_types", "description", "metadata", "labels", "target", "dedicated_workers", "relayed",
+        ] {
             if let value = fields.removeValue(forKey: key), value != .null { body[key] = value }
         }
         let answer = try await api.put("/subscriptions/\(id)", .object(body))

@@ -13,11 +13,13 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     public var targetMethod: String
     public var targetURL: String
     public var targetHeaders: [String: String]
+    /// A Ferry extension: deliveries go to a `ferry listen` session, so the server never connects to the target.
+    public var isRelayed: Bool
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String]?, labels: [String: String]?, labelKey: String?, labelValue: String?,
-        targetMethod: String, targetURL: String, targetHeaders: [String: String]
+        targetMethod: String, targetURL: String, targetHeaders: [String: String], isRelayed: Bool = false
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -30,6 +32,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         self.targetMethod = targetMethod
         self.targetURL = targetURL
         self.targetHeaders = targetHeaders
+        self.isRelayed = isRelayed
     }
 
     /// Checks that either `labels` or both legacy label fields are present (Hook0 does this before anything else).
@@ -40,7 +43,8 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     }
 
     /// Applies every field rule and returns the normalized draft (header names lower-cased), or every problem
-    /// found; `targetPolicy` refuses literal non-global targets and, in https-only mode, `http` ones (422).
+    /// found; `targetPolicy` refuses literal non-global targets and, in https-only mode, `http` ones (422), except
+    /// for a relayed subscription, whose target only the `ferry listen` session's machine connects to.
     public func validated(targetPolicy: TargetPolicy = TargetPolicy()) throws(DomainError) -> SubscriptionDraft {
         let labels = try resolvedLabels()
         var errors = ValidationErrors()
@@ -113,7 +117,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             }
             normalizedHeaders[name.lowercased()] = value
         }
-        if TargetURL.isAcceptable(targetURL),
+        if TargetURL.isAcceptable(targetURL), !isRelayed,
             let refusal = targetPolicy.refusal(for: targetURL, application: applicationID)
         {
             targetErrors.add(
@@ -127,7 +131,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         return SubscriptionDraft(
             applicationID: applicationID, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata ?? [:], labels: labels,
-            target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders))
+            target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders), isRelayed: isRelayed)
     }
 }
 

@@ -50,7 +50,9 @@ struct SubscriptionRow: Sendable {
         id = subscription.id.lowercased
         name = Self.name(of: subscription)
         link = applicationPath + "/subscriptions/" + id
-        target = subscription.target.method + " " + subscription.target.url
+        target =
+            subscription.target.method + " " + subscription.target.url
+            + (subscription.isRelayed ? " (relayed by ferry listen)" : "")
         eventTypes = subscription.eventTypes.sorted().joined(separator: ", ")
         labels = FormLines.text(subscription.labels, separator: "=").replacingOccurrences(of: "\n", with: ", ")
         enabled = subscription.isEnabled
@@ -147,6 +149,8 @@ struct SubscriptionSummary: Sendable {
     var toggleLabel: String
     var deletePath: String
     var testPath: String
+    /// Deliveries go to a `ferry listen` session, not from the server.
+    var relayed: Bool
 
     init(_ subscription: Subscription, applicationPath: String, canEdit: Bool, canDelete: Bool, canTest: Bool) {
         let row = SubscriptionRow(subscription, applicationPath: applicationPath, canEdit: canEdit)
@@ -160,7 +164,9 @@ struct SubscriptionSummary: Sendable {
         deliveriesLink = row.deliveriesLink
         self.canEdit = canEdit
         self.canDelete = canDelete
-        self.canTest = canTest
+        // A test send goes from the server, which never connects to a relayed subscription's target.
+        self.canTest = canTest && !subscription.isRelayed
+        relayed = subscription.isRelayed
         togglePath = row.togglePath
         toggleValue = row.toggleValue
         toggleLabel = row.toggleLabel

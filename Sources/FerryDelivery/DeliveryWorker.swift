@@ -15,6 +15,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
     private let configuration: DeliveryConfiguration
     private let logger: Logger
     private let metrics: FerryMetrics
+    private let recorder: OutcomeRecorder<Queue>
 
     public init(
         queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger,
@@ -25,6 +26,8 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.recorder = OutcomeRecorder(
+            queue: queue, retryPolicy: configuration.retryPolicy, logger: logger, metrics: metrics)
     }
 
     public func run() async throws {
@@ -95,41 +98,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
             observation.request = SentRequest(request)
         case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
         }
-        let retryAt: Date?
-        switch observation.outcome {
-        case .delivered, .permanent:
-            retryAt = nil
-        case .retryable:
-            retryAt = configuration.retryPolicy.nextDelay(
-                afterRetryCount: job.retryCount, retryAfter: observation.retryAfterSeconds,
-                unitRandom: Double.random(in: 0..<1)
-            ).map { Date().addingTimeInterval($0) }
-        }
-        metrics.deliveryFinished(observation, retryScheduled: retryAt != nil)
-        logger.info(
-            "delivery attempt",
-            metadata: [
-                "attempt_id": "\(job.attemptID.lowercased)", "event_id": "\(job.eventID.lowercased)",
-                "subscription_id": "\(job.subscriptionID.lowercased)", "retry_count": "\(job.retryCount)",
-                "status": "\(observation.httpStatus.map(String.init) ?? "-")",
-                "error": "\(observation.errorName?.rawValue ?? "-")",
-                "elapsed_ms": "\(observation.elapsedMilliseconds)",
-                "retry_at": "\(retryAt.map(Timestamp.format) ?? "-")",
-            ])
-        for attempt in 1...5 {
-            do {
-                if try await !queue.recordOutcome(observation, for: job, retryAt: retryAt) {
-                    logger.notice(
-                        "attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
-                }
-                return
-            } catch {
-                logger.warning(
-                    "recording outcome failed",
-                    metadata: ["attempt_id": "\(job.attemptID.lowercased)", "error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
+        await recorder.record(observation, for: job)
     }
 }
 

@@ -37,6 +37,13 @@ enum PostgresSchema {
             ]
         ),
         (8, [dailyTallyTable] + dailyTallyBackfill + dailyTallyIndexes),
+        (
+            9,
+            [
+                "ALTER TABLE subscription ADD COLUMN relayed boolean NOT NULL DEFAULT false",
+                "CREATE INDEX subscription_relayed ON subscription (id) WHERE relayed",
+            ]
+        ),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

@@ -46,17 +46,18 @@ extension PostgresStore {
         let subscription = Subscription(
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
-            target: draft.target, createdAt: now, updatedAt: now)
+            target: draft.target, isRelayed: draft.isRelayed, createdAt: now, updatedAt: now)
         try await transaction { connection in
             try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
             try await connection.query(
                 """
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
-                    target_method, target_url, target_headers, created_at, updated_at)
+                    target_method, target_url, target_headers, relayed, created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(StoredJSON.text(draft.metadata)), \(StoredJSON.text(draft.labels)), \(draft.target.method),
-                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(now.postgres), \(now.postgres))
+                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(now.postgres),
+                    \(now.postgres))
                 """, logger: self.logger)
             try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -94,7 +95,8 @@ extension PostgresStore {
                 UPDATE subscription SET is_enabled = \(draft.isEnabled), description = \(draft.description),
                     metadata = \(StoredJSON.text(draft.metadata)), labels = \(StoredJSON.text(draft.labels)),
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
-                    target_headers = \(StoredJSON.text(draft.target.headers)), updated_at = \(now.postgres)
+                    target_headers = \(StoredJSON.text(draft.target.headers)), relayed = \(draft.isRelayed),
+                    updated_at = \(now.postgres)
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()

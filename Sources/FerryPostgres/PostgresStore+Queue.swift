@@ -5,13 +5,32 @@ import PostgresNIO
 
 extension PostgresStore {
     public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
-        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let claimToken = UUID()
         // One statement, on the database's clock: lock due rows others have not locked, lease them, and read what
         // delivery needs.
         let rows = try await client.rows(
-            ClaimDueJobsQuery(limit: limit, leaseSeconds: leaseSeconds, claimToken: claimToken), logger: logger)
-        return try rows.map { row in
+            ClaimDueJobsQuery(limit: limit, leaseSeconds: Self.seconds(lease), claimToken: claimToken), logger: logger)
+        return try Self.jobs(rows, claimToken: claimToken)
+    }
+
+    public func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws
+        -> [DeliveryJob]
+    {
+        let claimToken = UUID()
+        let rows = try await client.rows(
+            ClaimRelayedJobsQuery(
+                limit: limit, leaseSeconds: Self.seconds(lease), claimToken: claimToken, subscriptionID: subscriptionID),
+            logger: logger)
+        return try Self.jobs(rows, claimToken: claimToken)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// The jobs a claim statement leased under `claimToken`.
+    private static func jobs(_ rows: [PostgresRow], claimToken: UUID) throws -> [DeliveryJob] {
+        try rows.map { row in
             let columns = Columns(row)
             return DeliveryJob(
                 attemptID: try columns.get("id"), claimToken: claimToken,
@@ -82,7 +101,11 @@ extension PostgresStore {
 
     public func nextDueDate() async throws -> Date? {
         try await client.query(
-            "SELECT min(due_at) AS next FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL",
+            """
+            SELECT due_at AS next FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
+            AND subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)
+            ORDER BY due_at LIMIT 1
+            """,
             logger: self.logger
         ).first.flatMap { try Columns($0).get("next", as: Date?.self) }
     }

@@ -44,12 +44,23 @@ extension DeadlineClient {
 
 /// Leases due, unfinished attempts nobody else has locked, and reads what delivering them needs. Due times and the
 /// lease are read and written on the database's clock (`now()`), so workers whose clocks drift apart still agree
-/// on when a lease has expired.
+/// on when a lease has expired. Attempts of relayed subscriptions are left to their `ferry listen` session.
 struct ClaimDueJobsQuery: PreparedQuery {
-    static let sql = """
+    static let sql = claimSQL(matching: "subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)")
+
+    let limit: Int
+    /// The lease, in seconds.
+    let leaseSeconds: Double
+    let claimToken: UUID
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
+
+    /// The claim of due attempts that also meet `condition`, oldest due first.
+    static func claimSQL(matching condition: String) -> String {
+        """
         WITH due AS (
             SELECT id FROM request_attempt
-            WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= now()
+            WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= now() AND \(condition)
             ORDER BY due_at LIMIT $1
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
@@ -62,13 +73,20 @@ struct ClaimDueJobsQuery: PreparedQuery {
             s.secret, s.target_method, s.target_url, s.target_headers
         FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
         """
+    }
+}
+
+/// Leases the due attempts of one relayed subscription, for its `ferry listen` session, as `ClaimDueJobsQuery`.
+struct ClaimRelayedJobsQuery: PreparedQuery {
+    static let sql = ClaimDueJobsQuery.claimSQL(matching: "subscription_id = $4")
 
     let limit: Int
     /// The lease, in seconds.
     let leaseSeconds: Double
     let claimToken: UUID
+    let subscriptionID: UUID
 
-    var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
+    var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken, subscriptionID] }
 }
 
 /// The live subscriptions (enabled or not: `FanOutRule` decides) to the given (application, event type) pairs, held

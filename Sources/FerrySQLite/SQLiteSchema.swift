@@ -41,6 +41,9 @@ enum SQLiteSchema {
             for statement in dailyTallySchema { try db.execute(sql: statement) }
             try backfillDailyTallies(db)
         }
+        migrator.registerMigration("0009_subscription_relayed") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN relayed INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -5,6 +5,23 @@ import GRDB
 
 extension SQLiteStore {
     public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
+        try await claim(
+            limit: limit, leaseFor: lease,
+            matching: "subscription_id NOT IN (SELECT id FROM subscription WHERE relayed = 1)", arguments: [])
+    }
+
+    public func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws
+        -> [DeliveryJob]
+    {
+        try await claim(
+            limit: limit, leaseFor: lease, matching: "subscription_id = ?", arguments: [subscriptionID.lowercased])
+    }
+
+    /// Leases up to `limit` due attempts that also meet `condition` (an SQL condition on `request_attempt` with
+    /// `arguments`), oldest due first, and reads what delivering them needs.
+    private func claim(limit: Int, leaseFor lease: Duration, matching condition: String, arguments: StatementArguments)
+        async throws -> [DeliveryJob]
+    {
         let leaseMicros = lease.components.seconds * 1_000_000 + lease.components.attoseconds / 1_000_000_000_000
         return try await write { db in
             let now = SQLValues.micros(Date())
@@ -13,10 +30,10 @@ extension SQLiteStore {
                 db.cachedStatement(
                     sql: """
                         SELECT id FROM request_attempt
-                        WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= ?
+                        WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= ? AND \(condition)
                         ORDER BY due_at LIMIT ?
                         """),
-                arguments: [now, limit])
+                arguments: [now] + arguments + [limit])
             guard !ids.isEmpty else { return [] }
             try db.executeCached(
                 """
@@ -128,7 +145,12 @@ extension SQLiteStore {
     public func nextDueDate() async throws -> Date? {
         try await read { db in
             try Int64.fetchOne(
-                db, sql: "SELECT MIN(due_at) FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL"
+                db,
+                sql: """
+                    SELECT due_at FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
+                    AND subscription_id NOT IN (SELECT id FROM subscription WHERE relayed = 1)
+                    ORDER BY due_at LIMIT 1
+                    """
             ).map(Timestamp.date(microseconds:))
         }
     }

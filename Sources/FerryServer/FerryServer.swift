@@ -259,7 +259,7 @@ public enum FerryServer {
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
             healthCheckKey: configuration.healthCheckKey, accounts: configuration.accounts,
             retentionDays: configuration.retentionDays,
-            documentedSettings: FerrySetting.all.map(\.documented))
+            documentedSettings: FerrySetting.all.map(\.documented), delivery: configuration.delivery)
     }
 
     private static func makeRetention<Store: FerryStore>(

@@ -73,10 +73,8 @@ public enum FirstStart {
             curl -s -X POST \(api)/auth/login -H 'Content-Type: application/json' \\
               -d '{"email":"\(adminEmail)","password":"\(adminPassword)"}'\(signInInBrowser)
 
-            Try it (targets must be public addresses; for a receiver on this machine, restart
-            Ferry with FERRY_ALLOWED_TARGET_NETWORKS=127.0.0.0/8, subscribe http://127.0.0.1:9000/hook and
-            run `ferry receiver --secret <the subscription's secret>` in another terminal: it prints each
-            delivery and whether its signatures match):
+            Try it (subscription targets must be public addresses; step 2b relays deliveries to a receiver
+            on this machine instead, with no public URL):
 
             export FERRY=\(api) TOKEN=\(token) APP=\(applicationID)
 
@@ -87,6 +85,10 @@ public enum FirstStart {
             # 2. subscribe a receiver to it
             curl -s -X POST $FERRY/subscriptions -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
               -d '{"application_id":"'$APP'","is_enabled":true,"event_types":["billing.invoice.paid"],"labels":{"env":"demo"},"target":{"type":"http","method":"POST","url":"https://example.com/hook","headers":{}}}'
+
+            # 2b. or receive them here: run `ferry receiver` (it prints each delivery) in one terminal, and this
+            #     in another, with the export above (it relays the deliveries to the receiver until Ctrl-C)
+            FERRY_URL=$FERRY FERRY_TOKEN=$TOKEN FERRY_APPLICATION_ID=$APP ferry listen http://127.0.0.1:9000/hook --label env=demo
 
             # 3. send an event (it needs 1 to 10 labels; a subscription gets it when all of its labels match)
             curl -s -X POST $FERRY/event -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\

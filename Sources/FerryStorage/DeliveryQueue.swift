@@ -3,14 +3,17 @@ import Foundation
 
 /// The delivery work queue: workers claim due attempts under a lease and record what happened.
 public protocol DeliveryQueue: Sendable {
-    /// Leases up to `limit` due, unfinished attempts whose lease (if any) has expired, oldest due first.
+    /// Leases up to `limit` due, unfinished attempts whose lease (if any) has expired, oldest due first; attempts of
+    /// relayed subscriptions are left to their `ferry listen` session.
     func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
+    /// Leases up to `limit` due attempts of one relayed subscription, for the `ferry listen` session relaying them.
+    func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
     /// Records an attempt's response and final state, and schedules the retry if `retryAt` is set and the
     /// subscription is still live. Does nothing and returns false if the job's lease was lost.
     func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws -> Bool
     /// Gives leased jobs back so another worker can take them at once (graceful shutdown).
     func releaseLeases(of jobs: [DeliveryJob]) async throws
-    /// The earliest future moment a job becomes due (a delay or a lease running out), if any.
+    /// The earliest moment a job workers send becomes due (a delay or a lease running out), if any.
     func nextDueDate() async throws -> Date?
     /// Signalled whenever new work may be due (after an ingest, a replay or a scheduled retry commits).
     var workSignal: WorkSignal { get }

@@ -25,7 +25,8 @@ extension Subscription {
             target: HTTPTarget(
                 method: try row.text("target_method"), url: try row.text("target_url"),
                 headers: try row.stringMap("target_headers")),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            isRelayed: try row.bool("relayed"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"))
     }
 }
 

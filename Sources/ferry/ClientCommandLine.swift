@@ -34,6 +34,17 @@ func runClient(_ body: () async throws -> String) async throws {
     }
 }
 
+/// `--label key=value` options as a map.
+func labelPairs(_ labels: [String]) throws -> [String: String] {
+    var pairs: [String: String] = [:]
+    for label in labels {
+        let parts = label.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2 else { throw ValidationError("--label \(label): expected key=value") }
+        pairs[String(parts[0])] = String(parts[1])
+    }
+    return pairs
+}
+
 /// `ferry events`.
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,12 +74,7 @@ struct Events: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            var pairs: [String: String] = [:]
-            for label in labels {
-                let parts = label.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("--label \(label): expected key=value") }
-                pairs[String(parts[0])] = String(parts[1])
-            }
+            let pairs = try labelPairs(labels)
             try await runClient {
                 try await client.commands().sendEvent(
                     type: type, payload: payload, contentType: contentType, labels: pairs)
@@ -152,6 +158,36 @@ struct Replay: AsyncParsableCommand {
     @Argument(help: "The event's id.") var eventID: String
     @OptionGroup var client: ClientOptions
     func run() async throws { try await runClient { try await client.commands().replay(eventID) } }
+}
+
+/// `ferry listen`.
+struct Listen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Relay an application's deliveries to a receiver on this machine, for local development.",
+        discussion: """
+            Creates (or reuses) a relayed subscription whose deliveries the Ferry server hands to this command \
+            over a stream instead of sending them itself; each one is sent to LOCAL_URL as a worker would send it \
+            (same method, signed headers and body) and the answer is recorded as the attempt's response. The \
+            server never connects to LOCAL_URL, so no public URL is needed. Ctrl-C disables the subscription.
+            """)
+    @Argument(help: "Where to send deliveries, e.g. http://localhost:3000/webhooks.") var localURL: String
+    @Option(name: .customLong("event-type"), help: "An event type to receive (repeat; default: all of them).")
+    var eventTypes: [String] = []
+    @Option(name: .customLong("label"), help: "A label the events must carry, key=value (repeat; 1 to 10).")
+    var labels: [String] = []
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        let pairs = try labelPairs(labels)
+        let api = try client.commands().api
+        try await runClient {
+            try await Listener(
+                api: api, forwardURL: localURL, eventTypes: eventTypes, labels: pairs,
+                print: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+            ).run()
+            return ""
+        }
+    }
 }
 
 /// `ferry profile`.

@@ -18,6 +18,45 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func attemptsOfARelayedSubscriptionAreLeftToItsListenSession(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, sent) = try await prepare(store, events: 0)
+            var draft = Fixtures.draft(applicationID: application.id, url: "http://127.0.0.1:3000/hook")
+            draft.isRelayed = true
+            let relayed = try await store.createSubscription(draft, secret: UUID())
+            #expect(try await store.subscription(id: relayed.id)?.isRelayed == true)
+            #expect(try await store.subscription(id: sent.id)?.isRelayed == false)
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+
+            let workers = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(workers.map(\.subscriptionID) == [sent.id])
+            // The relayed attempt is due now, but workers wait only for their own leases (a minute away).
+            let next = try #require(try await store.nextDueDate())
+            #expect(next.timeIntervalSinceNow > 30)
+            #expect(
+                try await store.claimRelayedJobs(subscriptionID: sent.id, limit: 10, leaseFor: .seconds(60)).isEmpty)
+            let relayedJobs = try await store.claimRelayedJobs(
+                subscriptionID: relayed.id, limit: 10, leaseFor: .seconds(60))
+            #expect(relayedJobs.map(\.subscriptionID) == [relayed.id])
+            #expect(relayedJobs.first?.target.url == "http://127.0.0.1:3000/hook")
+
+            // Its retry is relayed too.
+            let job = try #require(relayedJobs.first)
+            #expect(
+                try await store.recordOutcome(
+                    .failed(.connection, elapsedMilliseconds: 1), for: job, retryAt: Date().addingTimeInterval(-1)))
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty)
+            let retry = try await store.claimRelayedJobs(subscriptionID: relayed.id, limit: 10, leaseFor: .seconds(60))
+            #expect(retry.map(\.retryCount) == [1])
+
+            // Replaced without the extension field (as a Hook0 client sends it), it is an ordinary subscription.
+            var plain = draft
+            plain.isRelayed = false
+            #expect(try await store.replaceSubscription(id: relayed.id, with: plain)?.isRelayed == false)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func claimLeasesJobsSoNoOtherClaimTakesThemUntilTheLeaseExpires(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let (_, subscription) = try await prepare(store, events: 3)

@@ -3678,6 +3678,233 @@ enum EmbeddedOpenAPI {
                   }
                 }
               }
+            },
+            "/api/v1/subscriptions/{subscription_id}/relay": {
+              "get": {
+                "operationId": "subscriptions.relay.stream",
+                "summary": "Receive a relayed subscription's deliveries (ferry listen)",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "description": "A Ferry extension, the server side of `ferry listen`. The answer is a stream that lasts while the client holds it: one JSON object per line (`application/x-ndjson`). First `{\"type\":\"ready\"}`; then, for each due attempt of the subscription, leased to this stream, `{\"type\":\"delivery\", \"attempt_id\", \"claim_token\", \"event_id\", \"event_type\", \"retry_count\", \"method\", \"url\", \"headers\": [[name, value], …], \"body\": base64}` — the exact signed request a worker would send (or `error` instead of the request when none can be built); `{\"type\":\"heartbeat\"}` after 10 s without a line; `{\"type\":\"end\", \"reason\"}` when the subscription is deleted or no longer relayed. A delivery whose answer is not posted within the delivery timeout plus 30 s is leased again (to this or another stream).",
+                "parameters": [
+                  {
+                    "name": "subscription_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of a relayed subscription.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  },
+                  {
+                    "name": "application_id",
+                    "in": "query",
+                    "required": true,
+                    "description": "The subscription's application (the caller must be allowed to edit its subscriptions).",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The stream of deliveries.",
+                    "content": {
+                      "application/x-ndjson": {
+                        "schema": {
+                          "type": "object",
+                          "description": "One line: `type` is `ready`, `delivery`, `heartbeat` or `end`.",
+                          "properties": {
+                            "type": {
+                              "type": "string",
+                              "enum": [
+                                "ready",
+                                "delivery",
+                                "heartbeat",
+                                "end"
+                              ]
+                            }
+                          },
+                          "required": [
+                            "type"
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "`JsonPayload`: the subscription is not relayed, or `application_id` is missing or malformed.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
+            },
+            "/api/v1/subscriptions/{subscription_id}/relay/{attempt_id}": {
+              "post": {
+                "operationId": "subscriptions.relay.answer",
+                "summary": "Record a relayed delivery's answer (ferry listen)",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "description": "A Ferry extension: what the `ferry listen` session's local receiver answered to a delivery of the stream, or the transport error it met, recorded as the attempt's response exactly as a worker records one (a retry is scheduled by the retry policy when the answer is not 2xx). Recorded only while the delivery's lease (`claim_token`) holds, once.",
+                "parameters": [
+                  {
+                    "name": "subscription_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of a relayed subscription.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  },
+                  {
+                    "name": "attempt_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The delivery's attempt.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "application_id": {
+                            "type": "string",
+                            "format": "uuid"
+                          },
+                          "claim_token": {
+                            "type": "string",
+                            "format": "uuid",
+                            "description": "The delivery's `claim_token`."
+                          },
+                          "status": {
+                            "type": "integer",
+                            "minimum": 100,
+                            "maximum": 599,
+                            "description": "The receiver's HTTP status (give it or `error`)."
+                          },
+                          "headers": {
+                            "type": "object",
+                            "additionalProperties": {
+                              "type": "string",
+                              "pattern": "^[^\\u0000]*$"
+                            },
+                            "propertyNames": {
+                              "pattern": "^[^\\u0000]*$"
+                            },
+                            "description": "The receiver's answer headers."
+                          },
+                          "body": {
+                            "type": "string",
+                            "contentEncoding": "base64",
+                            "pattern": "^[^\\u0000]*$",
+                            "description": "The receiver's answer body, base64; kept up to the delivery body limit, marked truncated beyond."
+                          },
+                          "error": {
+                            "type": "string",
+                            "enum": [
+                              "E_UNKNOWN",
+                              "E_INVALID_HEADER",
+                              "E_INVALID_TARGET",
+                              "E_DNS",
+                              "E_CONNECTION",
+                              "E_TIMEOUT",
+                              "E_HTTP"
+                            ],
+                            "description": "Hook0's error name when no answer came."
+                          },
+                          "elapsed_ms": {
+                            "type": "integer",
+                            "minimum": 0
+                          }
+                        },
+                        "required": [
+                          "application_id",
+                          "claim_token",
+                          "elapsed_ms"
+                        ]
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Whether the answer was recorded (`false`: the lease had passed, or the attempt was answered or cancelled already).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "recorded": {
+                              "type": "boolean"
+                            }
+                          },
+                          "required": [
+                            "recorded"
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "`JsonPayload`: the subscription is not relayed, the body is unreadable, or it has neither a status from 100 to 599 nor an error.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -4826,6 +5053,10 @@ enum EmbeddedOpenAPI {
                       "pattern": "^[^\\u0000]*$"
                     },
                     "description": "Ferry has no dedicated workers: omit it, or send `null` or `[]`; a non-empty list is refused with 400 `UnauthorizedWorkers`."
+                  },
+                  "relayed": {
+                    "type": "boolean",
+                    "description": "A Ferry extension (Hook0 clients leave it out: false). Deliveries go to a `ferry listen` session over `GET /api/v1/subscriptions/{subscription_id}/relay` instead of being sent by workers, so the server never connects to `target.url` and the target rules for private addresses do not apply. A full replace without it makes the subscription an ordinary one."
                   }
                 },
                 "required": [
@@ -4978,6 +5209,10 @@ enum EmbeddedOpenAPI {
                       "type": "string"
                     },
                     "description": "Always empty in Ferry."
+                  },
+                  "relayed": {
+                    "type": "boolean",
+                    "description": "A Ferry extension: deliveries are relayed to a `ferry listen` session (see `relayed` on the request body)."
                   }
                 },
                 "required": [
@@ -4995,7 +5230,8 @@ enum EmbeddedOpenAPI {
                   "target",
                   "created_at",
                   "updated_at",
-                  "dedicated_workers"
+                  "dedicated_workers",
+                  "relayed"
                 ]
               },
               "EventPost": {

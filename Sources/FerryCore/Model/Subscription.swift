@@ -29,13 +29,16 @@ public struct Subscription: Sendable, Equatable {
     public var metadata: [String: String]
     public var labels: [String: String]
     public var target: HTTPTarget
+    /// Deliveries are relayed to a `ferry listen` session, which sends them to `target` on its own machine; workers
+    /// never send them (a Ferry extension).
+    public var isRelayed: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
-        createdAt: Date, updatedAt: Date
+        isRelayed: Bool = false, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -46,6 +49,7 @@ public struct Subscription: Sendable, Equatable {
         self.metadata = metadata
         self.labels = labels
         self.target = target
+        self.isRelayed = isRelayed
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -75,10 +79,12 @@ public struct SubscriptionDraft: Sendable, Equatable {
     public var metadata: [String: String]
     public var labels: [String: String]
     public var target: HTTPTarget
+    /// Deliveries go to a `ferry listen` session instead of being sent by workers.
+    public var isRelayed: Bool
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
-        metadata: [String: String], labels: [String: String], target: HTTPTarget
+        metadata: [String: String], labels: [String: String], target: HTTPTarget, isRelayed: Bool = false
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -87,5 +93,6 @@ public struct SubscriptionDraft: Sendable, Equatable {
         self.metadata = metadata
         self.labels = labels
         self.target = target
+        self.isRelayed = isRelayed
     }
 }

@@ -1095,6 +1095,9 @@ enum EmbeddedFiles {
             <dt>Subscription id</dt><dd><code>{{id}}</code></dd>
             <dt>Created</dt><dd><time datetime="{{createdAt}}">{{createdText}}</time></dd>
             <dt>Changed</dt><dd>{{updatedText}}</dd>
+            {{#relayed}}
+            <dt>Delivery</dt><dd>Relayed: a <code>ferry listen</code> session receives the deliveries and sends them to the target URL from its own machine; the server never connects to it. Ctrl-C in that session disables the subscription.</dd>
+            {{/relayed}}
           </dl>
           <p class="actions">
             <a href="{{deliveriesLink}}">Its deliveries</a>
