@@ -113,6 +113,28 @@ struct ReplayBody: Decodable {
     }
 }
 
+/// `POST /dead_letters/recover`: which given-up attempts to send again, or only count (`dry_run`).
+struct RecoverBody: Decodable {
+    var applicationID: StrictUUID
+    var subscriptionID: StrictUUID?
+    /// RFC 3339: attempts created at or after it.
+    var since: String
+    /// RFC 3339: attempts created before it; now when absent.
+    var until: String?
+    var dryRun: Bool?
+    /// Most attempts sent again by this call (default 1,000, at most 10,000).
+    var limit: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case subscriptionID = "subscription_id"
+        case since
+        case until
+        case dryRun = "dry_run"
+        case limit
+    }
+}
+
 /// `POST /subscriptions` and `PUT /subscriptions/{id}` (a full replace).
 struct SubscriptionBody: Decodable {
     struct Target: Decodable {

@@ -86,6 +86,63 @@ public struct ClientCommands: Sendable {
         return TextTable(header: Self.attemptHeader, rows: attempts.map(Self.attemptRow)).rendered
     }
 
+    /// Sends one attempt's event again to that attempt's subscription only.
+    public func retryAttempt(_ id: String) async throws -> String {
+        let application = try api.profile.requireApplication()
+        let answer = try await api.post(
+            "/request_attempts/\(id)/retry", .object(["application_id": .string(application)]))
+        if json { return answer.pretty }
+        return "attempt \(id) is being sent again to its subscription as attempt "
+            + (answer["request_attempt_id"]?.text ?? "?")
+    }
+
+    // MARK: dead letters
+
+    /// The attempts that gave up, newest first, filtered as the API filters them.
+    public func listDeadLetters(subscription: String?, since: String?, until: String?, reason: String?)
+        async throws -> String
+    {
+        let application = try api.profile.requireApplication()
+        let attempts = try await api.get(
+            "/dead_letters",
+            query: [
+                ("application_id", application), ("subscription_id", subscription), ("min_created_at", since),
+                ("max_created_at", until), ("reason", reason),
+            ])
+        if json { return attempts.pretty }
+        return TextTable(header: Self.attemptHeader, rows: attempts.items.map(Self.attemptRow)).rendered
+    }
+
+    /// Sends the given-up attempts created from `since` to `until` again, batch after batch until none is left
+    /// (or only counts them with `dryRun`).
+    public func recoverDeadLetters(subscription: String?, since: String, until: String?, dryRun: Bool)
+        async throws -> String
+    {
+        let application = try api.profile.requireApplication()
+        var body: [String: JSONValue] = [
+            "application_id": .string(application), "since": .string(since), "dry_run": .bool(dryRun),
+        ]
+        if let subscription { body["subscription_id"] = .string(subscription) }
+        // One end for every batch, so attempts given up again after the first batch are not taken.
+        body["until"] = .string(until ?? Timestamp.format(Date()))
+        var recovered = 0
+        var answer: JSONValue = .null
+        repeat {
+            answer = try await api.post("/dead_letters/recover", .object(body))
+            recovered += Int(answer["recovered"]?.text ?? "0") ?? 0
+        } while !dryRun && (Int(answer["recovered"]?.text ?? "0") ?? 0) > 0
+            && (Int(answer["remaining"]?.text ?? "0") ?? 0) > 0
+        if json { return answer.pretty }
+        let matching = answer["matching"]?.text ?? "0"
+        if dryRun {
+            return "\(matching) given-up attempts from \(since) to \(body["until"]?.text ?? "now") would be sent again "
+                + "(those of disabled or deleted subscriptions excepted)"
+        }
+        let remaining = answer["remaining"]?.text ?? "0"
+        return "sent \(recovered) given-up attempts again"
+            + (remaining == "0" ? "" : "; \(remaining) stay given up (their subscription is disabled or deleted)")
+    }
+
     /// Prints the attempts as they are now, then every new or changed one, polling every `interval`, until the
     /// task is cancelled (Ctrl-C) or `until` says so.
     public func followAttempts(

@@ -87,7 +87,7 @@ struct Events: AsyncParsableCommand {
 struct Attempts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and show delivery attempts, or follow them live (a client of the API).",
-        subcommands: [List.self, Show.self])
+        subcommands: [List.self, Show.self, Retry.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The newest attempts, newest first.")
@@ -116,6 +116,53 @@ struct Attempts: AsyncParsableCommand {
         @Argument(help: "The attempt's id.") var id: String
         @OptionGroup var client: ClientOptions
         func run() async throws { try await runClient { try await client.commands().showAttempt(id) } }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send one attempt's event again to that attempt's subscription only.")
+        @Argument(help: "The attempt's id.") var id: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws { try await runClient { try await client.commands().retryAttempt(id) } }
+    }
+}
+
+/// `ferry dead-letters`.
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letters",
+        abstract: "List the attempts that gave up, and send them again (a client of the API).",
+        subcommands: [List.self, Recover.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The given-up attempts, newest first.")
+        @Option(help: "Only this subscription's.") var subscription: String?
+        @Option(help: "Only those created at or after this RFC 3339 time.") var since: String?
+        @Option(help: "Only those created at or before this RFC 3339 time.") var until: String?
+        @Option(help: "Only this reason: no_answer, or a status class (4xx, 5xx, …).") var reason: String?
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runClient {
+                try await client.commands().listDeadLetters(
+                    subscription: subscription, since: since, until: until, reason: reason)
+            }
+        }
+    }
+
+    struct Recover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send the given-up attempts of a time range again, once each (to enabled subscriptions).")
+        @Option(help: "From this RFC 3339 time (attempts created at or after it).") var since: String
+        @Option(help: "To this RFC 3339 time (default: now).") var until: String?
+        @Option(help: "Only this subscription's.") var subscription: String?
+        @Flag(help: "Only count what would be sent.") var dryRun = false
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runClient {
+                try await client.commands().recoverDeadLetters(
+                    subscription: subscription, since: since, until: until, dryRun: dryRun)
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ struct Ferry: AsyncParsableCommand {
         abstract: "Ferry: a Hook0-compatible webhooks server.", version: "ferry \(FerryVersion.current)",
         subcommands: [
             Serve.self, API.self, Worker.self, Migrate.self, Users.self, ShowConfig.self, Receiver.self, Events.self,
-            Attempts.self, Subscriptions.self, Replay.self, Listen.self, Profile.self, Version.self,
+            Attempts.self, DeadLetters.self, Subscriptions.self, Replay.self, Listen.self, Profile.self, Version.self,
         ],
         defaultSubcommand: Serve.self)
 }

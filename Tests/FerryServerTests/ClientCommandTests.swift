@@ -135,4 +135,57 @@ import Testing
         #expect(nowhere.status != 0 && nowhere.output.contains("no API to talk to"), "\(nowhere.output)")
         try await client.shutdown()
     }
+
+    @Test func deadLettersAreListedRecoveredAndRetriedFromTheCommandLine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let ferry = FerryProcess(
+            databasePath: directory.path + "/ferry.sqlite",
+            extraEnvironment: ["FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8", "FERRY_MAX_RETRIES": "0"])
+        try await ferry.start(client: client)
+        defer { _ = ferry.terminate() }
+        let (token, application) = try ferry.firstStartCredentials()
+        let connection = ["--url", ferry.baseURL, "--token", token, "--application", application]
+        @Sendable func cli(_ arguments: [String]) async throws -> (Int32, String) {
+            let result = try await CommandLineTests.ferry(arguments + connection)
+            return (result.status, result.output)
+        }
+        let since = Timestamp.format(Date().addingTimeInterval(-60))
+        try await TestReceiver.with(reply: { _, _ in TestReceiver.Reply(status: 500) }) { receiver in
+            _ = try await ferry.request(
+                client, .POST, "/api/v1/event_types", token: token,
+                body: [
+                    "application_id": .string(application), "service": "billing", "resource_type": "invoice",
+                    "verb": "paid",
+                ])
+            _ = try await ferry.request(
+                client, .POST, "/api/v1/subscriptions", token: token,
+                body: [
+                    "application_id": .string(application), "is_enabled": true,
+                    "event_types": ["billing.invoice.paid"], "labels": ["env": "demo"],
+                    "target": ["type": "http", "method": "POST", "url": .string(receiver.url()), "headers": [:]],
+                ])
+            _ = try await cli(["events", "send", "billing.invoice.paid", "--label", "env=demo"])
+            var listed = ""
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !listed.contains("failed"), ContinuousClock.now < deadline {
+                listed = try await cli(["dead-letters", "list", "--reason", "5xx"]).1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(listed.contains("failed") && listed.contains("500"), "\(listed)")
+            let attemptID = try #require(
+                listed.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+
+            let (previewStatus, preview) = try await cli(["dead-letters", "recover", "--since", since, "--dry-run"])
+            #expect(previewStatus == 0 && preview.hasPrefix("1 given-up attempts from \(since)"), "\(preview)")
+            let (_, recovered) = try await cli(["dead-letters", "recover", "--since", since])
+            #expect(recovered.hasPrefix("sent 1 given-up attempts again"), "\(recovered)")
+            _ = await receiver.waitForRequests(2)
+            let (_, retried) = try await cli(["attempts", "retry", attemptID])
+            #expect(retried.hasPrefix("attempt \(attemptID) is being sent again to its subscription"), "\(retried)")
+            #expect(await receiver.waitForRequests(3).count == 3)
+        }
+        try await client.shutdown()
+    }
 }

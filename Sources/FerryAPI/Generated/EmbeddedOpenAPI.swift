@@ -3905,6 +3905,345 @@ enum EmbeddedOpenAPI {
                   }
                 }
               }
+            },
+            "/api/v1/dead_letters": {
+              "get": {
+                "operationId": "dead_letters.list",
+                "summary": "List the attempts that gave up (dead letters)",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "parameters": [
+                  {
+                    "name": "application_id",
+                    "in": "query",
+                    "required": true,
+                    "description": "The application (the caller must have access to it).",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  },
+                  {
+                    "name": "subscription_id",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only attempts for this subscription.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  },
+                  {
+                    "name": "min_created_at",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only attempts created at or after this time (RFC 3339).",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
+                  },
+                  {
+                    "name": "max_created_at",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only attempts created at or before this time (RFC 3339).",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
+                  },
+                  {
+                    "name": "event.event_type_names",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only attempts for events of these types (comma-separated names).",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[^\\u0000]*$"
+                    }
+                  },
+                  {
+                    "name": "reason",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only attempts that ended this way: `no_answer` (no HTTP answer: `E_CONNECTION`, `E_TIMEOUT`, …) or the answer's status class, `1xx` to `5xx`.",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "no_answer",
+                        "1xx",
+                        "3xx",
+                        "4xx",
+                        "5xx"
+                      ]
+                    }
+                  },
+                  {
+                    "name": "pagination_cursor",
+                    "in": "query",
+                    "required": false,
+                    "description": "Opaque cursor from the previous page's `Link` header (URL-safe base64). Empty means the first page; anything else this server did not issue is 400 `JsonPayload`.",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[A-Za-z0-9_=-]*$"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Up to 50 attempts, newest first (`created_at` then `request_attempt_id`, both descending).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "array",
+                          "items": {
+                            "$ref": "#/components/schemas/RequestAttempt"
+                          }
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Link": {
+                        "description": "Next page: `<{public URL}/api/v1/request_attempts?...&pagination_cursor=...>; rel=\"next\"`, sent whenever the page is not empty (stop at an empty page).",
+                        "schema": {
+                          "type": "string"
+                        },
+                        "example": "<https://ferry.example/api/v1/request_attempts?application_id=0190b8a2-7c1e-7b2e-9a3b-6f1d2c3b4a59&pagination_cursor=eyJkYXRlIjoiLi4uIn0%3D>; rel=\"next\""
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "Bad request: `JsonPayload` (unreadable body, missing or malformed field or query parameter), including a `pagination_cursor` this server did not issue or a malformed date-time.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                },
+                "description": "A Ferry extension: the failed attempts after which nothing more was sent to their subscription for their event (the retry schedule ran out, or the error cannot be fixed by retrying), newest first, paginated like `GET /request_attempts`, filtered by subscription, creation time and `reason`. An attempt sent again (`POST /dead_letters/recover`, `POST /request_attempts/{id}/retry`, a replay) leaves the list."
+              }
+            },
+            "/api/v1/request_attempts/{request_attempt_id}/retry": {
+              "post": {
+                "operationId": "request_attempts.retry",
+                "summary": "Send one attempt again to its subscription",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "description": "A Ferry extension: a new attempt of the attempt's event for the attempt's subscription only (Hook0's replay sends the event to every matching subscription), due now, with no retries yet. 404 when the attempt is not one of the application's or its subscription is disabled or deleted.",
+                "parameters": [
+                  {
+                    "name": "request_attempt_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of the attempt.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/ReplayEvent"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "201": {
+                    "description": "The new attempt.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "request_attempt_id": {
+                              "type": "string",
+                              "format": "uuid"
+                            }
+                          },
+                          "required": [
+                            "request_attempt_id"
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/api/v1/dead_letters/recover": {
+              "post": {
+                "operationId": "dead_letters.recover",
+                "summary": "Send the dead letters of a time range again",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "description": "A Ferry extension: counts the given-up attempts of the application (or of one subscription) created from `since` to `until` inclusive and, unless `dry_run`, sends at most `limit` of them again, oldest first, each as a new attempt due now to its subscription if that is still enabled. A recovered attempt is no longer given up, so a second call with the same range sends only what the first left (`remaining`), never anything twice; `remaining` also counts attempts of disabled or deleted subscriptions, which are never sent.",
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "application_id": {
+                            "type": "string",
+                            "format": "uuid"
+                          },
+                          "subscription_id": {
+                            "type": [
+                              "string",
+                              "null"
+                            ],
+                            "format": "uuid"
+                          },
+                          "since": {
+                            "type": "string",
+                            "format": "date-time",
+                            "pattern": "^[^\\u0000]*$",
+                            "description": "Attempts created at or after this time."
+                          },
+                          "until": {
+                            "type": [
+                              "string",
+                              "null"
+                            ],
+                            "format": "date-time",
+                            "pattern": "^[^\\u0000]*$",
+                            "description": "Attempts created at or before this time; now when absent. Must be after `since` (400 `InvalidDateRange` otherwise). `null` means the same."
+                          },
+                          "dry_run": {
+                            "type": [
+                              "boolean",
+                              "null"
+                            ],
+                            "description": "Only count."
+                          },
+                          "limit": {
+                            "type": [
+                              "integer",
+                              "null"
+                            ],
+                            "minimum": 1,
+                            "maximum": 10000,
+                            "description": "Most attempts sent again by this call (default 1,000)."
+                          }
+                        },
+                        "required": [
+                          "application_id",
+                          "since"
+                        ]
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "200": {
+                    "description": "What was found and sent.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "properties": {
+                            "matching": {
+                              "type": "integer",
+                              "description": "Given-up attempts in the range before this call."
+                            },
+                            "recovered": {
+                              "type": "integer",
+                              "description": "Sent again by this call (0 on a dry run)."
+                            },
+                            "remaining": {
+                              "type": "integer",
+                              "description": "Given-up attempts left in the range after this call."
+                            },
+                            "since": {
+                              "type": "string",
+                              "format": "date-time"
+                            },
+                            "until": {
+                              "type": "string",
+                              "format": "date-time"
+                            },
+                            "dry_run": {
+                              "type": "boolean"
+                            }
+                          },
+                          "required": [
+                            "matching",
+                            "recovered",
+                            "remaining",
+                            "since",
+                            "until",
+                            "dry_run"
+                          ]
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
