@@ -207,7 +207,9 @@ public struct ClientCommands: Sendable {
             header: ["SUBSCRIPTION", "ENABLED", "EVENT TYPES", "LABELS", "TARGET"],
             rows: subscriptions.items.map { subscription in
                 [
-                    subscription["subscription_id"]?.text ?? "", subscription["is_enabled"]?.text ?? "",
+                    subscription["subscription_id"]?.text ?? "",
+                    (subscription["is_enabled"]?.text ?? "")
+                        + (subscription["disabled_reason"]?.text.map { " (\($0))" } ?? ""),
                     subscription["event_types"]?.items.compactMap(\.text).joined(separator: ",") ?? "",
                     Self.pairs(subscription["labels"]),
                     (subscription["target"]?["url"]?.text ?? "")

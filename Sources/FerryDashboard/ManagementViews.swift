@@ -151,6 +151,8 @@ struct SubscriptionSummary: Sendable {
     var testPath: String
     /// Deliveries go to a `ferry listen` session, not from the server.
     var relayed: Bool
+    /// Why and when it was disabled, while it is (`the target answered 410 Gone, 2026-12-04 18:00 UTC`).
+    var disabledText: String?
 
     init(_ subscription: Subscription, applicationPath: String, canEdit: Bool, canDelete: Bool, canTest: Bool) {
         let row = SubscriptionRow(subscription, applicationPath: applicationPath, canEdit: canEdit)
@@ -167,6 +169,9 @@ struct SubscriptionSummary: Sendable {
         // A test send goes from the server, which never connects to a relayed subscription's target.
         self.canTest = canTest && !subscription.isRelayed
         relayed = subscription.isRelayed
+        disabledText = subscription.disabledReason.map { reason in
+            reason + (subscription.disabledAt.map { ", " + AttemptRow.readable($0) } ?? "")
+        }
         togglePath = row.togglePath
         toggleValue = row.toggleValue
         toggleLabel = row.toggleLabel

@@ -9,7 +9,7 @@ import Synchronization
 /// The delivery service: claims due jobs under a lease, sends them concurrently, records each outcome and
 /// schedules retries. Wakes on the queue's work signal (no fixed polling on the hot path). On graceful shutdown it
 /// stops claiming and lets in-flight deliveries finish (each is bounded by the total timeout).
-public struct DeliveryWorker<Queue: DeliveryQueue>: Service {
+public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
     private let queue: Queue
     private let deliverer: HTTPDeliverer
     private let configuration: DeliveryConfiguration

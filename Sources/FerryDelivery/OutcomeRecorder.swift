@@ -7,7 +7,7 @@ import Logging
 /// Records what one delivery attempt observed: the retry the policy schedules, the metrics, a log line and the
 /// queue's write, retried if the database fails (the delivery itself is never repeated here). The delivery worker
 /// and the relay of `ferry listen` sessions record through it, so an attempt ends the same way whoever sent it.
-public struct OutcomeRecorder<Queue: DeliveryQueue>: Sendable {
+public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     private let queue: Queue
     private let retryPolicy: RetryPolicy
     private let logger: Logger
@@ -20,9 +20,10 @@ public struct OutcomeRecorder<Queue: DeliveryQueue>: Sendable {
         self.metrics = metrics
     }
 
-    /// Records `observation` for `job` and schedules its retry when the policy allows one. Returns false when the
-    /// outcome was not recorded: the lease was lost (another claim or a cancellation came first) or the database
-    /// kept failing.
+    /// Records `observation` for `job` and schedules its retry when the policy allows one; an answer that disables
+    /// the subscription (`AttemptObservation.disablingReason`: 410 Gone) then disables it with that reason. Returns
+    /// false when the outcome was not recorded: the lease was lost (another claim or a cancellation came first) or
+    /// the database kept failing.
     @discardableResult
     public func record(_ observation: AttemptObservation, for job: DeliveryJob) async -> Bool {
         let retryAt: Date?
@@ -53,6 +54,7 @@ public struct OutcomeRecorder<Queue: DeliveryQueue>: Sendable {
                         "attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
                     return false
                 }
+                if let reason = observation.disablingReason { await disable(job, reason: reason) }
                 return true
             } catch {
                 logger.warning(
@@ -62,5 +64,24 @@ public struct OutcomeRecorder<Queue: DeliveryQueue>: Sendable {
             }
         }
         return false
+    }
+
+    /// Disables the job's subscription with `reason`, retrying if the database fails.
+    private func disable(_ job: DeliveryJob, reason: String) async {
+        for attempt in 1...5 {
+            do {
+                _ = try await queue.setSubscriptionEnabled(
+                    id: job.subscriptionID, applicationID: job.applicationID, isEnabled: false, reason: reason)
+                logger.notice(
+                    "subscription disabled",
+                    metadata: ["subscription_id": "\(job.subscriptionID.lowercased)", "reason": "\(reason)"])
+                return
+            } catch {
+                logger.warning(
+                    "disabling subscription failed",
+                    metadata: ["subscription_id": "\(job.subscriptionID.lowercased)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 }

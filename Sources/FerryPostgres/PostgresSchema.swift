@@ -44,6 +44,13 @@ enum PostgresSchema {
                 "CREATE INDEX subscription_relayed ON subscription (id) WHERE relayed",
             ]
         ),
+        (
+            10,
+            [
+                "ALTER TABLE subscription ADD COLUMN disabled_reason text",
+                "ALTER TABLE subscription ADD COLUMN disabled_at timestamptz",
+            ]
+        ),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

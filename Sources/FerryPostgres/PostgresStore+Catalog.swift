@@ -96,7 +96,11 @@ extension PostgresStore {
                     metadata = \(StoredJSON.text(draft.metadata)), labels = \(StoredJSON.text(draft.labels)),
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
                     target_headers = \(StoredJSON.text(draft.target.headers)), relayed = \(draft.isRelayed),
-                    updated_at = \(now.postgres)
+                    updated_at = \(now.postgres),
+                    disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
+                        THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
+                    disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
+                        ELSE disabled_at END
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()
@@ -108,12 +112,18 @@ extension PostgresStore {
         return updated ? try await subscription(id: id) : nil
     }
 
-    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription? {
+    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
+        -> Subscription?
+    {
         let updated = try await transaction { connection -> Bool in
             let now = Date()
             let rows = try await connection.query(
                 """
-                UPDATE subscription SET is_enabled = \(isEnabled), updated_at = \(now.postgres)
+                UPDATE subscription SET is_enabled = \(isEnabled), updated_at = \(now.postgres),
+                    disabled_reason = CASE WHEN \(isEnabled) THEN NULL WHEN is_enabled THEN \(reason)
+                        ELSE disabled_reason END,
+                    disabled_at = CASE WHEN \(isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
+                        ELSE disabled_at END
                 WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()

@@ -290,6 +290,7 @@ extension Columns: StoredRow {
     func optionalText(_ column: String) throws -> String? { try get(column) }
     func bool(_ column: String) throws -> Bool { try get(column) }
     func date(_ column: String) throws -> Date { try get(column) }
+    func optionalDate(_ column: String) throws -> Date? { try get(column) }
     func stringMap(_ column: String) throws -> [String: String] { try map(column) }
 }
 

@@ -69,6 +69,7 @@ struct SQLiteRow: StoredRow {
     func optionalText(_ column: String) throws -> String? { row[column] }
     func bool(_ column: String) throws -> Bool { row[column] }
     func date(_ column: String) throws -> Date { SQLValues.date(row, column) }
+    func optionalDate(_ column: String) throws -> Date? { SQLValues.optionalDate(row, column) }
     func stringMap(_ column: String) throws -> [String: String] { SQLValues.map(row, column) }
     func bytes(_ column: String) throws -> [UInt8] { SQLValues.bytes(row, column) }
 }

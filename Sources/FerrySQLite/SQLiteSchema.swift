@@ -44,6 +44,10 @@ enum SQLiteSchema {
         migrator.registerMigration("0009_subscription_relayed") { db in
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN relayed INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("0010_subscription_disabling") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN disabled_reason TEXT")
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN disabled_at INTEGER")
+        }
         return migrator
     }
 

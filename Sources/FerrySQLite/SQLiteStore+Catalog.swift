@@ -103,12 +103,14 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE subscription SET is_enabled = ?, description = ?, metadata = ?, labels = ?,
-                        target_method = ?, target_url = ?, target_headers = ?, relayed = ?, updated_at = ?
+                        target_method = ?, target_url = ?, target_headers = ?, relayed = ?, updated_at = ?,
+                        \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed, now,
+                    draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now,
                     id.lowercased, draft.applicationID.lowercased,
                 ])
             guard db.changesCount > 0 else { return nil }
@@ -121,15 +123,17 @@ extension SQLiteStore {
         }
     }
 
-    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription? {
+    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
+        -> Subscription?
+    {
         try await write { db in
             let now = SQLValues.micros(Date())
             try db.execute(
                 sql: """
-                    UPDATE subscription SET is_enabled = ?, updated_at = ?
+                    UPDATE subscription SET is_enabled = ?, updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
-                arguments: [isEnabled, now, id.lowercased, applicationID.lowercased])
+                arguments: [isEnabled, now, isEnabled, reason, isEnabled, now, id.lowercased, applicationID.lowercased])
             guard db.changesCount > 0 else { return nil }
             if !isEnabled { try Self.cancelPendingAttempts(db, subscriptionID: id, at: now) }
             return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
@@ -149,6 +153,14 @@ extension SQLiteStore {
             return true
         }
     }
+
+    /// The assignments that record a disabling: the reason and time are set when an enabled subscription is
+    /// disabled, kept when a disabled one stays disabled, cleared when it is enabled. Arguments: whether it is
+    /// enabled now, the reason, whether it is enabled now, the time.
+    static let disablingColumns = """
+        disabled_reason = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_reason END,
+        disabled_at = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_at END
+        """
 
     static func cancelPendingAttempts(_ db: Database, subscriptionID: UUID, at now: Int64) throws {
         try db.execute(

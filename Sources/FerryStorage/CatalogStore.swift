@@ -23,8 +23,20 @@ public protocol CatalogStore: Sendable {
     /// Replaces a live subscription; disabling it cancels its pending attempts.
     func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription?
     /// Enables or disables a live subscription of an application, changing nothing else (disabling cancels its
-    /// pending attempts); nil when there is no such subscription.
-    func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws -> Subscription?
+    /// pending attempts and records `reason` and the time, unless it was disabled already; enabling clears them);
+    /// nil when there is no such subscription.
+    func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
+        -> Subscription?
     /// Soft-deletes a subscription of an application and cancels its pending attempts.
     func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool
+}
+
+extension CatalogStore {
+    /// Enables or disables a subscription at a person's or a client's request (`Subscription.disabledByRequest`).
+    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool) async throws
+        -> Subscription?
+    {
+        try await setSubscriptionEnabled(
+            id: id, applicationID: applicationID, isEnabled: isEnabled, reason: Subscription.disabledByRequest)
+    }
 }

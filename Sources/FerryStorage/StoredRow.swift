@@ -9,6 +9,7 @@ public protocol StoredRow {
     func optionalText(_ column: String) throws -> String?
     func bool(_ column: String) throws -> Bool
     func date(_ column: String) throws -> Date
+    func optionalDate(_ column: String) throws -> Date?
     /// A string-to-string JSON object column (`{}` when empty or null).
     func stringMap(_ column: String) throws -> [String: String]
     func bytes(_ column: String) throws -> [UInt8]
@@ -25,7 +26,8 @@ extension Subscription {
             target: HTTPTarget(
                 method: try row.text("target_method"), url: try row.text("target_url"),
                 headers: try row.stringMap("target_headers")),
-            isRelayed: try row.bool("relayed"), createdAt: try row.date("created_at"),
+            isRelayed: try row.bool("relayed"), disabledReason: try row.optionalText("disabled_reason"),
+            disabledAt: try row.optionalDate("disabled_at"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }
 }

@@ -17,11 +17,19 @@ import Testing
         #expect(observation.outcome == .delivered(status: status))
     }
 
-    @Test(arguments: [100, 199, 300, 301, 304, 400, 404, 410, 429, 500, 502, 503])
+    @Test(arguments: [100, 199, 300, 301, 304, 400, 404, 429, 500, 502, 503])
     func otherStatusesAreRetryableHTTPErrors(status: Int) {
         let observation = answered(status)
         #expect(observation.errorName == .http)
         #expect(observation.outcome == .retryable(.http))
+        #expect(observation.disablingReason == nil)
+    }
+
+    @Test func goneIsGivenUpAndDisablesTheSubscription() {
+        let observation = answered(410)
+        #expect(observation.errorName == .http)
+        #expect(observation.outcome == .permanent(.http))
+        #expect(observation.disablingReason == "the target answered 410 Gone")
     }
 
     @Test func answeredKeepsResponseDetails() {

@@ -56,7 +56,7 @@ struct DeliveryHarness {
     }
 
     /// A worker over `queue` (a generic function, so an existential store is opened).
-    static func makeWorker<Queue: DeliveryQueue>(
+    static func makeWorker<Queue: DeliveryQueue & CatalogStore>(
         queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger
     ) -> any Service {
         DeliveryWorker(queue: queue, deliverer: deliverer, configuration: configuration, logger: logger)

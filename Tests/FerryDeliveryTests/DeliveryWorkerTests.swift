@@ -80,6 +80,37 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func goneDisablesTheSubscriptionWithItsReasonAndIsNotRetried(backend: StoreBackend) async throws {
+        try await TestReceiver.with(reply: { _, _ in .init(status: 410, body: Array("gone".utf8)) }) { receiver in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url()) { harness in
+                let before = Date()
+                try await harness.send()
+                let attempts = try await harness.waitForAttempts { $0.contains { $0.failedAt != nil } }
+                #expect(attempts.count == 1 && attempts.first?.httpResponseStatus == 410)
+                var subscription = try await harness.store.subscription(id: harness.subscription.id)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while subscription?.isEnabled == true, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                    subscription = try await harness.store.subscription(id: harness.subscription.id)
+                }
+                #expect(subscription?.isEnabled == false)
+                #expect(subscription?.disabledReason == "the target answered 410 Gone")
+                #expect((subscription?.disabledAt ?? .distantPast) >= before.addingTimeInterval(-1))
+                try await harness.send()
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(receiver.requests.count == 1, "no retry, and nothing sent to a disabled subscription")
+
+                let enabled = try await harness.store.setSubscriptionEnabled(
+                    id: harness.subscription.id, applicationID: harness.application.id, isEnabled: true)
+                #expect(enabled?.isEnabled == true && enabled?.disabledReason == nil && enabled?.disabledAt == nil)
+                let disabled = try await harness.store.setSubscriptionEnabled(
+                    id: harness.subscription.id, applicationID: harness.application.id, isEnabled: false)
+                #expect(disabled?.disabledReason == Subscription.disabledByRequest)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func retryAfterOn429PostponesTheRetry(backend: StoreBackend) async throws {
         try await TestReceiver.with(reply: { _, number in
             number == 1 ? .init(status: 429, headers: ["retry-after": "1"]) : .init(status: 204, body: [])

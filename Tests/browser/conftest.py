@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from aiosmtpd.controller import Controller
@@ -175,9 +175,20 @@ def click_in_first_row(browser, link_text: str, timeout: float = 10.0) -> None:
         try:
             browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").find_element(By.LINK_TEXT, link_text).click()
             return
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, WebDriverException):
             if time.monotonic() > deadline:
                 raise
+
+
+SETTLE_TIMEOUT = 10
+
+
+def settle(browser, timeout: float = SETTLE_TIMEOUT):
+    """A wait that rides out a page being replaced: while a form's answer or a live refresh swaps the document,
+    chromedriver may report the old page's nodes as stale or as belonging to no document; both mean "not yet"."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException, WebDriverException))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,9 +10,8 @@ from datetime import datetime, timezone
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as condition
-from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import click_in_first_row
+from conftest import click_in_first_row, settle
 
 WAIT = 10  # seconds a page may take to appear
 
@@ -25,38 +24,38 @@ def sign_in(browser, ferry, password=None):
 
 
 def heading(browser):
-    return WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.TAG_NAME, "h1"))).text
+    return settle(browser).until(condition.presence_of_element_located((By.TAG_NAME, "h1"))).text
 
 
 def test_a_person_signs_in_sees_their_organization_and_signs_out(browser, ferry):
     browser.get(ferry.base_url + "/")
-    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    settle(browser).until(condition.url_to_be(ferry.base_url + "/login"))
     sign_in(browser, ferry)
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     main = browser.find_element(By.ID, "main").text
     assert "My organization" in main and "editor" in main
     assert "My application" in main
     assert ferry.admin_email in browser.find_element(By.CSS_SELECTOR, "header").text
 
     browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
-    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    settle(browser).until(condition.url_to_be(ferry.base_url + "/login"))
     assert heading(browser) == "Sign in"
     browser.get(ferry.base_url + "/")
-    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    settle(browser).until(condition.url_to_be(ferry.base_url + "/login"))
 
 
 def test_a_wrong_password_is_said_on_the_form_and_opens_nothing(browser, ferry):
     sign_in(browser, ferry, password="certainly-not-the-password")
-    alert = WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
+    alert = settle(browser).until(condition.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]")))
     assert alert.text == "Wrong e-mail address or password."
     assert browser.find_element(By.ID, "email").get_attribute("value") == ferry.admin_email
     browser.get(ferry.base_url + "/")
-    WebDriverWait(browser, WAIT).until(condition.url_to_be(ferry.base_url + "/login"))
+    settle(browser).until(condition.url_to_be(ferry.base_url + "/login"))
 
 
 def test_the_policy_lets_the_pages_own_stylesheet_in_and_nothing_is_blocked(browser, ferry):
     sign_in(browser, ferry)
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     # The stylesheet applied: the header bar has its dark background (`--ink`, #1d2330).
     bar = browser.find_element(By.CSS_SELECTOR, "header.bar")
     assert bar.value_of_css_property("background-color") == "rgba(29, 35, 48, 1)"
@@ -74,7 +73,7 @@ def test_the_sign_in_form_is_labelled_and_works_from_the_keyboard_alone(browser,
     email = browser.find_element(By.ID, "email")
     assert browser.switch_to.active_element == email, "the address field has the focus"
     email.send_keys(ferry.admin_email + "\t" + ferry.admin_password + "\n")
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
 
 
 def api(ferry, method, path, body):
@@ -104,14 +103,14 @@ def test_a_delivery_made_through_the_api_shows_in_the_log_and_on_its_events_page
     assert receiver.received, "the receiver got the delivery"
 
     sign_in(browser, ferry)
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     browser.find_element(By.LINK_TEXT, "My application").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
     browser.find_element(By.LINK_TEXT, "Events").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Events"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Events"))
     assert event_id in browser.find_element(By.ID, "main").text
     browser.find_element(By.LINK_TEXT, "Deliveries").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Deliveries"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Deliveries"))
     # The attempt is recorded just after the receiver answers: reload until it shows as successful.
     deadline = time.monotonic() + 10
     while "Successful" not in browser.find_element(By.ID, "main").text and time.monotonic() < deadline:
@@ -121,7 +120,7 @@ def test_a_delivery_made_through_the_api_shows_in_the_log_and_on_its_events_page
     assert "Successful" in row.text and "200" in row.text and "loopback receiver" in row.text
 
     row.find_element(By.LINK_TEXT, "billing.invoice.paid").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Event"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Event"))
     main = browser.find_element(By.ID, "main").text
     assert event_id in main and '"invoice": 42' in main
     route = browser.find_element(By.CSS_SELECTOR, "section.route")
@@ -134,14 +133,14 @@ def click_button(browser, text):
 
 def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(browser, ferry, receiver):
     sign_in(browser, ferry)
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Organizations"))
     browser.find_element(By.LINK_TEXT, "My application").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "My application"))
     browser.find_element(By.LINK_TEXT, "Event types").click()
     for field, value in (("service", "billing"), ("resource_type", "invoice"), ("verb", "paid")):
         browser.find_element(By.ID, field).send_keys(value)
     click_button(browser, "Create event type")
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
 
     browser.find_element(By.LINK_TEXT, "Subscriptions").click()
     browser.find_element(By.LINK_TEXT, "New subscription").click()
@@ -150,31 +149,31 @@ def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(brows
     browser.find_element(By.XPATH, "//label[code='billing.invoice.paid']").click()
     browser.find_element(By.ID, "labels").send_keys("env=demo")
     click_button(browser, "Create subscription")
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.ID, "main"), "was created"))
     assert heading(browser) == "loopback receiver"
 
     # The test send goes to the receiver, signed, and the page shows the request and the answer.
     click_button(browser, "Send a test event")
-    result = WebDriverWait(browser, WAIT).until(condition.presence_of_element_located((By.ID, "test-send")))
+    result = settle(browser).until(condition.presence_of_element_located((By.ID, "test-send")))
     assert "Delivered: the receiver answered 200" in result.text and "x-hook0-signature" in result.text
     assert len(receiver.received) == 1 and b'"test":true' in receiver.received[0]
 
     # The delivery log follows the stream: an event sent now shows up, successful, without a reload.
     browser.find_element(By.LINK_TEXT, "Deliveries").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-live-state]"), "Live"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-live-state]"), "Live"))
     event_id = str(uuid.uuid4())
     api(ferry, "POST", "/event",
         {"application_id": ferry.application_id, "event_id": event_id, "event_type": "billing.invoice.paid",
          "payload": json.dumps({"invoice": 7}), "payload_content_type": "application/json",
          "labels": {"env": "demo"}, "occurred_at": datetime.now(timezone.utc).isoformat()})
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
+    settle(browser).until(condition.text_to_be_present_in_element(
         (By.CSS_SELECTOR, "table.attempts tbody tr"), "Successful"))
     assert "loopback receiver" in browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr").text
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-live-empty]")
 
     # The attempt's page shows the request the worker sent, signatures included, and the answer.
     browser.find_element(By.CSS_SELECTOR, "table.attempts tbody tr a.status").click()
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Delivery attempt"))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Delivery attempt"))
     main = browser.find_element(By.ID, "main").text
     assert "POST " + receiver.url in main and "x-hook0-signature: " in main and "webhook-signature: v1," in main
     assert '"invoice": 7' in main and "HTTP 200 in" in main
@@ -183,7 +182,7 @@ def test_an_application_is_set_up_on_its_pages_and_a_delivery_appears_live(brows
     # Sending again to that subscription alone makes a second attempt, which appears live too.
     click_in_first_row(browser, "billing.invoice.paid")
     click_button(browser, "Send again to this subscription")
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
+    settle(browser).until(condition.text_to_be_present_in_element(
         (By.ID, "main"), "being sent again to that subscription"))
     deadline = time.monotonic() + WAIT
     while len(receiver.received) < 3 and time.monotonic() < deadline:

@@ -12,9 +12,8 @@ import urllib.parse
 import hook0
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as condition
-from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import click_in_first_row
+from conftest import click_in_first_row, settle
 
 WAIT = 10
 
@@ -26,15 +25,19 @@ def link_in(message, path: str) -> str:
 
 
 def h1_is(browser, text):
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
+    settle(browser).until(condition.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
 
 
 def says(browser, text):
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element((By.ID, "main"), text))
+    settle(browser).until(condition.text_to_be_present_in_element((By.ID, "main"), text))
 
 
 def press(browser, text):
+    """Presses a form's button and waits until the page it posts to has replaced this one (a click returns
+    before the next page loads, so reading right after it could find the old page, or nothing)."""
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
+    settle(browser).until(condition.staleness_of(page))
 
 
 def fill(browser, **fields):
@@ -101,13 +104,13 @@ def test_a_new_person_registers_sets_up_delivers_and_shares_read_only(browser, f
 
     # The delivery log is open and live; the SDK sends an event; its successful attempt appears without a reload.
     browser.get(f"{base}{subscription_path.split('/subscriptions/')[0]}/deliveries")
-    WebDriverWait(browser, WAIT).until(
+    settle(browser).until(
         condition.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-live-state]"), "Live"))
     client = hook0.Hook0Client(base + "/api/v1", application_id, token)
     event_id = client.send_event(hook0.Event(
         event_type="billing.invoice.paid", payload='{"invoice": 1843}', payload_content_type="application/json",
         labels={"env": "demo"}))
-    WebDriverWait(browser, WAIT).until(condition.text_to_be_present_in_element(
+    settle(browser).until(condition.text_to_be_present_in_element(
         (By.CSS_SELECTOR, "table.attempts tbody tr"), "Successful"))
     assert received_count(receiver, 1) == 1 and b'"invoice": 1843' in receiver.received[0]
 
@@ -153,7 +156,7 @@ def test_a_new_person_registers_sets_up_delivers_and_shares_read_only(browser, f
     press(browser, "Sign out")
     h1_is(browser, "Sign in")
     browser.get(base + subscription_path)
-    WebDriverWait(browser, WAIT).until(condition.url_to_be(base + "/login"))
+    settle(browser).until(condition.url_to_be(base + "/login"))
     problems = [entry["message"] for entry in browser.get_log("browser")
                 if entry["level"] == "SEVERE" and "403" not in entry["message"]]
     assert not problems, problems

@@ -5552,6 +5552,21 @@ enum EmbeddedOpenAPI {
                   "relayed": {
                     "type": "boolean",
                     "description": "A Ferry extension: deliveries are relayed to a `ferry listen` session (see `relayed` on the request body)."
+                  },
+                  "disabled_reason": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: why the subscription was disabled, while it is: `disabled by request` (the API's `is_enabled: false`, the dashboard, the CLI) or `the target answered 410 Gone` (Ferry disables a subscription whose target answers 410, and does not retry that attempt). `null` while enabled; enabling clears it."
+                  },
+                  "disabled_at": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "A Ferry extension: when the subscription was disabled, while it is."
                   }
                 },
                 "required": [
@@ -5570,7 +5585,9 @@ enum EmbeddedOpenAPI {
                   "created_at",
                   "updated_at",
                   "dedicated_workers",
-                  "relayed"
+                  "relayed",
+                  "disabled_reason",
+                  "disabled_at"
                 ]
               },
               "EventPost": {

@@ -52,11 +52,19 @@ public struct AttemptObservation: Sendable, Equatable {
         AttemptObservation(errorName: name, elapsedMilliseconds: elapsedMilliseconds)
     }
 
-    /// How the attempt ends: delivered on 2xx, given up on errors no retry can fix, otherwise retried.
+    /// How the attempt ends: delivered on 2xx, given up on errors no retry can fix and on 410 Gone (the receiver
+    /// says the endpoint is gone for good), otherwise retried.
     public var outcome: DeliveryOutcome {
         if let httpStatus, (200..<300).contains(httpStatus), errorName == nil { return .delivered(status: httpStatus) }
+        if httpStatus == 410 { return .permanent(.http) }
         let name = errorName ?? .unknown
         return name == .invalidHeader ? .permanent(name) : .retryable(name)
+    }
+
+    /// Why this answer disables the subscription, if it does: a 410 Gone says the endpoint is gone for good, so
+    /// Ferry stops sending to it until someone enables it again.
+    public var disablingReason: String? {
+        httpStatus == 410 ? "the target answered 410 Gone" : nil
     }
 
     /// Whether the receiver took the delivery (the attempt succeeded).

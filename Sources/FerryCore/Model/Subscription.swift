@@ -32,13 +32,19 @@ public struct Subscription: Sendable, Equatable {
     /// Deliveries are relayed to a `ferry listen` session, which sends them to `target` on its own machine; workers
     /// never send them (a Ferry extension).
     public var isRelayed: Bool
+    /// Why the subscription was last disabled (a person's request, a 410 Gone, failures for too long), while it is
+    /// disabled; nil when enabled (a Ferry extension).
+    public var disabledReason: String?
+    /// When it was last disabled, while it is disabled.
+    public var disabledAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
-        isRelayed: Bool = false, createdAt: Date, updatedAt: Date
+        isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -50,9 +56,15 @@ public struct Subscription: Sendable, Equatable {
         self.labels = labels
         self.target = target
         self.isRelayed = isRelayed
+        self.disabledReason = disabledReason
+        self.disabledAt = disabledAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+
+    /// The reason recorded when a person or a client disables a subscription (the API's `is_enabled: false`, the
+    /// dashboard, `ferry subscriptions disable`).
+    public static let disabledByRequest = "disabled by request"
 
     /// The Standard Webhooks form of the secret (`whsec_` + base64 of the secret string's UTF-8 bytes).
     public var standardWebhooksSecret: String {

@@ -1091,7 +1091,7 @@ enum EmbeddedFiles {
         <section class="card" aria-labelledby="facts-heading">
           <h2 id="facts-heading" class="visually-hidden">About this subscription</h2>
           <dl class="facts">
-            <dt>Status</dt><dd><span class="status status-{{statusKind}}">{{statusText}}</span></dd>
+            <dt>Status</dt><dd><span class="status status-{{statusKind}}">{{statusText}}</span>{{#disabledText}} — {{.}}{{/disabledText}}</dd>
             <dt>Subscription id</dt><dd><code>{{id}}</code></dd>
             <dt>Created</dt><dd><time datetime="{{createdAt}}">{{createdText}}</time></dd>
             <dt>Changed</dt><dd>{{updatedText}}</dd>
