@@ -45,9 +45,9 @@ enum RouterHarness {
     /// Sends one request; `body` is sent as it is, with a JSON content type.
     static func call(
         _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String? = nil,
-        body: String? = nil
+        body: String? = nil, headers extra: HTTPFields = [:]
     ) async throws -> Answer {
-        var headers = HTTPFields()
+        var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if body != nil { headers[.contentType] = "application/json" }
         return try await client.execute(

@@ -3,6 +3,7 @@ import FerryIdentity
 import FerryObservability
 import FerryStorage
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/event` (ingest), `/events` (list, get, replay) and `/events_per_day`.
@@ -54,17 +55,54 @@ struct EventController<Store: TenantStore & EventStore> {
     private func ingest(_ request: Request, context: FerryRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let caller = try await context.caller()
+        let key = try idempotencyKey(of: request)
         let body = try await JSONBody.decode(EventBody.self, from: request)
         let application = try await access.application(body.applicationID.value, for: caller, .eventIngest)
-        let event = try body.submission.validated(receivedAt: Date(), ip: context.clientIP)
-        let stored = try await store.ingest(event)
+        var submission = body.submission
+        if let key, submission.eventID == nil { submission.eventID = key.eventID(applicationID: application.id) }
+        let event = try submission.validated(receivedAt: Date(), ip: context.clientIP)
+        let stored: Event
+        do {
+            stored = try await store.ingest(event)
+        } catch DomainError.eventAlreadyIngested where key != nil {
+            return try await firstAnswer(to: event, application: application)
+        }
         metrics.eventIngested(
             applicationID: application.id, eventType: stored.eventType, duration: ContinuousClock.now - started)
-        return JSONBody.response(
+        return Self.ingested(stored, application: application)
+    }
+
+    private static func ingested(_ event: Event, application: FerryCore.Application) -> Response {
+        JSONBody.response(
             .object([
-                "application_id": Representation.uuid(application.id), "event_id": Representation.uuid(stored.id),
-                "received_at": Representation.date(stored.receivedAt),
+                "application_id": Representation.uuid(application.id), "event_id": Representation.uuid(event.id),
+                "received_at": Representation.date(event.receivedAt),
             ]), status: .created)
+    }
+
+    /// The request's `Idempotency-Key`, if it sent one (400 when it is not 1 to 255 visible ASCII characters).
+    private func idempotencyKey(of request: Request) throws -> IdempotencyKey? {
+        guard let name = HTTPField.Name("idempotency-key"), let header = request.headers[name] else { return nil }
+        guard let key = IdempotencyKey(header: header) else {
+            throw ProblemCatalog.jsonPayload.with(
+                detail: "the Idempotency-Key header must be 1 to \(IdempotencyKey.maxLength) visible ASCII characters")
+        }
+        return key
+    }
+
+    /// The answer the first request with this idempotency key got, marked `Idempotent-Replayed: true`, when the
+    /// stored event is the one this request asks for; 409 when the key was used for another event.
+    private func firstAnswer(to event: Event, application: FerryCore.Application) async throws -> Response {
+        guard let first = try await store.event(id: event.id, applicationID: application.id),
+            IdempotencyKey.isRepeat(event, of: first)
+        else {
+            throw ProblemCatalog.eventAlreadyIngested.with(
+                detail: "This Idempotency-Key (or event_id) was already used for a different event; "
+                    + "a repeated request must send the same event.")
+        }
+        var response = Self.ingested(first, application: application)
+        if let name = HTTPField.Name("idempotent-replayed") { response.headers[name] = "true" }
+        return response
     }
 
     private func eventsPerDay(_ request: Request, applications: [FerryCore.Application]) async throws -> Response {

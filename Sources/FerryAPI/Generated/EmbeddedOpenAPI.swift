@@ -1764,6 +1764,17 @@ enum EmbeddedOpenAPI {
                         },
                         "description": "The event just ingested, delivered again."
                       }
+                    },
+                    "headers": {
+                      "Idempotent-Replayed": {
+                        "description": "`true` when this is the first answer again, for a repeated `Idempotency-Key`.",
+                        "schema": {
+                          "type": "string",
+                          "enum": [
+                            "true"
+                          ]
+                        }
+                      }
                     }
                   },
                   "400": {
@@ -1804,7 +1815,21 @@ enum EmbeddedOpenAPI {
                   "default": {
                     "$ref": "#/components/responses/InternalError"
                   }
-                }
+                },
+                "parameters": [
+                  {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": false,
+                    "description": "A Ferry extension (the Stripe convention): the same key sent again for this application answers the first request's answer (201, with `Idempotent-Replayed: true`) and makes no second event, as long as the event is kept (at least a day); the same key with a different event is 409 `EventAlreadyIngested`. Without `event_id` in the body, the event's id is derived from the application and the key.",
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[!-~]+$"
+                    }
+                  }
+                ]
               }
             },
             "/api/v1/events": {
