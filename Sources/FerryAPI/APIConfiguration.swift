@@ -75,6 +75,7 @@ public struct APIConfiguration: Sendable {
 /// versions, the stored body limit) and the stream's own pace.
 public struct RelaySettings: Sendable {
     public var retryPolicy: RetryPolicy
+    public var failingRule: FailingSubscriptionRule
     public var signatureVersions: Set<Hook0Signature.Version>
     public var responseBodyLimit: Int
     /// How long a session has to forward a delivery and post its answer before the attempt is leased again: the
@@ -91,6 +92,7 @@ public struct RelaySettings: Sendable {
 
     public init(delivery: DeliveryConfiguration, storageTimeout: Duration) {
         retryPolicy = delivery.retryPolicy
+        failingRule = delivery.failingRule
         signatureVersions = delivery.signatureVersions
         responseBodyLimit = delivery.responseBodyLimit
         lease = delivery.totalTimeout + .seconds(30)

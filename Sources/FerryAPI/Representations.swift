@@ -82,6 +82,7 @@ enum Representation {
             "created_at": date(subscription.createdAt), "updated_at": date(subscription.updatedAt),
             "dedicated_workers": .array([]), "relayed": .bool(subscription.isRelayed),
             "disabled_reason": string(subscription.disabledReason), "disabled_at": date(subscription.disabledAt),
+            "failing_since": date(subscription.failingSince),
         ])
     }
 

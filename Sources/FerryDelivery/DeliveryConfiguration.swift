@@ -24,6 +24,8 @@ public struct DeliveryConfiguration: Sendable {
     public var responseBodyLimit: Int = 64 * 1024
     /// When to retry.
     public var retryPolicy = RetryPolicy()
+    /// When a subscription whose every attempt fails is disabled.
+    public var failingRule = FailingSubscriptionRule()
     /// Address blocks exempt from the target guard.
     public var allowedTargetNetworks: [CIDR] = []
     /// Address blocks exempt from the target guard for one application each.

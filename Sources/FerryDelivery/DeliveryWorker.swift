@@ -27,7 +27,8 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         self.logger = logger
         self.metrics = metrics
         self.recorder = OutcomeRecorder(
-            queue: queue, retryPolicy: configuration.retryPolicy, logger: logger, metrics: metrics)
+            queue: queue, retryPolicy: configuration.retryPolicy, failingRule: configuration.failingRule,
+            logger: logger, metrics: metrics)
     }
 
     public func run() async throws {

@@ -3,6 +3,7 @@ import FerryObservability
 import FerryStorage
 import Foundation
 import Logging
+import Synchronization
 
 /// Records what one delivery attempt observed: the retry the policy schedules, the metrics, a log line and the
 /// queue's write, retried if the database fails (the delivery itself is never repeated here). The delivery worker
@@ -10,18 +11,26 @@ import Logging
 public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     private let queue: Queue
     private let retryPolicy: RetryPolicy
+    private let failingRule: FailingSubscriptionRule
     private let logger: Logger
     private let metrics: FerryMetrics
+    /// Subscriptions this process saw succeed lately, until when: their next successes need no write.
+    private let healthy = HealthyMemo()
 
-    public init(queue: Queue, retryPolicy: RetryPolicy, logger: Logger, metrics: FerryMetrics) {
+    public init(
+        queue: Queue, retryPolicy: RetryPolicy, failingRule: FailingSubscriptionRule = FailingSubscriptionRule(),
+        logger: Logger, metrics: FerryMetrics
+    ) {
         self.queue = queue
         self.retryPolicy = retryPolicy
+        self.failingRule = failingRule
         self.logger = logger
         self.metrics = metrics
     }
 
     /// Records `observation` for `job` and schedules its retry when the policy allows one; an answer that disables
-    /// the subscription (`AttemptObservation.disablingReason`: 410 Gone) then disables it with that reason. Returns
+    /// the subscription (`AttemptObservation.disablingReason`: 410 Gone) then disables it with that reason, and so
+    /// does a failure that ends a long enough streak of failures (`FailingSubscriptionRule`). Returns
     /// false when the outcome was not recorded: the lease was lost (another claim or a cancellation came first) or
     /// the database kept failing.
     @discardableResult
@@ -54,7 +63,7 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
                         "attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
                     return false
                 }
-                if let reason = observation.disablingReason { await disable(job, reason: reason) }
+                await follow(observation, of: job)
                 return true
             } catch {
                 logger.warning(
@@ -64,6 +73,35 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
             }
         }
         return false
+    }
+
+    /// What the recorded outcome means for the subscription: disabled by a 410, its failing streak ended by a
+    /// success, or extended by a failure, and disabled once the streak is long enough. A failure to write this is
+    /// logged, not retried: the next outcome writes it again.
+    private func follow(_ observation: AttemptObservation, of job: DeliveryJob) async {
+        if let reason = observation.disablingReason {
+            await disable(job, reason: reason)
+            return
+        }
+        do {
+            if observation.isDelivered {
+                guard healthy.needsWrite(job.subscriptionID) else { return }
+                try await queue.markSubscriptionHealthy(job.subscriptionID)
+                healthy.remember(job.subscriptionID)
+                return
+            }
+            healthy.forget(job.subscriptionID)
+            guard failingRule.span != nil else { return }
+            let now = Date()
+            guard let since = try await queue.markSubscriptionFailing(job.subscriptionID, at: now),
+                let reason = failingRule.disablingReason(failingSince: since, now: now)
+            else { return }
+            await disable(job, reason: reason)
+        } catch {
+            logger.warning(
+                "recording the subscription's failing streak failed",
+                metadata: ["subscription_id": "\(job.subscriptionID.lowercased)", "error": "\(error)"])
+        }
     }
 
     /// Disables the job's subscription with `reason`, retrying if the database fails.
@@ -83,5 +121,31 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
                 try? await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
+    }
+}
+
+/// The subscriptions a process saw succeed within the last half minute. A success of one of them skips the write
+/// that ends a failing streak: nothing can have started one here since, and a streak another process started is
+/// ended by the first success after the memo lapses, long before any span that disables.
+final class HealthyMemo: Sendable {
+    private static let lifetime: Duration = .seconds(30)
+    private let until = Mutex<[UUID: ContinuousClock.Instant]>([:])
+
+    func needsWrite(_ id: UUID) -> Bool {
+        until.withLock { memo in
+            guard let end = memo[id] else { return true }
+            return end < ContinuousClock.now
+        }
+    }
+
+    func remember(_ id: UUID) {
+        until.withLock { memo in
+            if memo.count > 100_000 { memo.removeAll() }
+            memo[id] = ContinuousClock.now + Self.lifetime
+        }
+    }
+
+    func forget(_ id: UUID) {
+        _ = until.withLock { $0.removeValue(forKey: id) }
     }
 }

@@ -51,6 +51,7 @@ enum PostgresSchema {
                 "ALTER TABLE subscription ADD COLUMN disabled_at timestamptz",
             ]
         ),
+        (11, ["ALTER TABLE subscription ADD COLUMN failing_since timestamptz"]),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

@@ -100,7 +100,8 @@ extension PostgresStore {
                     disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
-                        ELSE disabled_at END
+                        ELSE disabled_at END,
+                    failing_since = CASE WHEN is_enabled = \(draft.isEnabled) THEN failing_since ELSE NULL END
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()
@@ -123,7 +124,8 @@ extension PostgresStore {
                     disabled_reason = CASE WHEN \(isEnabled) THEN NULL WHEN is_enabled THEN \(reason)
                         ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
-                        ELSE disabled_at END
+                        ELSE disabled_at END,
+                    failing_since = CASE WHEN is_enabled = \(isEnabled) THEN failing_since ELSE NULL END
                 WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()

@@ -99,6 +99,24 @@ extension PostgresStore {
         }
     }
 
+    public func markSubscriptionFailing(_ id: UUID, at now: Date) async throws -> Date? {
+        // Only the first failure of a streak writes the row (ingests hold it FOR SHARE); the rest only read it.
+        _ = try await client.query(
+            """
+            UPDATE subscription SET failing_since = \(now.postgres)
+            WHERE id = \(id) AND failing_since IS NULL AND deleted_at IS NULL
+            """, logger: logger)
+        return try await client.query(
+            "SELECT failing_since FROM subscription WHERE id = \(id) AND deleted_at IS NULL", logger: logger
+        ).first.flatMap { try Columns($0).get("failing_since", as: Date?.self) }
+    }
+
+    public func markSubscriptionHealthy(_ id: UUID) async throws {
+        _ = try await client.query(
+            "UPDATE subscription SET failing_since = NULL WHERE id = \(id) AND failing_since IS NOT NULL",
+            logger: logger)
+    }
+
     public func nextDueDate() async throws -> Date? {
         try await client.query(
             """

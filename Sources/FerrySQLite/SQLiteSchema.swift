@@ -48,6 +48,9 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN disabled_reason TEXT")
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN disabled_at INTEGER")
         }
+        migrator.registerMigration("0011_subscription_failing_since") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN failing_since INTEGER")
+        }
         return migrator
     }
 

@@ -110,7 +110,7 @@ extension SQLiteStore {
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed, now,
-                    draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now,
+                    draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now, draft.isEnabled,
                     id.lowercased, draft.applicationID.lowercased,
                 ])
             guard db.changesCount > 0 else { return nil }
@@ -133,7 +133,10 @@ extension SQLiteStore {
                     UPDATE subscription SET is_enabled = ?, updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
-                arguments: [isEnabled, now, isEnabled, reason, isEnabled, now, id.lowercased, applicationID.lowercased])
+                arguments: [
+                    isEnabled, now, isEnabled, reason, isEnabled, now, isEnabled, id.lowercased,
+                    applicationID.lowercased,
+                ])
             guard db.changesCount > 0 else { return nil }
             if !isEnabled { try Self.cancelPendingAttempts(db, subscriptionID: id, at: now) }
             return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
@@ -155,11 +158,13 @@ extension SQLiteStore {
     }
 
     /// The assignments that record a disabling: the reason and time are set when an enabled subscription is
-    /// disabled, kept when a disabled one stays disabled, cleared when it is enabled. Arguments: whether it is
-    /// enabled now, the reason, whether it is enabled now, the time.
+    /// disabled, kept when a disabled one stays disabled, cleared when it is enabled; the failing streak ends when
+    /// the state changes. Arguments: whether it is enabled now, the reason, whether it is enabled now, the time,
+    /// whether it is enabled now.
     static let disablingColumns = """
         disabled_reason = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_reason END,
-        disabled_at = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_at END
+        disabled_at = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_at END,
+        failing_since = CASE WHEN is_enabled = ? THEN failing_since ELSE NULL END
         """
 
     static func cancelPendingAttempts(_ db: Database, subscriptionID: UUID, at now: Int64) throws {

@@ -127,6 +127,29 @@ extension SQLiteStore {
         }
     }
 
+    public func markSubscriptionFailing(_ id: UUID, at now: Date) async throws -> Date? {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET failing_since = ?
+                    WHERE id = ? AND failing_since IS NULL AND deleted_at IS NULL
+                    """,
+                arguments: [SQLValues.micros(now), id.lowercased])
+            return try Int64.fetchOne(
+                db, sql: "SELECT failing_since FROM subscription WHERE id = ? AND deleted_at IS NULL",
+                arguments: [id.lowercased]
+            ).map(Timestamp.date(microseconds:))
+        }
+    }
+
+    public func markSubscriptionHealthy(_ id: UUID) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE subscription SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+                arguments: [id.lowercased])
+        }
+    }
+
     public func releaseLeases(of jobs: [DeliveryJob]) async throws {
         guard !jobs.isEmpty else { return }
         try await write(signalsWork: true) { db in

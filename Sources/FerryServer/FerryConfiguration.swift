@@ -94,6 +94,7 @@ public struct FerryConfiguration: Sendable {
         delivery.retryPolicy = RetryPolicy(
             schedule: try value(Settings.retrySchedule), maxRetries: try value(Settings.maxRetries),
             jitterRatio: try value(Settings.retryJitter))
+        delivery.failingRule = FailingSubscriptionRule(span: try value(Settings.disableFailingAfter))
         delivery.concurrency = try value(Settings.workerConcurrency)
         delivery.claimBatchSize = min(delivery.concurrency, 64)
         delivery.connectTimeout = try value(Settings.connectTimeout)

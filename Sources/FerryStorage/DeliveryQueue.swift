@@ -11,6 +11,11 @@ public protocol DeliveryQueue: Sendable {
     /// Records an attempt's response and final state, and schedules the retry if `retryAt` is set and the
     /// subscription is still live. Does nothing and returns false if the job's lease was lost.
     func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws -> Bool
+    /// Notes that an attempt to a live subscription failed at `now`, and answers since when every attempt to it
+    /// has failed (`now`, or an earlier failure with no success since); nil when the subscription is gone.
+    func markSubscriptionFailing(_ id: UUID, at now: Date) async throws -> Date?
+    /// Notes that an attempt to the subscription succeeded: it is no longer failing.
+    func markSubscriptionHealthy(_ id: UUID) async throws
     /// Gives leased jobs back so another worker can take them at once (graceful shutdown).
     func releaseLeases(of jobs: [DeliveryJob]) async throws
     /// The earliest moment a job workers send becomes due (a delay or a lease running out), if any.

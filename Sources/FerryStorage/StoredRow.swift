@@ -27,7 +27,8 @@ extension Subscription {
                 method: try row.text("target_method"), url: try row.text("target_url"),
                 headers: try row.stringMap("target_headers")),
             isRelayed: try row.bool("relayed"), disabledReason: try row.optionalText("disabled_reason"),
-            disabledAt: try row.optionalDate("disabled_at"), createdAt: try row.date("created_at"),
+            disabledAt: try row.optionalDate("disabled_at"), failingSince: try row.optionalDate("failing_since"),
+            createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }
 }

@@ -111,6 +111,58 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aSubscriptionFailingForTheSpanIsDisabledAndASuccessEndsTheStreak(backend: StoreBackend) async throws {
+        // Answers 500 to the first event's three attempts and 200 to the second event, then 500 for good.
+        try await TestReceiver.with(reply: { _, number in
+            .init(status: number == 4 ? 200 : 500)
+        }) { receiver in
+            try await DeliveryHarness.run(
+                backend: backend, url: receiver.url(),
+                configure: { configuration in
+                    configuration.retryPolicy = RetryPolicy(schedule: [0.3], maxRetries: 2, jitterRatio: 0)
+                    configuration.failingRule = FailingSubscriptionRule(span: .seconds(1))
+                }
+            ) { harness in
+                func current() async throws -> Subscription? {
+                    try await harness.store.subscription(id: harness.subscription.id)
+                }
+                let started = Date()
+                try await harness.send()
+                _ = try await harness.waitForAttempts { $0.count == 3 && $0.allSatisfy { $0.failedAt != nil } }
+                let failing = try await current()
+                #expect(failing?.isEnabled == true, "0.6 s of failures is less than the span")
+                #expect((failing?.failingSince ?? .distantPast) >= started.addingTimeInterval(-1))
+                try await harness.send()
+                _ = await receiver.waitForRequests(4)
+                var subscription = try await current()
+                var deadline = ContinuousClock.now + .seconds(5)
+                while subscription?.failingSince != nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                    subscription = try await current()
+                }
+                #expect(subscription?.failingSince == nil, "a success ends the streak")
+
+                try await Task.sleep(for: .milliseconds(300))
+                try await harness.send()
+                deadline = ContinuousClock.now + .seconds(10)
+                while subscription?.isEnabled == true, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                    subscription = try await current()
+                    if receiver.requests.count >= 7, subscription?.isEnabled == true {
+                        try await harness.send()
+                        try await Task.sleep(for: .milliseconds(400))
+                    }
+                }
+                #expect(subscription?.isEnabled == false, "failing for a second disables it")
+                #expect(subscription?.disabledReason?.hasPrefix("every attempt failed for 1s (since ") == true)
+                let enabled = try await harness.store.setSubscriptionEnabled(
+                    id: harness.subscription.id, applicationID: harness.application.id, isEnabled: true)
+                #expect(enabled?.failingSince == nil && enabled?.disabledReason == nil, "enabling starts over")
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func retryAfterOn429PostponesTheRetry(backend: StoreBackend) async throws {
         try await TestReceiver.with(reply: { _, number in
             number == 1 ? .init(status: 429, headers: ["retry-after": "1"]) : .init(status: 204, body: [])

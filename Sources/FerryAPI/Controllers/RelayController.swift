@@ -56,7 +56,8 @@ struct RelayController<Store: FerryStore> {
             // The relay counts the attempt in flight only while it is answered, so the gauge nets to zero.
             metrics.deliveryStarted()
             let recorded = await OutcomeRecorder(
-                queue: store, retryPolicy: settings.retryPolicy, logger: logger, metrics: metrics
+                queue: store, retryPolicy: settings.retryPolicy, failingRule: settings.failingRule, logger: logger,
+                metrics: metrics
             ).record(observation, for: job)
             return JSONBody.response(.object(["recorded": .bool(recorded)]))
         }

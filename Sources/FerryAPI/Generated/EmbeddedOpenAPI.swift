@@ -5583,7 +5583,7 @@ enum EmbeddedOpenAPI {
                       "string",
                       "null"
                     ],
-                    "description": "A Ferry extension: why the subscription was disabled, while it is: `disabled by request` (the API's `is_enabled: false`, the dashboard, the CLI) or `the target answered 410 Gone` (Ferry disables a subscription whose target answers 410, and does not retry that attempt). `null` while enabled; enabling clears it."
+                    "description": "A Ferry extension: why the subscription was disabled, while it is: `disabled by request` (the API's `is_enabled: false`, the dashboard, the CLI) `the target answered 410 Gone` (Ferry disables a subscription whose target answers 410, and does not retry that attempt), or `every attempt failed for 5d (since …)`. `null` while enabled; enabling clears it."
                   },
                   "disabled_at": {
                     "type": [
@@ -5592,6 +5592,14 @@ enum EmbeddedOpenAPI {
                     ],
                     "format": "date-time",
                     "description": "A Ferry extension: when the subscription was disabled, while it is."
+                  },
+                  "failing_since": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "A Ferry extension: since when every attempt to the subscription has failed (the first failure after its last success), while that lasts. After `FERRY_DISABLE_FAILING_AFTER` (5 days) of it, Ferry disables the subscription (`disabled_reason` says so). `null` when its last attempt succeeded; enabling or disabling clears it."
                   }
                 },
                 "required": [
@@ -5612,7 +5620,8 @@ enum EmbeddedOpenAPI {
                   "dedicated_workers",
                   "relayed",
                   "disabled_reason",
-                  "disabled_at"
+                  "disabled_at",
+                  "failing_since"
                 ]
               },
               "EventPost": {

@@ -37,14 +37,16 @@ public struct Subscription: Sendable, Equatable {
     public var disabledReason: String?
     /// When it was last disabled, while it is disabled.
     public var disabledAt: Date?
+    /// Since when every attempt to it has failed (the first failure after its last success), while that lasts.
+    public var failingSince: Date?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
-        isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, createdAt: Date,
-        updatedAt: Date
+        isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, failingSince: Date? = nil,
+        createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -58,6 +60,7 @@ public struct Subscription: Sendable, Equatable {
         self.isRelayed = isRelayed
         self.disabledReason = disabledReason
         self.disabledAt = disabledAt
+        self.failingSince = failingSince
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

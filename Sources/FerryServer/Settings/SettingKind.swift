@@ -85,6 +85,21 @@ public struct SettingKind<Value: Sendable>: Sendable {
             })
     }
 
+    /// A duration like `5d` or `12h`, or `0` for never (nil).
+    public static var durationOrNever: SettingKind<Duration?> {
+        SettingKind<Duration?>(
+            parse: { text in
+                guard let seconds = DurationText.seconds(text) else {
+                    return .failure(SettingRefusal("expected a duration like 5d or 12h, or 0 for never"))
+                }
+                return .success(seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded())))
+            },
+            format: { duration in
+                guard let parts = duration?.components else { return "0" }
+                return DurationText.format(Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+            })
+    }
+
     /// `host:port` (an IPv6 host in brackets).
     public static var address: SettingKind<ListenAddress> {
         SettingKind<ListenAddress>(

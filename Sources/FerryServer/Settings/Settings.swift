@@ -120,6 +120,9 @@ public enum Settings {
     public static let retryJitter = Setting(
         "retry_jitter", "0.1", .ratio, group: "delivery", for: .worker, example: "0.25",
         "Each retry delay is scaled by a random factor in 1 ± this ratio.")
+    public static let disableFailingAfter = Setting(
+        "disable_failing_after", "5d", .durationOrNever, group: "delivery", for: .worker, example: "12h",
+        "Disable a subscription whose every attempt has failed for this long (0: never).")
     public static let workerConcurrency = Setting(
         "worker_concurrency", "64", .wholeNumber(1...Int.max, "a whole number ≥ 1"), group: "delivery",
         for: .worker, example: "8", "Deliveries in flight per process.")
@@ -231,7 +234,7 @@ public enum Settings {
         autoMigrate.described, masterAPIKey.described, biscuitPrivateKey.described, publicURL.described,
         dashboard.described, allowedTargetNetworks.described, allowedTargetNetworksByApplication.described,
         httpsOnly.described, retrySchedule.described, maxRetries.described, retryJitter.described,
-        workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
+        disableFailingAfter.described, workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
         responseBodyLimit.described, lease.described, signatureVersions.described, groupCommit.described,
         maxRequestBody.described, requestBodyTimeout.described, idleTimeout.described, requestHeadTimeout.described,
         maxConnections.described, maxConnectionsPerClient.described, retentionDays.described,
