@@ -83,6 +83,8 @@ enum Representation {
             "dedicated_workers": .array([]), "relayed": .bool(subscription.isRelayed),
             "disabled_reason": string(subscription.disabledReason), "disabled_at": date(subscription.disabledAt),
             "failing_since": date(subscription.failingSince),
+            "retry_schedule": subscription.retry.schedule.map { .array($0.map { .number($0.rounded()) }) } ?? .null,
+            "max_retries": subscription.retry.maxRetries.map { .number(Double($0)) } ?? .null,
         ])
     }
 

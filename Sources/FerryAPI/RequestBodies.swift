@@ -156,6 +156,9 @@ struct SubscriptionBody: Decodable {
     var dedicatedWorkers: [String]?
     /// A Ferry extension: deliveries go to a `ferry listen` session (absent: false, as Hook0 clients send).
     var relayed: Bool?
+    /// Ferry extensions: the subscription's own retry schedule (seconds) and cap (absent: the server's).
+    var retrySchedule: [Int]?
+    var maxRetries: Int?
 
     enum CodingKeys: String, CodingKey {
         case applicationID = "application_id"
@@ -169,6 +172,8 @@ struct SubscriptionBody: Decodable {
         case target
         case dedicatedWorkers = "dedicated_workers"
         case relayed
+        case retrySchedule = "retry_schedule"
+        case maxRetries = "max_retries"
     }
 
     var submission: SubscriptionSubmission {
@@ -176,7 +181,7 @@ struct SubscriptionBody: Decodable {
             applicationID: applicationID.value, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata, labels: labels, labelKey: labelKey, labelValue: labelValue,
             targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers,
-            isRelayed: relayed ?? false)
+            isRelayed: relayed ?? false, retrySchedule: retrySchedule, maxRetries: maxRetries)
     }
 }
 

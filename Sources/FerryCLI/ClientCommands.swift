@@ -228,6 +228,7 @@ public struct ClientCommands: Sendable {
         var body: [String: JSONValue] = ["application_id": .string(application), "is_enabled": .bool(enabled)]
         for key in [
             "event_types", "description", "metadata", "labels", "target", "dedicated_workers", "relayed",
+            "retry_schedule", "max_retries",
         ] {
             if let value = fields.removeValue(forKey: key), value != .null { body[key] = value }
         }

@@ -15,11 +15,16 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     public var targetHeaders: [String: String]
     /// A Ferry extension: deliveries go to a `ferry listen` session, so the server never connects to the target.
     public var isRelayed: Bool
+    /// A Ferry extension: the subscription's own retry schedule, in whole seconds.
+    public var retrySchedule: [Int]?
+    /// A Ferry extension: the subscription's own retry cap.
+    public var maxRetries: Int?
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String]?, labels: [String: String]?, labelKey: String?, labelValue: String?,
-        targetMethod: String, targetURL: String, targetHeaders: [String: String], isRelayed: Bool = false
+        targetMethod: String, targetURL: String, targetHeaders: [String: String], isRelayed: Bool = false,
+        retrySchedule: [Int]? = nil, maxRetries: Int? = nil
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -33,6 +38,8 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         self.targetURL = targetURL
         self.targetHeaders = targetHeaders
         self.isRelayed = isRelayed
+        self.retrySchedule = retrySchedule
+        self.maxRetries = maxRetries
     }
 
     /// Checks that either `labels` or both legacy label fields are present (Hook0 does this before anything else).
@@ -124,6 +131,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
                 "url", ValidationIssue(code: "target", message: refusal, params: ["value": .string(targetURL)]))
         }
         errors.add("target", nested: targetErrors)
+        let retry = validatedRetry(into: &errors)
         if !errors.isEmpty { throw .validation(errors) }
         guard TargetURL.isAcceptable(targetURL) else {
             throw .malformedBody("target.url must be an absolute http or https URL with a host")
@@ -131,7 +139,36 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         return SubscriptionDraft(
             applicationID: applicationID, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata ?? [:], labels: labels,
-            target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders), isRelayed: isRelayed)
+            target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders), isRelayed: isRelayed,
+            retry: retry)
+    }
+
+    /// The retry extension's rules: 1 to `RetryOverride.maxSteps` steps of 1 second to a week each, and a cap
+    /// from 0 to `RetryOverride.maxRetriesLimit`.
+    private func validatedRetry(into errors: inout ValidationErrors) -> RetryOverride {
+        var schedule: [Double]?
+        if let retrySchedule {
+            if retrySchedule.isEmpty || retrySchedule.count > RetryOverride.maxSteps {
+                errors.add("retry_schedule", .size("retry-schedule", min: 1, max: RetryOverride.maxSteps))
+            } else if retrySchedule.contains(where: { !(1...RetryOverride.maxStepSeconds).contains($0) }) {
+                errors.add(
+                    "retry_schedule",
+                    ValidationIssue(
+                        code: "retry-schedule-step",
+                        message: "each step must be a whole number of seconds from 1 to 604800 (a week)",
+                        params: ["min": .number(1), "max": .number(Double(RetryOverride.maxStepSeconds))]))
+            } else {
+                schedule = retrySchedule.map(Double.init)
+            }
+        }
+        if let maxRetries, !(0...RetryOverride.maxRetriesLimit).contains(maxRetries) {
+            errors.add(
+                "max_retries",
+                ValidationIssue(
+                    code: "range", message: "must be from 0 to \(RetryOverride.maxRetriesLimit)",
+                    params: ["min": .number(0), "max": .number(Double(RetryOverride.maxRetriesLimit))]))
+        }
+        return RetryOverride(schedule: schedule, maxRetries: maxRetries)
     }
 }
 

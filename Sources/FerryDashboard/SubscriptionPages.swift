@@ -100,10 +100,11 @@ extension Dashboard {
             guard let subscription = try await liveSubscription(id, in: scope) else { return notFound(scope) }
             let form = SubscriptionForm.of(posted) ?? SubscriptionForm()
             do {
-                // The form has no relay field: a subscription `ferry listen` relays stays relayed.
+                // The form has no relay or retry fields: what the API set there stays.
                 var submission = try form.submission(applicationID: scope.application.id)
                 submission.isRelayed = subscription.isRelayed
-                let draft = try submission.validated(targetPolicy: targetPolicy)
+                var draft = try submission.validated(targetPolicy: targetPolicy)
+                draft.retry = subscription.retry
                 guard try await store.replaceSubscription(id: id, with: draft) != nil else { return notFound(scope) }
                 return Self.redirect(to: scope.path + "/subscriptions/" + id.lowercased, notice: .subscriptionSaved)
             } catch let error as DomainError {

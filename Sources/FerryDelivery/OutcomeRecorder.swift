@@ -40,7 +40,7 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         case .delivered, .permanent:
             retryAt = nil
         case .retryable:
-            retryAt = retryPolicy.nextDelay(
+            retryAt = retryPolicy.overridden(by: job.retry).nextDelay(
                 afterRetryCount: job.retryCount, retryAfter: observation.retryAfterSeconds,
                 unitRandom: Double.random(in: 0..<1)
             ).map { Date().addingTimeInterval($0) }

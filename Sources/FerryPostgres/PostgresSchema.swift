@@ -52,6 +52,7 @@ enum PostgresSchema {
             ]
         ),
         (11, ["ALTER TABLE subscription ADD COLUMN failing_since timestamptz"]),
+        (12, ["ALTER TABLE subscription ADD COLUMN retry_override text"]),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

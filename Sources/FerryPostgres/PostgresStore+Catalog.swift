@@ -46,17 +46,17 @@ extension PostgresStore {
         let subscription = Subscription(
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
-            target: draft.target, isRelayed: draft.isRelayed, createdAt: now, updatedAt: now)
+            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry, createdAt: now, updatedAt: now)
         try await transaction { connection in
             try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
             try await connection.query(
                 """
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
-                    target_method, target_url, target_headers, relayed, created_at, updated_at)
+                    target_method, target_url, target_headers, relayed, retry_override, created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(StoredJSON.text(draft.metadata)), \(StoredJSON.text(draft.labels)), \(draft.target.method),
-                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(now.postgres),
+                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(draft.retry.stored), \(now.postgres),
                     \(now.postgres))
                 """, logger: self.logger)
             try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
@@ -96,7 +96,7 @@ extension PostgresStore {
                     metadata = \(StoredJSON.text(draft.metadata)), labels = \(StoredJSON.text(draft.labels)),
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
                     target_headers = \(StoredJSON.text(draft.target.headers)), relayed = \(draft.isRelayed),
-                    updated_at = \(now.postgres),
+                    retry_override = \(draft.retry.stored), updated_at = \(now.postgres),
                     disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)

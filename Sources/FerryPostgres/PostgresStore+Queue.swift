@@ -41,7 +41,8 @@ extension PostgresStore {
                 target: HTTPTarget(
                     method: try columns.get("target_method"), url: try columns.get("target_url"),
                     headers: try columns.map("target_headers")),
-                retryCount: try columns.get("retry_count", as: Int.self))
+                retryCount: try columns.get("retry_count", as: Int.self),
+                retry: RetryOverride(stored: try columns.get("retry_override", as: String?.self)))
         }
     }
 

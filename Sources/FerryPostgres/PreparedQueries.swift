@@ -70,7 +70,7 @@ struct ClaimDueJobsQuery: PreparedQuery {
             RETURNING ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count
         )
         SELECT c.*, e.event_type, e.payload, e.payload_content_type,
-            s.secret, s.target_method, s.target_url, s.target_headers
+            s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override
         FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
         """
     }

@@ -51,6 +51,9 @@ enum SQLiteSchema {
         migrator.registerMigration("0011_subscription_failing_since") { db in
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN failing_since INTEGER")
         }
+        migrator.registerMigration("0012_subscription_retry_override") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN retry_override TEXT")
+        }
         return migrator
     }
 

@@ -57,20 +57,20 @@ extension SQLiteStore {
         let subscription = Subscription(
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
-            target: draft.target, isRelayed: draft.isRelayed, createdAt: now, updatedAt: now)
+            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry, createdAt: now, updatedAt: now)
         try await write { db in
             try Self.requireKnownEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
             try db.execute(
                 sql: """
                     INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
-                        target_method, target_url, target_headers, relayed, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        target_method, target_url, target_headers, relayed, retry_override, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     subscription.id.lowercased, draft.applicationID.lowercased, draft.isEnabled, draft.description,
                     secret.lowercased, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    SQLValues.micros(now), SQLValues.micros(now),
+                    draft.retry.stored, SQLValues.micros(now), SQLValues.micros(now),
                 ])
             try Self.replaceEventTypes(db, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -103,14 +103,15 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE subscription SET is_enabled = ?, description = ?, metadata = ?, labels = ?,
-                        target_method = ?, target_url = ?, target_headers = ?, relayed = ?, updated_at = ?,
-                        \(Self.disablingColumns)
+                        target_method = ?, target_url = ?, target_headers = ?, relayed = ?, retry_override = ?,
+                        updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
-                    draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed, now,
-                    draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now, draft.isEnabled,
+                    draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
+                    draft.retry.stored, now, draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now,
+                    draft.isEnabled,
                     id.lowercased, draft.applicationID.lowercased,
                 ])
             guard db.changesCount > 0 else { return nil }

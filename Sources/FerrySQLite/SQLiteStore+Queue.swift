@@ -45,7 +45,7 @@ extension SQLiteStore {
                 """
                 SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
                     e.event_type, e.payload, e.payload_content_type,
-                    s.secret, s.target_method, s.target_url, s.target_headers
+                    s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override
                 FROM request_attempt ra
                 JOIN event e ON e.id = ra.event_id
                 JOIN subscription s ON s.id = ra.subscription_id
@@ -64,7 +64,7 @@ extension SQLiteStore {
                     target: HTTPTarget(
                         method: row["target_method"], url: row["target_url"],
                         headers: SQLValues.map(row, "target_headers")),
-                    retryCount: row["retry_count"])
+                    retryCount: row["retry_count"], retry: RetryOverride(stored: row["retry_override"]))
             }
         }
     }

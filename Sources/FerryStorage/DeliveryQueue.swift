@@ -38,10 +38,13 @@ public struct DeliveryJob: Sendable, Equatable {
     public var secret: UUID
     public var target: HTTPTarget
     public var retryCount: Int
+    /// The subscription's own retry settings, if it sets any.
+    public var retry: RetryOverride
 
     public init(
         attemptID: UUID, claimToken: UUID, applicationID: UUID, eventID: UUID, eventType: String, payload: [UInt8],
-        payloadContentType: String, subscriptionID: UUID, secret: UUID, target: HTTPTarget, retryCount: Int
+        payloadContentType: String, subscriptionID: UUID, secret: UUID, target: HTTPTarget, retryCount: Int,
+        retry: RetryOverride = RetryOverride()
     ) {
         self.attemptID = attemptID
         self.claimToken = claimToken
@@ -54,5 +57,6 @@ public struct DeliveryJob: Sendable, Equatable {
         self.secret = secret
         self.target = target
         self.retryCount = retryCount
+        self.retry = retry
     }
 }

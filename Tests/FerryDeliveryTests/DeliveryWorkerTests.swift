@@ -163,6 +163,28 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aSubscriptionsOwnRetrySettingsReplaceTheServers(backend: StoreBackend) async throws {
+        try await TestReceiver.with(reply: { _, _ in .init(status: 500) }) { receiver in
+            try await DeliveryHarness.run(backend: backend, url: receiver.url()) { harness in
+                // The server's policy retries twice, 0.2 s apart; this subscription once, after 0.5 s.
+                var draft = Fixtures.draft(applicationID: harness.application.id, url: receiver.url())
+                draft.retry = RetryOverride(schedule: [0.5], maxRetries: 1)
+                let replaced = try await harness.store.replaceSubscription(id: harness.subscription.id, with: draft)
+                #expect(replaced?.retry == draft.retry)
+                try await harness.send()
+                let attempts = try await harness.waitForAttempts { attempts in
+                    attempts.count == 2 && attempts.allSatisfy { $0.failedAt != nil }
+                }
+                #expect(attempts.map(\.retryCount).sorted() == [0, 1])
+                try await Task.sleep(for: .milliseconds(800))
+                #expect(receiver.requests.count == 2, "one retry, as the subscription asks")
+                let arrivals = receiver.requests.map(\.receivedAt)
+                if arrivals.count == 2 { #expect(arrivals[1].timeIntervalSince(arrivals[0]) >= 0.45) }
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func retryAfterOn429PostponesTheRetry(backend: StoreBackend) async throws {
         try await TestReceiver.with(reply: { _, number in
             number == 1 ? .init(status: 429, headers: ["retry-after": "1"]) : .init(status: 204, body: [])

@@ -5421,6 +5421,29 @@ enum EmbeddedOpenAPI {
                   "relayed": {
                     "type": "boolean",
                     "description": "A Ferry extension (Hook0 clients leave it out: false). Deliveries go to a `ferry listen` session over `GET /api/v1/subscriptions/{subscription_id}/relay` instead of being sent by workers, so the server never connects to `target.url` and the target rules for private addresses do not apply. A full replace without it makes the subscription an ordinary one."
+                  },
+                  "retry_schedule": {
+                    "type": [
+                      "array",
+                      "null"
+                    ],
+                    "minItems": 1,
+                    "maxItems": 20,
+                    "items": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 604800
+                    },
+                    "description": "A Ferry extension: this subscription's delays before retry 1, 2, …, in seconds (1 to 604800, a week), the last one repeating. Absent or `null`: the server's `FERRY_RETRY_SCHEDULE` (Hook0's schedule by default). Jitter and `Retry-After` apply as to every schedule."
+                  },
+                  "max_retries": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ],
+                    "minimum": 0,
+                    "maximum": 100,
+                    "description": "A Ferry extension: retries after the first attempt for this subscription. Absent or `null`: the server's `FERRY_MAX_RETRIES`."
                   }
                 },
                 "required": [
@@ -5600,6 +5623,23 @@ enum EmbeddedOpenAPI {
                     ],
                     "format": "date-time",
                     "description": "A Ferry extension: since when every attempt to the subscription has failed (the first failure after its last success), while that lasts. After `FERRY_DISABLE_FAILING_AFTER` (5 days) of it, Ferry disables the subscription (`disabled_reason` says so). `null` when its last attempt succeeded; enabling or disabling clears it."
+                  },
+                  "retry_schedule": {
+                    "type": [
+                      "array",
+                      "null"
+                    ],
+                    "items": {
+                      "type": "integer"
+                    },
+                    "description": "A Ferry extension: this subscription's own retry schedule in seconds, or `null` for the server's."
+                  },
+                  "max_retries": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: this subscription's own retry cap, or `null` for the server's."
                   }
                 },
                 "required": [
@@ -5621,7 +5661,9 @@ enum EmbeddedOpenAPI {
                   "relayed",
                   "disabled_reason",
                   "disabled_at",
-                  "failing_since"
+                  "failing_since",
+                  "retry_schedule",
+                  "max_retries"
                 ]
               },
               "EventPost": {

@@ -52,6 +52,60 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
+/// A subscription's own retry settings: each one it sets replaces the server's (`RetryPolicy.overridden(by:)`).
+public struct RetryOverride: Sendable, Equatable {
+    /// The most steps a subscription's schedule may have.
+    public static let maxSteps = 20
+    /// The longest step a subscription may set, in seconds (a week).
+    public static let maxStepSeconds = 7 * 86_400
+    /// The most retries a subscription may ask for.
+    public static let maxRetriesLimit = 100
+
+    /// Delays in seconds before retry 1, 2, …; the last one repeats.
+    public var schedule: [Double]?
+    /// Retries after the first attempt.
+    public var maxRetries: Int?
+
+    public init(schedule: [Double]? = nil, maxRetries: Int? = nil) {
+        self.schedule = schedule
+        self.maxRetries = maxRetries
+    }
+
+    /// The schedule as shown: durations, comma-separated.
+    public var scheduleText: String? {
+        schedule.map { $0.map { DurationText.format($0) }.joined(separator: ",") }
+    }
+
+    /// The stored form, `SCHEDULE;MAX_RETRIES` with the schedule in seconds (`10,60;5`, `;3`, `10;`), or nil when
+    /// the subscription sets neither.
+    public var stored: String? {
+        guard schedule != nil || maxRetries != nil else { return nil }
+        let steps = schedule.map { $0.map { String($0) }.joined(separator: ",") } ?? ""
+        return steps + ";" + (maxRetries.map(String.init) ?? "")
+    }
+
+    /// The settings from their stored form (none from nil or anything unreadable).
+    public init(stored: String?) {
+        guard let stored, let separator = stored.firstIndex(of: ";") else {
+            self.init()
+            return
+        }
+        let steps = stored[..<separator].split(separator: ",").compactMap { Double($0) }
+        self.init(
+            schedule: steps.isEmpty ? nil : steps, maxRetries: Int(stored[stored.index(after: separator)...]))
+    }
+}
+
+extension RetryPolicy {
+    /// This policy with a subscription's own settings in place of the server's; jitter and the `Retry-After` cap
+    /// stay the server's.
+    public func overridden(by override: RetryOverride) -> RetryPolicy {
+        RetryPolicy(
+            schedule: override.schedule ?? schedule, maxRetries: override.maxRetries ?? maxRetries,
+            jitterRatio: jitterRatio, maxRetryAfter: maxRetryAfter)
+    }
+}
+
 /// Human durations such as `250ms`, `5s`, `3m`, `1h`, `2d`.
 public enum DurationText {
     /// The duration in seconds, or `nil` if `text` is not a non-negative duration.

@@ -39,6 +39,8 @@ public struct Subscription: Sendable, Equatable {
     public var disabledAt: Date?
     /// Since when every attempt to it has failed (the first failure after its last success), while that lasts.
     public var failingSince: Date?
+    /// Its own retry schedule and cap, where it sets them (a Ferry extension); the server's otherwise.
+    public var retry: RetryOverride
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -46,7 +48,7 @@ public struct Subscription: Sendable, Equatable {
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
         isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, failingSince: Date? = nil,
-        createdAt: Date, updatedAt: Date
+        retry: RetryOverride = RetryOverride(), createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -61,6 +63,7 @@ public struct Subscription: Sendable, Equatable {
         self.disabledReason = disabledReason
         self.disabledAt = disabledAt
         self.failingSince = failingSince
+        self.retry = retry
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -96,10 +99,13 @@ public struct SubscriptionDraft: Sendable, Equatable {
     public var target: HTTPTarget
     /// Deliveries go to a `ferry listen` session instead of being sent by workers.
     public var isRelayed: Bool
+    /// Its own retry schedule and cap, where it sets them.
+    public var retry: RetryOverride
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
-        metadata: [String: String], labels: [String: String], target: HTTPTarget, isRelayed: Bool = false
+        metadata: [String: String], labels: [String: String], target: HTTPTarget, isRelayed: Bool = false,
+        retry: RetryOverride = RetryOverride()
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -109,5 +115,6 @@ public struct SubscriptionDraft: Sendable, Equatable {
         self.labels = labels
         self.target = target
         self.isRelayed = isRelayed
+        self.retry = retry
     }
 }
