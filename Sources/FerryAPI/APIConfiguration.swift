@@ -83,12 +83,15 @@ public struct RelaySettings: Sendable {
     public var lease: Duration
     /// The storage deadline of each claim (a stream lasts longer than any request's deadline).
     public var storageTimeout: Duration
-    /// Attempts leased per claim.
-    public var batchSize = 16
+    /// Most attempts of one relayed subscription leased and unanswered at once.
+    public var inFlight = 16
+    /// A stream ends after this long with a `reconnect` line, so the session authenticates again (a revoked token
+    /// or a removed member stops receiving within it).
+    public var streamLifetime: Duration = .seconds(300)
     /// A line goes out at least this often, so a session (and the server) notice a dead connection.
     public var heartbeat: Duration = .seconds(10)
-    /// Longest wait for new work between claims when nothing signals.
-    public var pollInterval: Duration = .seconds(1)
+    /// Longest wait for new work (or for an answer that frees a place) between claims when nothing signals.
+    public var pollInterval: Duration = .milliseconds(250)
 
     public init(delivery: DeliveryConfiguration, storageTimeout: Duration) {
         retryPolicy = delivery.retryPolicy

@@ -73,9 +73,17 @@ public struct Listener: Sendable {
             return first
         }
         try? await client.shutdown()
+        // However the relay ended, the subscription is disabled: nothing waits for a session that is gone.
+        if (try? await ClientCommands(api: api, json: false).setSubscription(session.subscriptionID, enabled: false))
+            != nil
+        {
+            print("stopped; subscription \(session.subscriptionID) disabled (ferry listen enables it again)")
+        } else {
+            print(
+                "stopped; could not disable subscription \(session.subscriptionID): disable it with "
+                    + "`ferry subscriptions disable \(session.subscriptionID)`")
+        }
         if case .failure(let error) = outcome, !(error is CancellationError) { throw error }
-        _ = try? await ClientCommands(api: api, json: false).setSubscription(session.subscriptionID, enabled: false)
-        print("stopped; subscription \(session.subscriptionID) disabled (ferry listen enables it again)")
     }
 
     /// The relayed subscription to `forwardURL`: reused (enabled, with the event types and labels asked for) if
@@ -108,17 +116,27 @@ public struct Listener: Sendable {
                 "give at least one --label key=value: a subscription receives the events that carry all of its "
                     + "labels with the same values (1 to 10, as in Hook0)")
         }
-        let body: JSONValue = .object([
-            "application_id": .string(application), "is_enabled": .bool(true),
-            "event_types": .array(types.map(JSONValue.string)),
-            "description": .string(String("ferry listen \(forwardURL)".prefix(100))),
-            "labels": .object(chosenLabels.mapValues(JSONValue.string)),
-            "target": .object([
+        // A reused subscription keeps what was set on it (description, metadata, headers, retry settings); the
+        // session sets only what it needs.
+        var fields: [String: JSONValue] = [:]
+        for key in ["description", "metadata", "target", "retry_schedule", "max_retries"] {
+            if let value = existing?[key], value != .null { fields[key] = value }
+        }
+        fields["application_id"] = .string(application)
+        fields["is_enabled"] = .bool(true)
+        fields["event_types"] = .array(types.map(JSONValue.string))
+        fields["labels"] = .object(chosenLabels.mapValues(JSONValue.string))
+        fields["relayed"] = .bool(true)
+        if fields["description"] == nil {
+            fields["description"] = .string(String("ferry listen \(forwardURL)".prefix(100)))
+        }
+        if fields["target"] == nil {
+            fields["target"] = .object([
                 "type": .string("http"), "method": .string("POST"), "url": .string(forwardURL),
                 "headers": .object([:]),
-            ]),
-            "relayed": .bool(true),
-        ])
+            ])
+        }
+        let body: JSONValue = .object(fields)
         let answer: JSONValue
         if let id = existing?["subscription_id"]?.text {
             answer = try await api.put("/subscriptions/\(id)", body)
@@ -166,13 +184,17 @@ public struct Listener: Sendable {
         guard response.status == .ok else {
             let bytes = try await response.body.collect(upTo: 1024 * 1024)
             let problem = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))
-            throw ClientError(
+            let said =
                 "the relay stream answered \(response.status.code) "
-                    + "\(problem?["title"]?.text ?? response.status.reasonPhrase)"
-                    + (problem?["detail"]?.text.map { ": " + $0 } ?? ""))
+                + "\(problem?["title"]?.text ?? response.status.reasonPhrase)"
+                + (problem?["detail"]?.text.map { ": " + $0 } ?? "")
+            // A server restarting, a proxy between, a rate limit: worth another try. Anything else is final.
+            if response.status.code >= 500 || response.status.code == 429 { throw StreamInterrupted(said) }
+            throw ClientError(said)
         }
         return try await withThrowingDiscardingTaskGroup { group in
             var pending: [UInt8] = []
+            var bodyLimit = Self.bodyLimit
             for try await chunk in response.body {
                 pending.append(contentsOf: chunk.readableBytesView)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -180,8 +202,18 @@ public struct Listener: Sendable {
                     pending.removeSubrange(...newline)
                     guard let message = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else { continue }
                     switch message["type"]?.text {
+                    case "ready":
+                        // Bytes past the server's limit are dropped there; one more says the body was cut.
+                        if let limit = message["response_body_limit"]?.text.flatMap(Int.init) {
+                            bodyLimit = min(Self.bodyLimit, limit + 1)
+                        }
                     case "delivery":
-                        group.addTask { await forward(message, subscriptionID: subscriptionID, through: client) }
+                        let limit = bodyLimit
+                        group.addTask {
+                            await forward(message, subscriptionID: subscriptionID, bodyLimit: limit, through: client)
+                        }
+                    case "reconnect":
+                        return false
                     case "end":
                         print("the server ended the relay: \(message["reason"]?.text ?? "")")
                         return true
@@ -195,7 +227,9 @@ public struct Listener: Sendable {
     }
 
     /// Sends one delivery to the local URL and posts what happened back.
-    private func forward(_ delivery: JSONValue, subscriptionID: String, through client: HTTPClient) async {
+    private func forward(_ delivery: JSONValue, subscriptionID: String, bodyLimit: Int, through client: HTTPClient)
+        async
+    {
         guard let attemptID = delivery["attempt_id"]?.text, let claimToken = delivery["claim_token"]?.text,
             let application = api.profile.application
         else { return }
@@ -219,8 +253,8 @@ public struct Listener: Sendable {
             do {
                 let response = try await client.execute(request, timeout: TimeAmount.nanoseconds(nanoseconds(timeout)))
                 var received: [UInt8] = []
-                for try await chunk in response.body where received.count <= Self.bodyLimit {
-                    received.append(contentsOf: chunk.readableBytesView.prefix(Self.bodyLimit + 1 - received.count))
+                for try await chunk in response.body where received.count < bodyLimit {
+                    received.append(contentsOf: chunk.readableBytesView.prefix(bodyLimit - received.count))
                 }
                 var headers: [String: JSONValue] = [:]
                 for header in response.headers { headers[header.name.lowercased()] = .string(header.value) }
@@ -251,14 +285,18 @@ public struct Listener: Sendable {
                 + "\(nanoseconds(elapsed) / 1_000_000) ms\(recorded)")
     }
 
-    /// The most of an answer's body posted back (the server keeps up to its own limit and marks the rest cut).
+    /// The most of an answer's body posted back (the server keeps up to its own limit, announced when the stream
+    /// opens, and marks the rest cut).
     static let bodyLimit = 1024 * 1024
 
     static var forwardingConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.timeout = .init(connect: .seconds(5))
+        // The server writes a line at least every 10 s: 35 s of silence means the connection is dead.
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(35))
+        // The server hands over at most 16 unanswered deliveries at once: each gets its own connection.
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         return configuration
     }
 
@@ -276,6 +314,15 @@ public struct Listener: Sendable {
 
     private func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// The relay stream broke off in a way another try can mend (a 5xx, a 429); `relay` reconnects.
+struct StreamInterrupted: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
 

@@ -131,8 +131,9 @@ public struct HTTPDeliverer: Sendable {
 }
 
 /// Reads a `Retry-After` header: delay seconds or an HTTP date.
-enum RetryAfter {
-    static func seconds(_ value: String?, now: Date = Date()) -> Double? {
+public enum RetryAfter {
+    /// The delay the header asks for, in seconds from `now`, or nil when it is absent or unreadable.
+    public static func seconds(_ value: String?, now: Date = Date()) -> Double? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Double(value), seconds >= 0 { return seconds }
         let formatter = DateFormatter()

@@ -55,13 +55,14 @@ struct ClaimDueJobsQuery: PreparedQuery {
 
     var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
 
-    /// The claim of due attempts that also meet `condition`, oldest due first.
-    static func claimSQL(matching condition: String) -> String {
+    /// The claim of due attempts that also meet `condition`, oldest due first, at most `limit` (an SQL
+    /// expression).
+    static func claimSQL(matching condition: String, limit: String = "$1") -> String {
         """
         WITH due AS (
             SELECT id FROM request_attempt
             WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= now() AND \(condition)
-            ORDER BY due_at LIMIT $1
+            ORDER BY due_at LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
             UPDATE request_attempt ra
@@ -76,9 +77,19 @@ struct ClaimDueJobsQuery: PreparedQuery {
     }
 }
 
-/// Leases the due attempts of one relayed subscription, for its `ferry listen` session, as `ClaimDueJobsQuery`.
+/// Leases the due attempts of one live, enabled, relayed subscription for its `ferry listen` session, as
+/// `ClaimDueJobsQuery`, so that at most `limit` of its attempts are leased and unanswered at once.
 struct ClaimRelayedJobsQuery: PreparedQuery {
-    static let sql = ClaimDueJobsQuery.claimSQL(matching: "subscription_id = $4")
+    static let sql = ClaimDueJobsQuery.claimSQL(
+        matching: """
+            subscription_id = $4 AND subscription_id IN (
+                SELECT id FROM subscription WHERE relayed AND is_enabled AND deleted_at IS NULL)
+            """,
+        limit: """
+            greatest(0, $1 - (SELECT count(*) FROM request_attempt
+                WHERE subscription_id = $4 AND failed_at IS NULL AND succeeded_at IS NULL
+                  AND claim_token IS NOT NULL AND due_at > now()))
+            """)
 
     let limit: Int
     /// The lease, in seconds.

@@ -14,18 +14,38 @@ extension SQLiteStore {
         -> [DeliveryJob]
     {
         try await claim(
-            limit: limit, leaseFor: lease, matching: "subscription_id = ?", arguments: [subscriptionID.lowercased])
+            limit: limit, leaseFor: lease,
+            matching: """
+                subscription_id = ? AND subscription_id IN (
+                    SELECT id FROM subscription WHERE relayed = 1 AND is_enabled = 1 AND deleted_at IS NULL)
+                """,
+            arguments: [subscriptionID.lowercased], inFlightOf: subscriptionID)
     }
 
     /// Leases up to `limit` due attempts that also meet `condition` (an SQL condition on `request_attempt` with
-    /// `arguments`), oldest due first, and reads what delivering them needs.
-    private func claim(limit: Int, leaseFor lease: Duration, matching condition: String, arguments: StatementArguments)
-        async throws -> [DeliveryJob]
-    {
+    /// `arguments`), oldest due first, and reads what delivering them needs; with `inFlightOf`, `limit` counts that
+    /// subscription's attempts already leased and unanswered too.
+    private func claim(
+        limit: Int, leaseFor lease: Duration, matching condition: String, arguments: StatementArguments,
+        inFlightOf subscriptionID: UUID? = nil
+    ) async throws -> [DeliveryJob] {
         let leaseMicros = lease.components.seconds * 1_000_000 + lease.components.attoseconds / 1_000_000_000_000
         return try await write { db in
             let now = SQLValues.micros(Date())
             let claimToken = UUID()
+            var limit = limit
+            if let subscriptionID {
+                let leased =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT count(*) FROM request_attempt
+                            WHERE subscription_id = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                              AND claim_token IS NOT NULL AND due_at > ?
+                            """, arguments: [subscriptionID.lowercased, now]) ?? 0
+                limit -= leased
+                guard limit > 0 else { return [] }
+            }
             let ids = try String.fetchAll(
                 db.cachedStatement(
                     sql: """

@@ -6,7 +6,9 @@ public protocol DeliveryQueue: Sendable {
     /// Leases up to `limit` due, unfinished attempts whose lease (if any) has expired, oldest due first; attempts of
     /// relayed subscriptions are left to their `ferry listen` session.
     func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
-    /// Leases up to `limit` due attempts of one relayed subscription, for the `ferry listen` session relaying them.
+    /// Leases due attempts of one live, enabled, relayed subscription for the `ferry listen` session relaying them,
+    /// so that at most `limit` of its attempts are leased and unanswered at once (a session gets no more than it
+    /// can answer within its leases).
     func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
     /// Records an attempt's response and final state, and schedules the retry if `retryAt` is set and the
     /// subscription is still live. Does nothing and returns false if the job's lease was lost.

@@ -120,7 +120,7 @@ import Testing
                 backend: backend, url: receiver.url(),
                 configure: { configuration in
                     configuration.retryPolicy = RetryPolicy(schedule: [0.3], maxRetries: 2, jitterRatio: 0)
-                    configuration.failingRule = FailingSubscriptionRule(span: .seconds(1))
+                    configuration.failingRule = FailingSubscriptionRule(span: .seconds(3))
                 }
             ) { harness in
                 func current() async throws -> Subscription? {
@@ -130,7 +130,8 @@ import Testing
                 try await harness.send()
                 _ = try await harness.waitForAttempts { $0.count == 3 && $0.allSatisfy { $0.failedAt != nil } }
                 let failing = try await current()
-                #expect(failing?.isEnabled == true, "0.6 s of failures is less than the span")
+                // About 0.6 s of failures, less than the span (unless a loaded machine stretched them past it).
+                if Date().timeIntervalSince(started) < 2.5 { #expect(failing?.isEnabled == true) }
                 #expect((failing?.failingSince ?? .distantPast) >= started.addingTimeInterval(-1))
                 try await harness.send()
                 _ = await receiver.waitForRequests(4)
@@ -144,7 +145,7 @@ import Testing
 
                 try await Task.sleep(for: .milliseconds(300))
                 try await harness.send()
-                deadline = ContinuousClock.now + .seconds(10)
+                deadline = ContinuousClock.now + .seconds(20)
                 while subscription?.isEnabled == true, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(50))
                     subscription = try await current()
@@ -153,8 +154,8 @@ import Testing
                         try await Task.sleep(for: .milliseconds(400))
                     }
                 }
-                #expect(subscription?.isEnabled == false, "failing for a second disables it")
-                #expect(subscription?.disabledReason?.hasPrefix("every attempt failed for 1s (since ") == true)
+                #expect(subscription?.isEnabled == false, "failing for the span disables it")
+                #expect(subscription?.disabledReason?.hasPrefix("every attempt failed for 3s (since ") == true)
                 let enabled = try await harness.store.setSubscriptionEnabled(
                     id: harness.subscription.id, applicationID: harness.application.id, isEnabled: true)
                 #expect(enabled?.failingSince == nil && enabled?.disabledReason == nil, "enabling starts over")

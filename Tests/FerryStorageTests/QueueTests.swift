@@ -33,19 +33,36 @@ import Testing
             // The relayed attempt is due now, but workers wait only for their own leases (a minute away).
             let next = try #require(try await store.nextDueDate())
             #expect(next.timeIntervalSinceNow > 30)
+            // Two more events: the ordinary subscription has a due, unleased attempt the relay must not take.
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
             #expect(
                 try await store.claimRelayedJobs(subscriptionID: sent.id, limit: 10, leaseFor: .seconds(60)).isEmpty)
+            // At most `limit` leased and unanswered at once: two, then none until one is answered.
             let relayedJobs = try await store.claimRelayedJobs(
-                subscriptionID: relayed.id, limit: 10, leaseFor: .seconds(60))
-            #expect(relayedJobs.map(\.subscriptionID) == [relayed.id])
+                subscriptionID: relayed.id, limit: 2, leaseFor: .seconds(60))
+            #expect(relayedJobs.count == 2 && relayedJobs.allSatisfy { $0.subscriptionID == relayed.id })
             #expect(relayedJobs.first?.target.url == "http://127.0.0.1:3000/hook")
+            #expect(
+                try await store.claimRelayedJobs(subscriptionID: relayed.id, limit: 2, leaseFor: .seconds(60)).isEmpty)
+            #expect(
+                try await store.recordOutcome(
+                    .answered(
+                        status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1,
+                        retryAfterSeconds: nil),
+                    for: relayedJobs[1], retryAt: nil))
+            let third = try await store.claimRelayedJobs(subscriptionID: relayed.id, limit: 2, leaseFor: .seconds(60))
+            #expect(third.count == 1)
 
-            // Its retry is relayed too.
+            // Its retry is relayed too (the workers' own queue holds only the ordinary subscription's attempts).
             let job = try #require(relayedJobs.first)
             #expect(
                 try await store.recordOutcome(
                     .failed(.connection, elapsedMilliseconds: 1), for: job, retryAt: Date().addingTimeInterval(-1)))
-            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty)
+            #expect(
+                try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).allSatisfy {
+                    $0.subscriptionID == sent.id
+                })
             let retry = try await store.claimRelayedJobs(subscriptionID: relayed.id, limit: 10, leaseFor: .seconds(60))
             #expect(retry.map(\.retryCount) == [1])
 
@@ -53,6 +70,14 @@ import Testing
             var plain = draft
             plain.isRelayed = false
             #expect(try await store.replaceSubscription(id: relayed.id, with: plain)?.isRelayed == false)
+            // Its new attempts are the workers' now: a listen session still streaming gets none of them.
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+            #expect(
+                try await store.claimRelayedJobs(subscriptionID: relayed.id, limit: 10, leaseFor: .seconds(60)).isEmpty)
+            #expect(
+                try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).contains {
+                    $0.subscriptionID == relayed.id
+                })
         }
     }
 

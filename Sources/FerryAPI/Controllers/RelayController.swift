@@ -11,9 +11,10 @@ import ServiceLifecycle
 
 /// `/subscriptions/{id}/relay`: the server side of `ferry listen`. A relayed subscription's attempts are never sent
 /// by workers; a listening client holds a stream (`GET`, one JSON object per line) on which this controller leases
-/// the subscription's due attempts and hands over each signed request, and the client posts the answer of its local
-/// receiver back (`POST …/relay/{attempt_id}`), which is recorded as the attempt's response, retries included,
-/// exactly as a worker would. Leases make it safe: an attempt whose answer never comes is leased again after
+/// the subscription's due attempts, at most `RelaySettings.inFlight` unanswered at once, and hands over each signed
+/// request, and the client posts the answer of its local receiver back (`POST …/relay/{attempt_id}`), which is
+/// recorded as the attempt's response, retries included, exactly as a worker would. A stream lasts at most
+/// `RelaySettings.streamLifetime`, then asks the client to reconnect, which authenticates it again. Leases make it safe: an attempt whose answer never comes is leased again after
 /// `lease`, so a client that drops its stream loses nothing (at-least-once, as every delivery). Both requests name
 /// their lease only by its random claim token, so an answer can land on any API process sharing the database.
 struct RelayController<Store: FerryStore> {
@@ -22,6 +23,19 @@ struct RelayController<Store: FerryStore> {
     let settings: RelaySettings
     let metrics: FerryMetrics
     let logger: Logger
+    /// One recorder for every answer, so its memo of healthy subscriptions spares their writes.
+    let recorder: OutcomeRecorder<Store>
+
+    init(store: Store, access: AccessControl<Store>, settings: RelaySettings, metrics: FerryMetrics, logger: Logger) {
+        self.store = store
+        self.access = access
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        recorder = OutcomeRecorder(
+            queue: store, retryPolicy: settings.retryPolicy, failingRule: settings.failingRule, logger: logger,
+            metrics: metrics)
+    }
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.get("subscriptions/:subscription_id/relay") { request, context in
@@ -55,10 +69,7 @@ struct RelayController<Store: FerryStore> {
                 retryCount: attempt.retryCount, retry: subscription.retry)
             // The relay counts the attempt in flight only while it is answered, so the gauge nets to zero.
             metrics.deliveryStarted()
-            let recorded = await OutcomeRecorder(
-                queue: store, retryPolicy: settings.retryPolicy, failingRule: settings.failingRule, logger: logger,
-                metrics: metrics
-            ).record(observation, for: job)
+            let recorded = await recorder.record(observation, for: job)
             return JSONBody.response(.object(["recorded": .bool(recorded)]))
         }
     }
@@ -81,10 +92,15 @@ struct RelayController<Store: FerryStore> {
     }
 
     /// Leases and writes the subscription's due deliveries until the client goes away, the subscription is deleted
-    /// or made unrelayed, or the server shuts down; a heartbeat line goes out when nothing else has for a while.
+    /// or made unrelayed, the stream's lifetime ends (`reconnect`) or the server shuts down; a heartbeat line goes
+    /// out when nothing else has for a while.
     private func stream(_ subscription: Subscription, to writer: inout any ResponseBodyWriter) async throws {
         try await writer.write(
-            line(["type": .string("ready"), "subscription_id": .string(subscription.id.lowercased)]))
+            line([
+                "type": .string("ready"), "subscription_id": .string(subscription.id.lowercased),
+                "response_body_limit": .number(Double(settings.responseBodyLimit)),
+            ]))
+        let opened = ContinuousClock.now
         var lastWrite = ContinuousClock.now
         var lastCheck = ContinuousClock.now
         relaying: while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -92,7 +108,7 @@ struct RelayController<Store: FerryStore> {
             do {
                 jobs = try await StorageDeadline.$current.withValue(ContinuousClock.now + settings.storageTimeout) {
                     try await store.claimRelayedJobs(
-                        subscriptionID: subscription.id, limit: settings.batchSize, leaseFor: settings.lease)
+                        subscriptionID: subscription.id, limit: settings.inFlight, leaseFor: settings.lease)
                 }
             } catch {
                 logger.warning(
@@ -106,6 +122,10 @@ struct RelayController<Store: FerryStore> {
                 lastWrite = ContinuousClock.now
             }
             if !jobs.isEmpty { continue }
+            if ContinuousClock.now - opened >= settings.streamLifetime {
+                try await writer.write(line(["type": .string("reconnect")]))
+                break relaying
+            }
             if ContinuousClock.now - lastCheck >= settings.heartbeat {
                 lastCheck = ContinuousClock.now
                 let stillRelayed: Bool
@@ -183,6 +203,6 @@ struct RelayController<Store: FerryStore> {
         return .answered(
             status: status, headers: headers, body: Array(bytes.prefix(settings.responseBodyLimit)),
             truncated: truncated, elapsedMilliseconds: max(0, body.elapsedMilliseconds),
-            retryAfterSeconds: headers["retry-after"].flatMap { Double($0) })
+            retryAfterSeconds: RetryAfter.seconds(headers["retry-after"]))
     }
 }

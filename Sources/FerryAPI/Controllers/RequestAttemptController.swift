@@ -117,14 +117,14 @@ struct RequestAttemptController<Store: TenantStore & AttemptStore> {
         guard let since = Timestamp.parse(body.since) else {
             throw DomainError.malformedBody("since must be an RFC 3339 date-time")
         }
-        let until: Date
+        // Never past now: the attempts this call creates are created now, and a range that held them would send
+        // them again on the next call.
+        var until = Date()
         if let text = body.until {
             guard let parsed = Timestamp.parse(text) else {
                 throw DomainError.malformedBody("until must be an RFC 3339 date-time")
             }
-            until = parsed
-        } else {
-            until = Date()
+            until = min(parsed, until)
         }
         guard since < until else { throw DomainError.invalidDateRange }
         let limit = body.limit ?? Self.defaultRecoveryBatch

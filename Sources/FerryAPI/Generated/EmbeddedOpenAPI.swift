@@ -3999,6 +3999,7 @@ enum EmbeddedOpenAPI {
                       "enum": [
                         "no_answer",
                         "1xx",
+                        "2xx",
                         "3xx",
                         "4xx",
                         "5xx"
@@ -4031,11 +4032,11 @@ enum EmbeddedOpenAPI {
                     },
                     "headers": {
                       "Link": {
-                        "description": "Next page: `<{public URL}/api/v1/request_attempts?...&pagination_cursor=...>; rel=\"next\"`, sent whenever the page is not empty (stop at an empty page).",
+                        "description": "Next page: `<{public URL}/api/v1/dead_letters?...&pagination_cursor=...>; rel=\"next\"`, sent whenever the page is not empty (stop at an empty page).",
                         "schema": {
                           "type": "string"
                         },
-                        "example": "<https://ferry.example/api/v1/request_attempts?application_id=0190b8a2-7c1e-7b2e-9a3b-6f1d2c3b4a59&pagination_cursor=eyJkYXRlIjoiLi4uIn0%3D>; rel=\"next\""
+                        "example": "<https://ferry.example/api/v1/dead_letters?application_id=0190b8a2-7c1e-7b2e-9a3b-6f1d2c3b4a59&pagination_cursor=eyJkYXRlIjoiLi4uIn0%3D>; rel=\"next\""
                       }
                     }
                   },
@@ -4178,7 +4179,7 @@ enum EmbeddedOpenAPI {
                             ],
                             "format": "date-time",
                             "pattern": "^[^\\u0000]*$",
-                            "description": "Attempts created at or before this time; now when absent. Must be after `since` (400 `InvalidDateRange` otherwise). `null` means the same."
+                            "description": "Attempts created at or before this time; now when absent, `null` or later than now (the attempts a recovery creates are created now, so they never fall in its range). Must be after `since` (400 `InvalidDateRange` otherwise)."
                           },
                           "dry_run": {
                             "type": [

@@ -112,16 +112,16 @@ public enum Settings {
         "https_only", "false", .flag, group: "delivery", for: .servers, example: "true",
         "Refuse `http://` targets: 422 on subscription writes, refused at delivery.")
     public static let retrySchedule = Setting(
-        "retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", .durations, group: "delivery", for: .worker,
+        "retry_schedule", "3s,10s,3m,30m,1h,3h,5h,10h", .durations, group: "delivery", for: .servers,
         example: "1s,2m", "Delays before retry 1, 2, …; the last one repeats.")
     public static let maxRetries = Setting(
-        "max_retries", "24", .wholeNumber(0...Int.max, "a whole number ≥ 0"), group: "delivery", for: .worker,
+        "max_retries", "24", .wholeNumber(0...Int.max, "a whole number ≥ 0"), group: "delivery", for: .servers,
         example: "3", "Retries after the first attempt.")
     public static let retryJitter = Setting(
-        "retry_jitter", "0.1", .ratio, group: "delivery", for: .worker, example: "0.25",
+        "retry_jitter", "0.1", .ratio, group: "delivery", for: .servers, example: "0.25",
         "Each retry delay is scaled by a random factor in 1 ± this ratio.")
     public static let disableFailingAfter = Setting(
-        "disable_failing_after", "5d", .durationOrNever, group: "delivery", for: .worker, example: "12h",
+        "disable_failing_after", "5d", .durationOrNever, group: "delivery", for: .servers, example: "12h",
         "Disable a subscription whose every attempt has failed for this long (0: never).")
     public static let workerConcurrency = Setting(
         "worker_concurrency", "64", .wholeNumber(1...Int.max, "a whole number ≥ 1"), group: "delivery",
