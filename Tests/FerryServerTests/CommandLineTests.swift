@@ -147,8 +147,10 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let port = FerryProcess.freePort()
+        // Closed once, in the middle: a second close could hit a descriptor another test opened since.
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
+        var holderOpen = true
+        defer { if holderOpen { close(holder) } }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -168,6 +170,7 @@ import Testing
         #expect(!refused.output.contains("errno"))
         // Nothing was bootstrapped: a start on a free port is still the first one and prints the credentials.
         close(holder)
+        holderOpen = false
         let environment = ["FERRY_LISTEN": "127.0.0.1:\(FerryProcess.freePort())"]
         let first = try await Self.ferry(["serve"], environment: environment, in: directory, timeout: .seconds(8))
         #expect(first.output.contains("service token"), "\(first.output)")

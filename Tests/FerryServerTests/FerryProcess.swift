@@ -220,10 +220,9 @@ final class LoopbackConnection {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else {
-            close(descriptor)
-            throw FerryProcessError(message: "connection to port \(port) refused")
-        }
+        // The deinitializer closes the descriptor, also when this initializer throws: closing it here too could
+        // close a descriptor another test opened in between.
+        guard connected == 0 else { throw FerryProcessError(message: "connection to port \(port) refused") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
