@@ -56,23 +56,20 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
                 "elapsed_ms": "\(observation.elapsedMilliseconds)",
                 "retry_at": "\(retryAt.map(Timestamp.format) ?? "-")",
             ])
-        for attempt in 1...5 {
-            do {
-                if try await !queue.recordOutcome(observation, for: job, retryAt: retryAt) {
-                    logger.notice(
-                        "attempt outcome dropped: lease lost", metadata: ["attempt_id": "\(job.attemptID.lowercased)"])
-                    return false
-                }
-                await follow(observation, of: job)
-                return true
-            } catch {
-                logger.warning(
-                    "recording outcome failed",
-                    metadata: ["attempt_id": "\(job.attemptID.lowercased)", "error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(200 * attempt))
-            }
+        let attempt: Logger.Metadata = ["attempt_id": "\(job.attemptID.lowercased)"]
+        let recorded = await retryingStorage("recording outcome failed", attempt) {
+            try await queue.recordOutcome(observation, for: job, retryAt: retryAt)
         }
-        return false
+        switch recorded {
+        case true?:
+            await follow(observation, of: job)
+            return true
+        case false?:
+            logger.notice("attempt outcome dropped: lease lost", metadata: attempt)
+            return false
+        case nil:
+            return false
+        }
     }
 
     /// What the recorded outcome means for the subscription: disabled by a 410, its failing streak ended by a
@@ -106,21 +103,30 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
 
     /// Disables the job's subscription with `reason`, retrying if the database fails.
     private func disable(_ job: DeliveryJob, reason: String) async {
+        let metadata: Logger.Metadata = ["subscription_id": "\(job.subscriptionID.lowercased)"]
+        let disabled = await retryingStorage("disabling subscription failed", metadata) {
+            try await queue.setSubscriptionEnabled(
+                id: job.subscriptionID, applicationID: job.applicationID, isEnabled: false, reason: reason)
+        }
+        if disabled != nil {
+            logger.notice("subscription disabled", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
+        }
+    }
+
+    /// Runs a bookkeeping write up to five times while the database fails (never the delivery itself), logging
+    /// each failure with `failure`; nil when every try failed.
+    private func retryingStorage<T: Sendable>(
+        _ failure: Logger.Message, _ metadata: Logger.Metadata, _ write: () async throws -> T
+    ) async -> T? {
         for attempt in 1...5 {
             do {
-                _ = try await queue.setSubscriptionEnabled(
-                    id: job.subscriptionID, applicationID: job.applicationID, isEnabled: false, reason: reason)
-                logger.notice(
-                    "subscription disabled",
-                    metadata: ["subscription_id": "\(job.subscriptionID.lowercased)", "reason": "\(reason)"])
-                return
+                return try await write()
             } catch {
-                logger.warning(
-                    "disabling subscription failed",
-                    metadata: ["subscription_id": "\(job.subscriptionID.lowercased)", "error": "\(error)"])
+                logger.warning(failure, metadata: metadata.merging(["error": "\(error)"]) { $1 })
                 try? await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
+        return nil
     }
 }
 
