@@ -85,6 +85,9 @@ enum Representation {
             "failing_since": date(subscription.failingSince),
             "retry_schedule": subscription.retry.schedule.map { .array($0.map { .number($0.rounded()) }) } ?? .null,
             "max_retries": subscription.retry.maxRetries.map { .number(Double($0)) } ?? .null,
+            "circuit_state": .string(subscription.circuit.name(at: Date())),
+            "circuit_opened_at": date(subscription.circuit.openedAt),
+            "circuit_next_probe_at": date(subscription.circuit.openedAt == nil ? nil : subscription.circuit.probeAt),
         ])
     }
 

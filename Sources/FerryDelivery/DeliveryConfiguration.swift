@@ -26,6 +26,14 @@ public struct DeliveryConfiguration: Sendable {
     public var retryPolicy = RetryPolicy()
     /// When a subscription whose every attempt fails is disabled.
     public var failingRule = FailingSubscriptionRule()
+    /// When a subscription's circuit opens and is probed again.
+    public var circuitPolicy = CircuitBreakerPolicy()
+    /// How many deliveries one application may have in flight in this process: every slot but the
+    /// `claimWhenFree` a busy worker claims for (a quarter of the default 64), so those always serve other
+    /// applications. It also caps each endpoint's adaptive limit (`AdaptiveConcurrencyLimit`).
+    public var applicationConcurrency: Int {
+        max(1, concurrency - claimWhenFree)
+    }
     /// Address blocks exempt from the target guard.
     public var allowedTargetNetworks: [CIDR] = []
     /// Address blocks exempt from the target guard for one application each.

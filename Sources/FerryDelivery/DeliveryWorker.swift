@@ -16,6 +16,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
     private let logger: Logger
     private let metrics: FerryMetrics
     private let recorder: OutcomeRecorder<Queue>
+    private let scheduler: FairScheduler
 
     public init(
         queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger,
@@ -28,7 +29,10 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         self.metrics = metrics
         self.recorder = OutcomeRecorder(
             queue: queue, retryPolicy: configuration.retryPolicy, failingRule: configuration.failingRule,
-            logger: logger, metrics: metrics)
+            circuitPolicy: configuration.circuitPolicy, logger: logger, metrics: metrics)
+        self.scheduler = FairScheduler(
+            endpointMaximum: configuration.applicationConcurrency,
+            applicationLimit: configuration.applicationConcurrency)
     }
 
     public func run() async throws {
@@ -42,11 +46,14 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                     let free = configuration.concurrency - inFlight
                     var claimedFullBatch = false
                     var claimedPartBatch = false
+                    var exclusions = ClaimExclusions()
                     if free > 0 && (inFlight == 0 || free >= configuration.claimWhenFree) {
+                        exclusions = scheduler.exclusions()
                         let jobs: [DeliveryJob]
                         do {
                             jobs = try await queue.claimDueJobs(
-                                limit: min(free, configuration.claimBatchSize), leaseFor: configuration.lease)
+                                limit: min(free, configuration.claimBatchSize), leaseFor: configuration.lease,
+                                excluding: exclusions)
                             failures = 0
                         } catch {
                             failures += 1
@@ -56,7 +63,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                         }
                         claimedFullBatch = jobs.count == min(free, configuration.claimBatchSize) && !jobs.isEmpty
                         claimedPartBatch = !claimedFullBatch
-                        for job in jobs {
+                        for job in await admitted(jobs) {
                             state.inFlight.add(1, ordering: .relaxed)
                             group.addTask {
                                 await self.process(job)
@@ -66,10 +73,11 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                         }
                     }
                     if claimedFullBatch { continue }
-                    // Only a claim that came back short says the queue ran dry: then sleep until the next job is
-                    // due. Otherwise a finishing delivery or new work wakes the loop.
+                    // Only a claim that came back short says the queue ran dry (of work this process may send
+                    // now): then sleep until the next job is due. Otherwise a finishing delivery or new work wakes
+                    // the loop.
                     await signal.wait(
-                        timeout: claimedPartBatch ? await idleWait() : configuration.maxIdleWait)
+                        timeout: claimedPartBatch ? await idleWait(excluding: exclusions) : configuration.maxIdleWait)
                 }
             }
         } onGracefulShutdown: {
@@ -79,9 +87,59 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         await deliverer.shutdown()
     }
 
-    /// How long to sleep when no signal comes: until the next job is due, at most `maxIdleWait`.
-    private func idleWait() async -> Duration {
-        guard let next = try? await queue.nextDueDate() else { return configuration.maxIdleWait }
+    /// The claimed jobs this process sends now: those the fair scheduler admits, and of those whose circuit is
+    /// half-open only the one whose probe this worker takes. The others' leases are given back at once, so another
+    /// worker (or this one, once a slot frees) can take them.
+    private func admitted(_ jobs: [DeliveryJob]) async -> [DeliveryJob] {
+        var admitted: [DeliveryJob] = []
+        var released: [DeliveryJob] = []
+        var probes: [UUID: Bool] = [:]
+        for job in jobs {
+            guard scheduler.admit(job) else {
+                released.append(job)
+                continue
+            }
+            if job.circuitOpenedAt != nil {
+                let taken: Bool
+                if probes[job.subscriptionID] != nil {
+                    taken = false  // one probe per circuit: this claim already tried for it
+                } else {
+                    taken =
+                        (try? await queue.takeCircuitProbe(
+                            subscriptionID: job.subscriptionID,
+                            until: Date().addingTimeInterval(Self.seconds(configuration.lease)))) ?? false
+                    probes[job.subscriptionID] = taken
+                }
+                guard taken else {
+                    scheduler.finish(job, signal: nil)
+                    released.append(job)
+                    continue
+                }
+            }
+            admitted.append(job)
+        }
+        if !released.isEmpty {
+            do {
+                try await queue.releaseLeases(of: released)
+            } catch {
+                logger.warning(
+                    "giving back leases over the fair share failed; they run out by themselves",
+                    metadata: ["error": "\(error)", "count": "\(released.count)"])
+            }
+        }
+        return admitted
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// How long to sleep when no signal comes: until the next job this process may send is due, at most
+    /// `maxIdleWait`.
+    private func idleWait(excluding exclusions: ClaimExclusions) async -> Duration {
+        guard let next = try? await queue.nextDueDate(excluding: exclusions) else {
+            return configuration.maxIdleWait
+        }
         let seconds = next.timeIntervalSinceNow
         if seconds <= 0 { return .milliseconds(1) }
         return min(configuration.maxIdleWait, .milliseconds(Int64(seconds * 1000) + 1))
@@ -97,7 +155,10 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         case .success(let request):
             observation = await deliverer.deliver(request, tenant: job.applicationID)
             observation.request = SentRequest(request)
-        case .failure(let name): observation = .failed(name, elapsedMilliseconds: 0)
+            scheduler.finish(job, signal: CapacitySignal(observation))
+        case .failure(let name):
+            observation = .failed(name, elapsedMilliseconds: 0)
+            scheduler.finish(job, signal: nil)
         }
         await recorder.record(observation, for: job)
     }

@@ -16,14 +16,17 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     private let metrics: FerryMetrics
     /// Subscriptions this process saw succeed lately, until when: their next successes need no write.
     private let healthy = HealthyMemo()
+    /// Opens and closes circuits, for the workers (a `ferry listen` session's subscription has none).
+    private let circuitBreaker: CircuitBreaker?
 
     public init(
         queue: Queue, retryPolicy: RetryPolicy, failingRule: FailingSubscriptionRule = FailingSubscriptionRule(),
-        logger: Logger, metrics: FerryMetrics
+        circuitPolicy: CircuitBreakerPolicy? = nil, logger: Logger, metrics: FerryMetrics
     ) {
         self.queue = queue
         self.retryPolicy = retryPolicy
         self.failingRule = failingRule
+        self.circuitBreaker = circuitPolicy.map(CircuitBreaker.init(policy:))
         self.logger = logger
         self.metrics = metrics
     }
@@ -72,14 +75,15 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         }
     }
 
-    /// What the recorded outcome means for the subscription: disabled by a 410, its failing streak ended by a
-    /// success, or extended by a failure, and disabled once the streak is long enough. A failure to write this is
-    /// logged, not retried: the next outcome writes it again.
+    /// What the recorded outcome means for the subscription: disabled by a 410; its circuit opened or closed
+    /// (`CircuitBreaker`); its failing streak ended by a success, or extended by a failure, and disabled once the
+    /// streak is long enough. A failure to write this is logged, not retried: the next outcome writes it again.
     private func follow(_ observation: AttemptObservation, of job: DeliveryJob) async {
         if let reason = observation.disablingReason {
             await disable(job, reason: reason)
             return
         }
+        await circuitBreaker?.follow(observation, of: job, queue: queue, logger: logger, metrics: metrics)
         do {
             if observation.isDelivered {
                 guard healthy.needsWrite(job.subscriptionID) else { return }

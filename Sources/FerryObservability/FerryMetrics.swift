@@ -21,6 +21,7 @@ public final class FerryMetrics: Sendable {
     private let oldestDueAge: Gauge
     private let enabledSubscriptions: Gauge
     private let disabledSubscriptions: Gauge
+    private let circuitOpenSubscriptions: Gauge
     private let connectionsInUse: Gauge
     private let connectionsWaiting: Gauge
     private let connectionsCapacity: Gauge
@@ -48,6 +49,8 @@ public final class FerryMetrics: Sendable {
         enabledSubscriptions = Gauge(label: "ferry_subscriptions", dimensions: [("state", "enabled")], factory: factory)
         disabledSubscriptions = Gauge(
             label: "ferry_subscriptions", dimensions: [("state", "disabled")], factory: factory)
+        circuitOpenSubscriptions = Gauge(
+            label: "ferry_subscriptions", dimensions: [("state", "circuit_open")], factory: factory)
         connectionsInUse = Gauge(
             label: "ferry_database_connections", dimensions: [("state", "in_use")], factory: factory)
         connectionsWaiting = Gauge(
@@ -99,6 +102,14 @@ public final class FerryMetrics: Sendable {
         }
     }
 
+    /// A subscription's circuit opened (`opened`) or closed.
+    public func circuitChanged(opened: Bool) {
+        Counter(
+            label: "ferry_circuit_transitions_total", dimensions: [("to", opened ? "open" : "closed")],
+            factory: factory
+        ).increment()
+    }
+
     /// Retention deleted `count` events.
     public func eventsExpired(_ count: Int) {
         if count > 0 { expiredEvents.increment(by: count) }
@@ -112,6 +123,7 @@ public final class FerryMetrics: Sendable {
         oldestDueAge.record(statistics.oldestDueAgeSeconds)
         enabledSubscriptions.record(statistics.enabledSubscriptions)
         disabledSubscriptions.record(statistics.disabledSubscriptions)
+        circuitOpenSubscriptions.record(statistics.circuitOpenSubscriptions)
     }
 
     /// Sets the database connection gauges.

@@ -53,6 +53,14 @@ enum PostgresSchema {
         ),
         (11, ["ALTER TABLE subscription ADD COLUMN failing_since timestamptz"]),
         (12, ["ALTER TABLE subscription ADD COLUMN retry_override text"]),
+        (
+            13,
+            [
+                "ALTER TABLE subscription ADD COLUMN circuit_opened_at timestamptz",
+                "ALTER TABLE subscription ADD COLUMN circuit_probe_at timestamptz",
+                "CREATE INDEX subscription_circuit ON subscription (circuit_probe_at) WHERE circuit_probe_at IS NOT NULL",
+            ]
+        ),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

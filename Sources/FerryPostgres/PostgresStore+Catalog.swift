@@ -101,7 +101,11 @@ extension PostgresStore {
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
                         ELSE disabled_at END,
-                    failing_since = CASE WHEN is_enabled = \(draft.isEnabled) THEN failing_since ELSE NULL END
+                    failing_since = CASE WHEN is_enabled = \(draft.isEnabled) THEN failing_since ELSE NULL END,
+                    circuit_opened_at = CASE WHEN is_enabled = \(draft.isEnabled) AND target_url = \(draft.target.url)
+                        THEN circuit_opened_at ELSE NULL END,
+                    circuit_probe_at = CASE WHEN is_enabled = \(draft.isEnabled) AND target_url = \(draft.target.url)
+                        THEN circuit_probe_at ELSE NULL END
                 WHERE id = \(id) AND application_id = \(draft.applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()
@@ -125,7 +129,9 @@ extension PostgresStore {
                         ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
                         ELSE disabled_at END,
-                    failing_since = CASE WHEN is_enabled = \(isEnabled) THEN failing_since ELSE NULL END
+                    failing_since = CASE WHEN is_enabled = \(isEnabled) THEN failing_since ELSE NULL END,
+                    circuit_opened_at = CASE WHEN is_enabled = \(isEnabled) THEN circuit_opened_at ELSE NULL END,
+                    circuit_probe_at = CASE WHEN is_enabled = \(isEnabled) THEN circuit_probe_at ELSE NULL END
                 WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
                 """, logger: self.logger
             ).collect()

@@ -4,12 +4,16 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
+    public func claimDueJobs(limit: Int, leaseFor lease: Duration, excluding exclusions: ClaimExclusions)
+        async throws -> [DeliveryJob]
+    {
         let claimToken = UUID()
         // One statement, on the database's clock: lock due rows others have not locked, lease them, and read what
         // delivery needs.
         let rows = try await client.rows(
-            ClaimDueJobsQuery(limit: limit, leaseSeconds: Self.seconds(lease), claimToken: claimToken), logger: logger)
+            ClaimDueJobsQuery(
+                limit: limit, leaseSeconds: Self.seconds(lease), claimToken: claimToken, exclusions: exclusions),
+            logger: logger)
         return try Self.jobs(rows, claimToken: claimToken)
     }
 
@@ -42,7 +46,8 @@ extension PostgresStore {
                     method: try columns.get("target_method"), url: try columns.get("target_url"),
                     headers: try columns.map("target_headers")),
                 retryCount: try columns.get("retry_count", as: Int.self),
-                retry: RetryOverride(stored: try columns.get("retry_override", as: String?.self)))
+                retry: RetryOverride(stored: try columns.get("retry_override", as: String?.self)),
+                circuitOpenedAt: try columns.get("circuit_opened_at", as: Date?.self))
         }
     }
 
@@ -87,15 +92,16 @@ extension PostgresStore {
     public func releaseLeases(of jobs: [DeliveryJob]) async throws {
         guard !jobs.isEmpty else { return }
         let now = Date()
+        let ids = jobs.map(\.attemptID)
+        let tokens = jobs.map(\.claimToken)
         try await transaction { connection in
-            for job in jobs {
-                try await connection.query(
-                    """
-                    UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = \(now.postgres)
-                    WHERE id = \(job.attemptID) AND claim_token = \(job.claimToken)
-                      AND failed_at IS NULL AND succeeded_at IS NULL
-                    """, logger: self.logger)
-            }
+            try await connection.query(
+                """
+                UPDATE request_attempt ra SET picked_at = NULL, claim_token = NULL, due_at = \(now.postgres)
+                FROM unnest(\(ids)::uuid[], \(tokens)::uuid[]) AS released(id, claim_token)
+                WHERE ra.id = released.id AND ra.claim_token = released.claim_token
+                  AND ra.failed_at IS NULL AND ra.succeeded_at IS NULL
+                """, logger: self.logger)
             try await Self.notifyWork(connection, logger: self.logger)
         }
     }
@@ -118,15 +124,54 @@ extension PostgresStore {
             logger: logger)
     }
 
-    public func nextDueDate() async throws -> Date? {
-        try await client.query(
+    public func nextDueDate(excluding exclusions: ClaimExclusions) async throws -> Date? {
+        try await client.rows(NextDueDateQuery(exclusions: exclusions), logger: logger).first.flatMap {
+            try Columns($0).get("next", as: Date?.self)
+        }
+    }
+
+    public func openCircuit(subscriptionID: UUID, at now: Date, probeAt: Date) async throws -> Bool {
+        try await !client.query(
             """
-            SELECT due_at AS next FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
-            AND subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)
-            ORDER BY due_at LIMIT 1
-            """,
-            logger: self.logger
-        ).first.flatMap { try Columns($0).get("next", as: Date?.self) }
+            UPDATE subscription SET circuit_opened_at = \(now.postgres), circuit_probe_at = \(probeAt.postgres)
+            WHERE id = \(subscriptionID) AND circuit_opened_at IS NULL AND is_enabled AND deleted_at IS NULL
+            RETURNING id
+            """, logger: logger
+        ).isEmpty
+    }
+
+    public func takeCircuitProbe(subscriptionID: UUID, until: Date) async throws -> Bool {
+        try await !client.query(
+            """
+            UPDATE subscription SET circuit_probe_at = \(until.postgres)
+            WHERE id = \(subscriptionID) AND circuit_opened_at IS NOT NULL AND circuit_probe_at <= now()
+            RETURNING id
+            """, logger: logger
+        ).isEmpty
+    }
+
+    public func scheduleCircuitProbe(subscriptionID: UUID, probeAt: Date) async throws {
+        try await transaction { connection in
+            try await connection.query(
+                """
+                UPDATE subscription SET circuit_probe_at = \(probeAt.postgres)
+                WHERE id = \(subscriptionID) AND circuit_opened_at IS NOT NULL
+                """, logger: self.logger)
+            try await Self.notifyWork(connection, logger: self.logger)
+        }
+    }
+
+    public func closeCircuit(subscriptionID: UUID) async throws -> Bool {
+        try await transaction { connection in
+            let closed = try await connection.query(
+                """
+                UPDATE subscription SET circuit_opened_at = NULL, circuit_probe_at = NULL
+                WHERE id = \(subscriptionID) AND circuit_opened_at IS NOT NULL RETURNING id
+                """, logger: self.logger
+            ).collect()
+            if !closed.isEmpty { try await Self.notifyWork(connection, logger: self.logger) }
+            return !closed.isEmpty
+        }
     }
 
     public func queueStatistics(now: Date) async throws -> QueueStatistics {
@@ -144,7 +189,9 @@ extension PostgresStore {
                 (SELECT min(due_at) FROM request_attempt
                  WHERE failed_at IS NULL AND succeeded_at IS NULL AND due_at <= \(now.postgres)) AS oldest_due,
                 (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND is_enabled) AS enabled,
-                (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND NOT is_enabled) AS disabled
+                (SELECT count(*) FROM subscription WHERE deleted_at IS NULL AND NOT is_enabled) AS disabled,
+                (SELECT count(*) FROM subscription
+                 WHERE deleted_at IS NULL AND circuit_opened_at IS NOT NULL) AS circuit_open
             """, logger: logger
         )
         guard let row = rows.first else {
@@ -159,6 +206,7 @@ extension PostgresStore {
             waiting: Int(try columns.get("waiting", as: Int64.self)),
             oldestDueAgeSeconds: oldestDue.map { max(0, now.timeIntervalSince($0)) } ?? 0,
             enabledSubscriptions: Int(try columns.get("enabled", as: Int64.self)),
-            disabledSubscriptions: Int(try columns.get("disabled", as: Int64.self)))
+            disabledSubscriptions: Int(try columns.get("disabled", as: Int64.self)),
+            circuitOpenSubscriptions: Int(try columns.get("circuit_open", as: Int64.self)))
     }
 }

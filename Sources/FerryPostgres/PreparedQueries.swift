@@ -46,14 +46,27 @@ extension DeadlineClient {
 /// lease are read and written on the database's clock (`now()`), so workers whose clocks drift apart still agree
 /// on when a lease has expired. Attempts of relayed subscriptions are left to their `ferry listen` session.
 struct ClaimDueJobsQuery: PreparedQuery {
-    static let sql = claimSQL(matching: "subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)")
+    static let sql = claimSQL(matching: sentByWorkers(subscriptions: "$4", applications: "$5"))
+
+    /// The attempts workers send, but not those of the subscriptions and applications in the given array
+    /// parameters: not relayed, not waiting for their circuit's probe.
+    static func sentByWorkers(subscriptions: String, applications: String) -> String {
+        """
+        subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)
+        AND subscription_id NOT IN (SELECT id FROM subscription WHERE circuit_probe_at > now())
+        AND subscription_id <> ALL(\(subscriptions)::uuid[]) AND application_id <> ALL(\(applications)::uuid[])
+        """
+    }
 
     let limit: Int
     /// The lease, in seconds.
     let leaseSeconds: Double
     let claimToken: UUID
+    let exclusions: ClaimExclusions
 
-    var values: [any PostgresThrowingDynamicTypeEncodable] { [limit, leaseSeconds, claimToken] }
+    var values: [any PostgresThrowingDynamicTypeEncodable] {
+        [limit, leaseSeconds, claimToken, exclusions.subscriptionIDs, exclusions.applicationIDs]
+    }
 
     /// The claim of due attempts that also meet `condition`, oldest due first, at most `limit` (an SQL
     /// expression).
@@ -71,9 +84,28 @@ struct ClaimDueJobsQuery: PreparedQuery {
             RETURNING ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count
         )
         SELECT c.*, e.event_type, e.payload, e.payload_content_type,
-            s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override
+            s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at
         FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
         """
+    }
+}
+
+/// The earliest moment an attempt workers send becomes due (its due time, or its circuit's next probe), leaving
+/// out the subscriptions and applications of `exclusions`.
+struct NextDueDateQuery: PreparedQuery {
+    static let sql = """
+        SELECT least(
+            (SELECT due_at FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
+             AND \(ClaimDueJobsQuery.sentByWorkers(subscriptions: "$1", applications: "$2"))
+             ORDER BY due_at LIMIT 1),
+            (SELECT min(circuit_probe_at) FROM subscription
+             WHERE circuit_probe_at > now() AND deleted_at IS NULL AND NOT relayed)) AS next
+        """
+
+    let exclusions: ClaimExclusions
+
+    var values: [any PostgresThrowingDynamicTypeEncodable] {
+        [exclusions.subscriptionIDs, exclusions.applicationIDs]
     }
 }
 

@@ -35,6 +35,11 @@ enum SQLValues {
         StoredJSON.text(map)
     }
 
+    /// A JSON array of lowercase UUID strings, for `json_each` (a UUID's text needs no escaping).
+    static func json(_ ids: [UUID]) -> String {
+        "[" + ids.map { "\"" + $0.lowercased + "\"" }.joined(separator: ",") + "]"
+    }
+
     static func map(_ row: Row, _ column: String) -> [String: String] {
         guard let text = row[column] as String? else { return [:] }
         return StoredJSON.map(text) ?? [:]

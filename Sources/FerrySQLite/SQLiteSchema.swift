@@ -54,6 +54,14 @@ enum SQLiteSchema {
         migrator.registerMigration("0012_subscription_retry_override") { db in
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN retry_override TEXT")
         }
+        migrator.registerMigration("0013_subscription_circuit") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN circuit_opened_at INTEGER")
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN circuit_probe_at INTEGER")
+            try db.execute(
+                sql:
+                    "CREATE INDEX subscription_circuit ON subscription(circuit_probe_at) WHERE circuit_probe_at IS NOT NULL"
+            )
+        }
         return migrator
     }
 

@@ -110,10 +110,13 @@ extension SQLiteStore {
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    draft.retry.stored, now, draft.isEnabled, Subscription.disabledByRequest, draft.isEnabled, now,
-                    draft.isEnabled,
-                    id.lowercased, draft.applicationID.lowercased,
-                ])
+                    draft.retry.stored, now,
+                ]
+                    + Self.disablingArguments(
+                        isEnabled: draft.isEnabled, reason: Subscription.disabledByRequest, at: now,
+                        targetURL: draft.target.url) + [
+                        id.lowercased, draft.applicationID.lowercased,
+                    ])
             guard db.changesCount > 0 else { return nil }
             try Self.replaceEventTypes(db, subscriptionID: id, names: draft.eventTypes)
             if !draft.isEnabled {
@@ -134,10 +137,9 @@ extension SQLiteStore {
                     UPDATE subscription SET is_enabled = ?, updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
-                arguments: [
-                    isEnabled, now, isEnabled, reason, isEnabled, now, isEnabled, id.lowercased,
-                    applicationID.lowercased,
-                ])
+                arguments: [isEnabled, now]
+                    + Self.disablingArguments(isEnabled: isEnabled, reason: reason, at: now, targetURL: nil)
+                    + [id.lowercased, applicationID.lowercased])
             guard db.changesCount > 0 else { return nil }
             if !isEnabled { try Self.cancelPendingAttempts(db, subscriptionID: id, at: now) }
             return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
@@ -160,13 +162,25 @@ extension SQLiteStore {
 
     /// The assignments that record a disabling: the reason and time are set when an enabled subscription is
     /// disabled, kept when a disabled one stays disabled, cleared when it is enabled; the failing streak ends when
-    /// the state changes. Arguments: whether it is enabled now, the reason, whether it is enabled now, the time,
-    /// whether it is enabled now.
+    /// the state changes; the circuit closes when the state or the target URL changes. Arguments: whether it is
+    /// enabled now, the reason, whether it is enabled now, the time, whether it is enabled now (three times, each
+    /// but the first followed by the new target URL, or nil when it stays).
     static let disablingColumns = """
         disabled_reason = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_reason END,
         disabled_at = CASE WHEN ? THEN NULL WHEN is_enabled THEN ? ELSE disabled_at END,
-        failing_since = CASE WHEN is_enabled = ? THEN failing_since ELSE NULL END
+        failing_since = CASE WHEN is_enabled = ? THEN failing_since ELSE NULL END,
+        circuit_opened_at = CASE WHEN is_enabled = ? AND target_url = COALESCE(?, target_url)
+            THEN circuit_opened_at ELSE NULL END,
+        circuit_probe_at = CASE WHEN is_enabled = ? AND target_url = COALESCE(?, target_url)
+            THEN circuit_probe_at ELSE NULL END
         """
+
+    /// The arguments of `disablingColumns`.
+    static func disablingArguments(isEnabled: Bool, reason: String, at now: Int64, targetURL: String?)
+        -> StatementArguments
+    {
+        [isEnabled, reason, isEnabled, now, isEnabled, isEnabled, targetURL, isEnabled, targetURL]
+    }
 
     static func cancelPendingAttempts(_ db: Database, subscriptionID: UUID, at now: Int64) throws {
         try db.execute(

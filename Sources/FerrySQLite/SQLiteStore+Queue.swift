@@ -4,10 +4,29 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
+    public func claimDueJobs(limit: Int, leaseFor lease: Duration, excluding exclusions: ClaimExclusions)
+        async throws -> [DeliveryJob]
+    {
         try await claim(
-            limit: limit, leaseFor: lease,
-            matching: "subscription_id NOT IN (SELECT id FROM subscription WHERE relayed = 1)", arguments: [])
+            limit: limit, leaseFor: lease, matching: Self.sentByWorkers,
+            arguments: Self.sentByWorkersArguments(now: SQLValues.micros(Date()), excluding: exclusions))
+    }
+
+    /// The attempts workers send, but not those `exclusions` names: not relayed, not waiting for their circuit's
+    /// probe. Arguments: `sentByWorkersArguments`.
+    private static let sentByWorkers = """
+        subscription_id NOT IN (SELECT id FROM subscription WHERE relayed = 1)
+        AND subscription_id NOT IN (SELECT id FROM subscription WHERE circuit_probe_at > ?)
+        AND subscription_id NOT IN (SELECT value FROM json_each(?))
+        AND application_id NOT IN (SELECT value FROM json_each(?))
+        """
+
+    private static func sentByWorkersArguments(now: Int64, excluding exclusions: ClaimExclusions)
+        -> StatementArguments
+    {
+        [
+            now, SQLValues.json(exclusions.subscriptionIDs), SQLValues.json(exclusions.applicationIDs),
+        ]
     }
 
     public func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws
@@ -65,7 +84,7 @@ extension SQLiteStore {
                 """
                 SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
                     e.event_type, e.payload, e.payload_content_type,
-                    s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override
+                    s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at
                 FROM request_attempt ra
                 JOIN event e ON e.id = ra.event_id
                 JOIN subscription s ON s.id = ra.subscription_id
@@ -84,7 +103,8 @@ extension SQLiteStore {
                     target: HTTPTarget(
                         method: row["target_method"], url: row["target_url"],
                         headers: SQLValues.map(row, "target_headers")),
-                    retryCount: row["retry_count"], retry: RetryOverride(stored: row["retry_override"]))
+                    retryCount: row["retry_count"], retry: RetryOverride(stored: row["retry_override"]),
+                    circuitOpenedAt: (row["circuit_opened_at"] as Int64?).map(Timestamp.date(microseconds:)))
             }
         }
     }
@@ -170,30 +190,81 @@ extension SQLiteStore {
         }
     }
 
+    public func openCircuit(subscriptionID: UUID, at now: Date, probeAt: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET circuit_opened_at = ?, circuit_probe_at = ?
+                    WHERE id = ? AND circuit_opened_at IS NULL AND is_enabled = 1 AND deleted_at IS NULL
+                    """,
+                arguments: [SQLValues.micros(now), SQLValues.micros(probeAt), subscriptionID.lowercased])
+            return db.changesCount > 0
+        }
+    }
+
+    public func takeCircuitProbe(subscriptionID: UUID, until: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET circuit_probe_at = ?
+                    WHERE id = ? AND circuit_opened_at IS NOT NULL AND circuit_probe_at <= ?
+                    """,
+                arguments: [SQLValues.micros(until), subscriptionID.lowercased, SQLValues.micros(Date())])
+            return db.changesCount > 0
+        }
+    }
+
+    public func scheduleCircuitProbe(subscriptionID: UUID, probeAt: Date) async throws {
+        try await write(signalsWork: true) { db in
+            try db.execute(
+                sql: "UPDATE subscription SET circuit_probe_at = ? WHERE id = ? AND circuit_opened_at IS NOT NULL",
+                arguments: [SQLValues.micros(probeAt), subscriptionID.lowercased])
+        }
+    }
+
+    public func closeCircuit(subscriptionID: UUID) async throws -> Bool {
+        try await write(signalsWork: true) { db in
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET circuit_opened_at = NULL, circuit_probe_at = NULL
+                    WHERE id = ? AND circuit_opened_at IS NOT NULL
+                    """,
+                arguments: [subscriptionID.lowercased])
+            return db.changesCount > 0
+        }
+    }
+
     public func releaseLeases(of jobs: [DeliveryJob]) async throws {
         guard !jobs.isEmpty else { return }
         try await write(signalsWork: true) { db in
             let now = SQLValues.micros(Date())
             for job in jobs {
-                try db.execute(
-                    sql: """
-                        UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = ?
-                        WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
-                        """,
-                    arguments: [now, job.attemptID.lowercased, job.claimToken.lowercased])
+                try db.executeCached(
+                    """
+                    UPDATE request_attempt SET picked_at = NULL, claim_token = NULL, due_at = ?
+                    WHERE id = ? AND claim_token = ? AND failed_at IS NULL AND succeeded_at IS NULL
+                    """,
+                    [now, job.attemptID.lowercased, job.claimToken.lowercased])
             }
         }
     }
 
-    public func nextDueDate() async throws -> Date? {
-        try await read { db in
+    public func nextDueDate(excluding exclusions: ClaimExclusions) async throws -> Date? {
+        let now = SQLValues.micros(Date())
+        return try await read { db in
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT due_at FROM request_attempt WHERE failed_at IS NULL AND succeeded_at IS NULL
-                    AND subscription_id NOT IN (SELECT id FROM subscription WHERE relayed = 1)
-                    ORDER BY due_at LIMIT 1
-                    """
+                    SELECT min(next) FROM (
+                        SELECT * FROM (
+                            SELECT due_at AS next FROM request_attempt
+                            WHERE failed_at IS NULL AND succeeded_at IS NULL AND \(Self.sentByWorkers)
+                            ORDER BY due_at LIMIT 1)
+                        UNION ALL
+                        SELECT min(circuit_probe_at) FROM subscription
+                        WHERE circuit_probe_at > ? AND deleted_at IS NULL AND relayed = 0)
+                    """,
+                arguments: Self.sentByWorkersArguments(now: now, excluding: exclusions) + [now]
             ).map(Timestamp.date(microseconds:))
         }
     }
@@ -213,7 +284,8 @@ extension SQLiteStore {
             let subscriptions = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT COALESCE(SUM(is_enabled), 0) AS enabled, COALESCE(SUM(NOT is_enabled), 0) AS disabled
+                    SELECT COALESCE(SUM(is_enabled), 0) AS enabled, COALESCE(SUM(NOT is_enabled), 0) AS disabled,
+                        COALESCE(SUM(circuit_opened_at IS NOT NULL), 0) AS circuit_open
                     FROM subscription WHERE deleted_at IS NULL
                     """)
             let oldestDue: Int64? = queue?["oldest_due"]
@@ -221,7 +293,8 @@ extension SQLiteStore {
                 due: queue?["due"] ?? 0, leased: queue?["leased"] ?? 0, waiting: queue?["waiting"] ?? 0,
                 oldestDueAgeSeconds: oldestDue.map { max(0, Double(nowMicros - $0) / 1_000_000) } ?? 0,
                 enabledSubscriptions: subscriptions?["enabled"] ?? 0,
-                disabledSubscriptions: subscriptions?["disabled"] ?? 0)
+                disabledSubscriptions: subscriptions?["disabled"] ?? 0,
+                circuitOpenSubscriptions: subscriptions?["circuit_open"] ?? 0)
         }
     }
 }

@@ -95,6 +95,10 @@ public struct FerryConfiguration: Sendable {
             schedule: try value(Settings.retrySchedule), maxRetries: try value(Settings.maxRetries),
             jitterRatio: try value(Settings.retryJitter))
         delivery.failingRule = FailingSubscriptionRule(span: try value(Settings.disableFailingAfter))
+        let circuitThreshold = try value(Settings.circuitBreakerThreshold)
+        delivery.circuitPolicy = CircuitBreakerPolicy(
+            failureThreshold: circuitThreshold == 0 ? nil : circuitThreshold,
+            openFor: try value(Settings.circuitBreakerOpenFor))
         delivery.concurrency = try value(Settings.workerConcurrency)
         delivery.claimBatchSize = min(delivery.concurrency, 64)
         delivery.connectTimeout = try value(Settings.connectTimeout)

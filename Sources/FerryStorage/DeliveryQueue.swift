@@ -3,9 +3,12 @@ import Foundation
 
 /// The delivery work queue: workers claim due attempts under a lease and record what happened.
 public protocol DeliveryQueue: Sendable {
-    /// Leases up to `limit` due, unfinished attempts whose lease (if any) has expired, oldest due first; attempts of
-    /// relayed subscriptions are left to their `ferry listen` session.
-    func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
+    /// Leases up to `limit` due, unfinished attempts whose lease (if any) has expired, oldest due first, leaving
+    /// alone those `exclusions` names (work this process already sends as much to as it may), those of relayed
+    /// subscriptions (their `ferry listen` session takes them) and those of subscriptions whose circuit is open
+    /// until a later probe.
+    func claimDueJobs(limit: Int, leaseFor lease: Duration, excluding exclusions: ClaimExclusions) async throws
+        -> [DeliveryJob]
     /// Leases due attempts of one live, enabled, relayed subscription for the `ferry listen` session relaying them,
     /// so that at most `limit` of its attempts are leased and unanswered at once (a session gets no more than it
     /// can answer within its leases).
@@ -18,12 +21,50 @@ public protocol DeliveryQueue: Sendable {
     func markSubscriptionFailing(_ id: UUID, at now: Date) async throws -> Date?
     /// Notes that an attempt to the subscription succeeded: it is no longer failing.
     func markSubscriptionHealthy(_ id: UUID) async throws
-    /// Gives leased jobs back so another worker can take them at once (graceful shutdown).
+    /// Opens the circuit of a live subscription whose circuit is closed: its attempts wait until `probeAt`.
+    /// Returns false when the circuit was open already or the subscription is gone.
+    func openCircuit(subscriptionID: UUID, at now: Date, probeAt: Date) async throws -> Bool
+    /// Takes the probe of an open circuit whose probe is due, moving the next probe to `until` (the probe's lease)
+    /// so no other claim sends one meanwhile. Returns false when another worker took it first or it is closed.
+    func takeCircuitProbe(subscriptionID: UUID, until: Date) async throws -> Bool
+    /// Keeps an open circuit open after a failed probe: the next probe waits until `probeAt`.
+    func scheduleCircuitProbe(subscriptionID: UUID, probeAt: Date) async throws
+    /// Closes the circuit after a successful probe; returns whether it was open.
+    func closeCircuit(subscriptionID: UUID) async throws -> Bool
+    /// Gives leased jobs back so another worker can take them at once (graceful shutdown, or a claim that took
+    /// more than the fair scheduler lets this process send).
     func releaseLeases(of jobs: [DeliveryJob]) async throws
-    /// The earliest moment a job workers send becomes due (a delay or a lease running out), if any.
-    func nextDueDate() async throws -> Date?
+    /// The earliest moment a job workers send becomes due (a delay, a lease running out or a circuit's probe),
+    /// if any, leaving out what `exclusions` names.
+    func nextDueDate(excluding exclusions: ClaimExclusions) async throws -> Date?
     /// Signalled whenever new work may be due (after an ingest, a replay or a scheduled retry commits).
     var workSignal: WorkSignal { get }
+}
+
+extension DeliveryQueue {
+    /// Leases due attempts without exclusions.
+    public func claimDueJobs(limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob] {
+        try await claimDueJobs(limit: limit, leaseFor: lease, excluding: ClaimExclusions())
+    }
+
+    /// The earliest moment any job workers send becomes due.
+    public func nextDueDate() async throws -> Date? {
+        try await nextDueDate(excluding: ClaimExclusions())
+    }
+}
+
+/// The work a claim leaves for later because this process already sends as much to it as the fair scheduler
+/// allows: subscriptions (and the known subscriptions of a target host) and applications at their limit.
+public struct ClaimExclusions: Sendable, Equatable {
+    public var subscriptionIDs: [UUID]
+    public var applicationIDs: [UUID]
+
+    public init(subscriptionIDs: [UUID] = [], applicationIDs: [UUID] = []) {
+        self.subscriptionIDs = subscriptionIDs
+        self.applicationIDs = applicationIDs
+    }
+
+    public var isEmpty: Bool { subscriptionIDs.isEmpty && applicationIDs.isEmpty }
 }
 
 /// Everything a worker needs to deliver one attempt, read in the claim.
@@ -42,11 +83,14 @@ public struct DeliveryJob: Sendable, Equatable {
     public var retryCount: Int
     /// The subscription's own retry settings, if it sets any.
     public var retry: RetryOverride
+    /// When the subscription's circuit opened, if it is open: the claim leaves attempts of open circuits alone
+    /// until their probe is due, so such a job is a candidate for the probe.
+    public var circuitOpenedAt: Date?
 
     public init(
         attemptID: UUID, claimToken: UUID, applicationID: UUID, eventID: UUID, eventType: String, payload: [UInt8],
         payloadContentType: String, subscriptionID: UUID, secret: UUID, target: HTTPTarget, retryCount: Int,
-        retry: RetryOverride = RetryOverride()
+        retry: RetryOverride = RetryOverride(), circuitOpenedAt: Date? = nil
     ) {
         self.attemptID = attemptID
         self.claimToken = claimToken
@@ -60,5 +104,6 @@ public struct DeliveryJob: Sendable, Equatable {
         self.target = target
         self.retryCount = retryCount
         self.retry = retry
+        self.circuitOpenedAt = circuitOpenedAt
     }
 }

@@ -14,11 +14,14 @@ public struct QueueStatistics: Sendable, Equatable {
     public var enabledSubscriptions: Int
     /// Live subscriptions that are disabled.
     public var disabledSubscriptions: Int
+    /// Live subscriptions whose circuit is open (or half-open).
+    public var circuitOpenSubscriptions: Int
 
     public init(
         due: Int, leased: Int, waiting: Int, oldestDueAgeSeconds: Double, enabledSubscriptions: Int,
-        disabledSubscriptions: Int
+        disabledSubscriptions: Int, circuitOpenSubscriptions: Int = 0
     ) {
+        self.circuitOpenSubscriptions = circuitOpenSubscriptions
         self.due = due
         self.leased = leased
         self.waiting = waiting

@@ -28,8 +28,10 @@ extension Subscription {
                 headers: try row.stringMap("target_headers")),
             isRelayed: try row.bool("relayed"), disabledReason: try row.optionalText("disabled_reason"),
             disabledAt: try row.optionalDate("disabled_at"), failingSince: try row.optionalDate("failing_since"),
-            retry: RetryOverride(stored: try row.optionalText("retry_override")), createdAt: try row.date("created_at"),
-            updatedAt: try row.date("updated_at"))
+            retry: RetryOverride(stored: try row.optionalText("retry_override")),
+            circuit: CircuitState(
+                openedAt: try row.optionalDate("circuit_opened_at"), probeAt: try row.optionalDate("circuit_probe_at")),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }
 

@@ -14,10 +14,11 @@ struct DeliveryHarness {
     let application: Application
     let subscription: Subscription
 
-    /// Sets up a tenant, an event type and a subscription to `url`, runs the worker during `body`, then stops it.
+    /// Sets up a tenant, an event type and a subscription to `url`, runs `workers` workers (each with its own
+    /// HTTP client and fair shares, as separate processes have) during `body`, then stops them.
     static func run(
         backend: StoreBackend, url: String, configure: (inout DeliveryConfiguration) -> Void = { _ in },
-        headers: [String: String] = [:], _ body: @Sendable (DeliveryHarness) async throws -> Void
+        headers: [String: String] = [:], workers: Int = 1, _ body: @Sendable (DeliveryHarness) async throws -> Void
     ) async throws {
         var configuration = DeliveryConfiguration()
         configuration.allowedTargetNetworks = [CIDR("127.0.0.0/8")].compactMap { $0 }
@@ -26,6 +27,8 @@ struct DeliveryHarness {
         // timeouts set their own.
         configuration.totalTimeout = .seconds(10)
         configuration.maxIdleWait = .milliseconds(500)
+        // Off, so the tests of retries and failures see every attempt; the circuit breaker's tests turn it on.
+        configuration.circuitPolicy = CircuitBreakerPolicy(failureThreshold: nil)
         configure(&configuration)
         let finalConfiguration = configuration
         try await backend.withStore { store in
@@ -33,24 +36,26 @@ struct DeliveryHarness {
             try await Fixtures.eventType(in: store, applicationID: application.id)
             let subscription = try await store.createSubscription(
                 Fixtures.draft(applicationID: application.id, url: url, headers: headers), secret: UUID())
-            let client = HTTPDeliverer.makeClient(configuration: finalConfiguration)
             var logger = Logger(label: "delivery-test")
             logger.logLevel = .warning
-            let worker = makeWorker(
-                queue: store,
-                deliverer: HTTPDeliverer(
-                    client: client,
-                    targetGuard: TargetGuard(policy: finalConfiguration.targetPolicy),
-                    configuration: finalConfiguration),
-                configuration: finalConfiguration, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [worker], logger: logger))
+            let clients = (0..<max(1, workers)).map { _ in HTTPDeliverer.makeClient(configuration: finalConfiguration) }
+            let services = clients.map { client in
+                makeWorker(
+                    queue: store,
+                    deliverer: HTTPDeliverer(
+                        client: client,
+                        targetGuard: TargetGuard(policy: finalConfiguration.targetPolicy),
+                        configuration: finalConfiguration),
+                    configuration: finalConfiguration, logger: logger)
+            }
+            let group = ServiceGroup(configuration: .init(services: services, logger: logger))
             let runner = Task { try await group.run() }
             let harness = DeliveryHarness(store: store, application: application, subscription: subscription)
             var failure: (any Error)?
             do { try await body(harness) } catch { failure = error }
             await group.triggerGracefulShutdown()
             _ = await runner.result
-            try await client.shutdown()
+            for client in clients { try await client.shutdown() }
             if let failure { throw failure }
         }
     }

@@ -4,6 +4,7 @@ import FerrySQLite
 import FerryStorage
 import FerryTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The worker against real receivers on loopback: signing, retries, errors and limits.
@@ -106,6 +107,65 @@ import Testing
                 let disabled = try await harness.store.setSubscriptionEnabled(
                     id: harness.subscription.id, applicationID: harness.application.id, isEnabled: false)
                 #expect(disabled?.disabledReason == Subscription.disabledByRequest)
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func aCircuitOpensAfterConsecutiveFailuresHoldsAttemptsAndOneProbeClosesIt(backend: StoreBackend) async throws {
+        let failing = Atomic<Bool>(true)
+        try await TestReceiver.with(reply: { _, _ in .init(status: failing.load(ordering: .relaxed) ? 500 : 200) }) {
+            receiver in
+            try await DeliveryHarness.run(
+                backend: backend, url: receiver.url(),
+                configure: { configuration in
+                    // Retries fall due a second after each failure: long after the third failure opens the
+                    // circuit, even on a loaded machine, so none is claimed before it opens.
+                    configuration.retryPolicy = RetryPolicy(schedule: [1], maxRetries: 10, jitterRatio: 0)
+                    configuration.circuitPolicy = CircuitBreakerPolicy(failureThreshold: 3, openFor: .seconds(2))
+                }
+            ) { harness in
+                func circuit() async throws -> CircuitState? {
+                    try await harness.store.subscription(id: harness.subscription.id)?.circuit
+                }
+                for _ in 0..<3 { try await harness.send() }
+                _ = await receiver.waitForRequests(3)
+                var state = try await circuit()
+                let deadline = ContinuousClock.now + .seconds(5)
+                while state?.openedAt == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                    state = try await circuit()
+                }
+                let openedAt = try #require(state?.openedAt, "three failures open the circuit")
+                #expect(state?.name(at: Date()) == "open")
+                // The retries fall due a second later, but wait for the probe, neither sent nor counted.
+                try await Task.sleep(for: .milliseconds(1_500))
+                #expect(receiver.requests.count == 3)
+                var attempts = try await harness.waitForAttempts { _ in true }
+                #expect(attempts.filter { $0.failedAt != nil }.count == 3)
+                #expect(attempts.filter { $0.failedAt == nil && $0.succeededAt == nil }.count == 3)
+
+                // The first probe, 2 s after opening, fails: one request, and the circuit stays open for 2 s more.
+                _ = await receiver.waitForRequests(4, timeout: .seconds(5))
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.requests.count == 4, "a single probe")
+                let probeArrival = try #require(receiver.requests.last?.receivedAt)
+                #expect(probeArrival.timeIntervalSince(openedAt) >= 1.9)
+                state = try await circuit()
+                #expect(state?.openedAt == openedAt && state?.name(at: Date()) == "open")
+                #expect((state?.probeAt ?? .distantPast).timeIntervalSince(probeArrival) >= 1.5)
+
+                // The receiver recovers: the next probe succeeds, closes the circuit, and the rest follow at once.
+                failing.store(false, ordering: .relaxed)
+                attempts = try await harness.waitForAttempts(timeout: .seconds(10)) { attempts in
+                    attempts.filter { $0.succeededAt != nil }.count == 3
+                }
+                #expect(attempts.filter { $0.succeededAt != nil }.count == 3)
+                #expect(attempts.filter { $0.failedAt != nil }.count == 4, "three failures and the failed probe")
+                #expect(receiver.requests.count == 7)
+                let successes = receiver.requests.suffix(3).map(\.receivedAt)
+                #expect(successes[0].timeIntervalSince(probeArrival) >= 1.9, "the second probe waited")
+                #expect(try await circuit() == CircuitState())
             }
         }
     }

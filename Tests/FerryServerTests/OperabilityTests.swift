@@ -71,6 +71,7 @@ import Testing
             #expect(samples["ferry_oldest_due_attempt_age_seconds"] == 0)
             #expect(samples[#"ferry_subscriptions{state="enabled"}"#] == 1)
             #expect(samples[#"ferry_subscriptions{state="disabled"}"#] == 0)
+            #expect(samples[#"ferry_subscriptions{state="circuit_open"}"#] == 0)
             #expect(samples[#"ferry_database_connections{state="capacity"}"#] == 6)
             #expect(samples.keys.allSatisfy { !$0.contains("event_id") && !$0.contains("attempt_id") })
 

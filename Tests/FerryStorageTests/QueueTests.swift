@@ -252,4 +252,95 @@ import Testing
             #expect(zip(keys, keys.dropFirst()).allSatisfy { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) })
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func claimsLeaveExcludedSubscriptionsAndApplicationsAlone(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, first) = try await prepare(store, events: 0)
+            let second = try await store.createSubscription(
+                Fixtures.draft(applicationID: application.id, url: "http://b.test/hook"), secret: UUID())
+            let (_, other) = try await Fixtures.tenant(in: store)
+            try await Fixtures.eventType(in: store, applicationID: other.id)
+            let third = try await store.createSubscription(
+                Fixtures.draft(applicationID: other.id, url: "http://c.test/hook"), secret: UUID())
+            _ = try await store.ingest(Fixtures.event(applicationID: application.id))
+            _ = try await store.ingest(Fixtures.event(applicationID: other.id))
+
+            let exclusions = ClaimExclusions(subscriptionIDs: [first.id], applicationIDs: [other.id])
+            let next = try #require(try await store.nextDueDate(excluding: exclusions))
+            #expect(next.timeIntervalSinceNow < 1)
+            let claimed = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60), excluding: exclusions)
+            #expect(claimed.map(\.subscriptionID) == [second.id])
+            // Only excluded work is left: nothing is due for this process until the leases run out.
+            let later = try #require(try await store.nextDueDate(excluding: exclusions))
+            #expect(later.timeIntervalSinceNow > 30)
+            #expect(
+                try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60), excluding: exclusions).isEmpty)
+            let rest = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(Set(rest.map(\.subscriptionID)) == [first.id, third.id])
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func anOpenCircuitHoldsItsAttemptsUntilOneProbeIsTaken(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, subscription) = try await prepare(store, events: 2)
+            let now = Date()
+            let probeAt = now.addingTimeInterval(2)
+            #expect(try await store.openCircuit(subscriptionID: subscription.id, at: now, probeAt: probeAt))
+            #expect(
+                !(try await store.openCircuit(subscriptionID: subscription.id, at: now, probeAt: probeAt)),
+                "an open circuit is not opened again")
+            let stored = try #require(try await store.subscription(id: subscription.id))
+            #expect(stored.circuit.name(at: Date()) == "open")
+            #expect(abs((stored.circuit.openedAt ?? .distantPast).timeIntervalSince(now)) < 0.001)
+            // Its attempts are due but wait, uncounted, for the probe: the next due moment is the probe's.
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty)
+            let next = try #require(try await store.nextDueDate())
+            #expect(abs(next.timeIntervalSince(probeAt)) < 0.01)
+            #expect(
+                !(try await store.takeCircuitProbe(subscriptionID: subscription.id, until: now.addingTimeInterval(60))),
+                "the probe is not due yet")
+
+            try await Task.sleep(for: .milliseconds(2_100))
+            let candidates = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(candidates.count == 2 && candidates.allSatisfy { $0.circuitOpenedAt != nil })
+            let probeLease = Date().addingTimeInterval(60)
+            #expect(try await store.takeCircuitProbe(subscriptionID: subscription.id, until: probeLease))
+            #expect(
+                !(try await store.takeCircuitProbe(subscriptionID: subscription.id, until: probeLease)),
+                "one probe at a time")
+            let probe = candidates[0]
+            try await store.releaseLeases(of: [candidates[1]])
+            #expect(
+                try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty,
+                "the others wait while the probe is out")
+
+            // A failed probe keeps it open; a later successful one closes it and the waiting attempt is due again.
+            try await store.scheduleCircuitProbe(
+                subscriptionID: subscription.id, probeAt: Date().addingTimeInterval(30))
+            #expect(try await store.subscription(id: subscription.id)?.circuit.name(at: Date()) == "open")
+            #expect(try await store.queueStatistics(now: Date()).circuitOpenSubscriptions == 1)
+            #expect(try await store.closeCircuit(subscriptionID: subscription.id))
+            #expect(!(try await store.closeCircuit(subscriptionID: subscription.id)))
+            #expect(try await store.subscription(id: subscription.id)?.circuit == CircuitState())
+            let resumed = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(resumed.count == 1 && resumed.first?.circuitOpenedAt == nil)
+            #expect(resumed.first?.attemptID == candidates[1].attemptID && probe.attemptID != candidates[1].attemptID)
+
+            // Disabling (or enabling) closes it; so does a new target URL.
+            #expect(try await store.openCircuit(subscriptionID: subscription.id, at: Date(), probeAt: probeAt))
+            let disabled = try await store.setSubscriptionEnabled(
+                id: subscription.id, applicationID: application.id, isEnabled: false)
+            #expect(disabled?.circuit == CircuitState())
+            _ = try await store.setSubscriptionEnabled(
+                id: subscription.id, applicationID: application.id, isEnabled: true)
+            #expect(try await store.openCircuit(subscriptionID: subscription.id, at: Date(), probeAt: probeAt))
+            var draft = Fixtures.draft(
+                applicationID: application.id, url: "http://a.test/hook", headers: ["x-custom": "1"])
+            #expect(try await store.replaceSubscription(id: subscription.id, with: draft)?.circuit.openedAt != nil)
+            draft.target.url = "http://moved.test/hook"
+            #expect(try await store.replaceSubscription(id: subscription.id, with: draft)?.circuit == CircuitState())
+        }
+    }
 }

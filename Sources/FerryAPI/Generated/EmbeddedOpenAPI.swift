@@ -5641,6 +5641,31 @@ enum EmbeddedOpenAPI {
                       "null"
                     ],
                     "description": "A Ferry extension: this subscription's own retry cap, or `null` for the server's."
+                  },
+                  "circuit_state": {
+                    "type": "string",
+                    "enum": [
+                      "closed",
+                      "open",
+                      "half_open"
+                    ],
+                    "description": "A Ferry extension: the subscription's circuit breaker. After `FERRY_CIRCUIT_BREAKER_THRESHOLD` (10) consecutive failed attempts it opens: due attempts wait, neither sent nor counted as failed, until `circuit_next_probe_at`; then it is `half_open` and one attempt goes through as a probe. The probe's success closes it; its failure keeps it open for as long again as it has been open (at most 15 minutes between probes). Enabling, disabling or changing the target URL closes it."
+                  },
+                  "circuit_opened_at": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "A Ferry extension: when the circuit opened; `null` while it is closed."
+                  },
+                  "circuit_next_probe_at": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "A Ferry extension: when the next probe may be sent (while a probe is in flight, when its lease ends); `null` while the circuit is closed."
                   }
                 },
                 "required": [
@@ -5664,7 +5689,10 @@ enum EmbeddedOpenAPI {
                   "disabled_at",
                   "failing_since",
                   "retry_schedule",
-                  "max_retries"
+                  "max_retries",
+                  "circuit_state",
+                  "circuit_opened_at",
+                  "circuit_next_probe_at"
                 ]
               },
               "EventPost": {

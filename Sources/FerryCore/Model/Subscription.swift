@@ -41,6 +41,9 @@ public struct Subscription: Sendable, Equatable {
     public var failingSince: Date?
     /// Its own retry schedule and cap, where it sets them (a Ferry extension); the server's otherwise.
     public var retry: RetryOverride
+    /// Its circuit breaker (a Ferry extension): open after consecutive failures, its attempts then waiting for a
+    /// probe.
+    public var circuit: CircuitState
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -48,7 +51,8 @@ public struct Subscription: Sendable, Equatable {
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
         isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, failingSince: Date? = nil,
-        retry: RetryOverride = RetryOverride(), createdAt: Date, updatedAt: Date
+        retry: RetryOverride = RetryOverride(), circuit: CircuitState = CircuitState(), createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -64,6 +68,7 @@ public struct Subscription: Sendable, Equatable {
         self.disabledAt = disabledAt
         self.failingSince = failingSince
         self.retry = retry
+        self.circuit = circuit
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -123,6 +123,15 @@ public enum Settings {
     public static let disableFailingAfter = Setting(
         "disable_failing_after", "5d", .durationOrNever, group: "delivery", for: .servers, example: "12h",
         "Disable a subscription whose every attempt has failed for this long (0: never).")
+    public static let circuitBreakerThreshold = Setting(
+        "circuit_breaker_threshold", "\(CircuitBreakerPolicy.defaultFailureThreshold)",
+        .wholeNumber(0...1_000_000, "a whole number ≥ 0"), group: "delivery", for: .worker, example: "5",
+        "Consecutive failed attempts that open a subscription's circuit: its attempts then wait, uncounted, for "
+            + "one probe (0: never).")
+    public static let circuitBreakerOpenFor = Setting(
+        "circuit_breaker_open_for", "30s", .duration, group: "delivery", for: .worker, example: "2m",
+        "How long an opened circuit waits before its first probe; each failed probe doubles the wait (at most "
+            + "15 minutes).")
     public static let workerConcurrency = Setting(
         "worker_concurrency", "64", .wholeNumber(1...Int.max, "a whole number ≥ 1"), group: "delivery",
         for: .worker, example: "8", "Deliveries in flight per process.")
@@ -234,7 +243,8 @@ public enum Settings {
         autoMigrate.described, masterAPIKey.described, biscuitPrivateKey.described, publicURL.described,
         dashboard.described, allowedTargetNetworks.described, allowedTargetNetworksByApplication.described,
         httpsOnly.described, retrySchedule.described, maxRetries.described, retryJitter.described,
-        disableFailingAfter.described, workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
+        disableFailingAfter.described, circuitBreakerThreshold.described, circuitBreakerOpenFor.described,
+        workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
         responseBodyLimit.described, lease.described, signatureVersions.described, groupCommit.described,
         maxRequestBody.described, requestBodyTimeout.described, idleTimeout.described, requestHeadTimeout.described,
         maxConnections.described, maxConnectionsPerClient.described, retentionDays.described,

@@ -1,0 +1,73 @@
+import FerryCore
+import FerryObservability
+import FerryStorage
+import Foundation
+import Logging
+import Synchronization
+
+/// The circuit breaker of the subscriptions a worker delivers to (`CircuitBreakerPolicy`). This process counts
+/// each subscription's consecutive failures; the circuit's state lives in the database, written only when it
+/// opens, when a probe is taken or fails, and when it closes, so every worker sharing the database skips an open
+/// circuit's attempts in its claims and only one sends the probe.
+final class CircuitBreaker: Sendable {
+    /// Subscriptions counted beyond which the counts start over.
+    static let rememberedSubscriptions = 100_000
+
+    let policy: CircuitBreakerPolicy
+    private let failures = Mutex<[UUID: Int]>([:])
+
+    init(policy: CircuitBreakerPolicy) {
+        self.policy = policy
+    }
+
+    /// Takes what a recorded attempt means for its subscription's circuit: a probe's success closes it and its
+    /// failure keeps it open for longer; otherwise a failure that ends a long enough streak opens it.
+    func follow<Queue: DeliveryQueue>(
+        _ observation: AttemptObservation, of job: DeliveryJob, queue: Queue, logger: Logger, metrics: FerryMetrics
+    ) async {
+        let subscription = job.subscriptionID
+        var metadata: Logger.Metadata = ["subscription_id": "\(subscription.lowercased)"]
+        do {
+            if let openedAt = job.circuitOpenedAt {
+                forget(subscription)
+                if observation.isDelivered {
+                    guard try await queue.closeCircuit(subscriptionID: subscription) else { return }
+                    metrics.circuitChanged(opened: false)
+                    logger.notice("circuit closed: the probe succeeded", metadata: metadata)
+                } else {
+                    let probeAt = policy.nextProbe(openedAt: openedAt, now: Date())
+                    try await queue.scheduleCircuitProbe(subscriptionID: subscription, probeAt: probeAt)
+                    metadata["next_probe_at"] = "\(Timestamp.format(probeAt))"
+                    logger.notice("circuit stays open: the probe failed", metadata: metadata)
+                }
+                return
+            }
+            guard !observation.isDelivered else {
+                forget(subscription)
+                return
+            }
+            let streak = failures.withLock { counts in
+                if counts.count > Self.rememberedSubscriptions { counts.removeAll() }
+                let streak = (counts[subscription] ?? 0) + 1
+                counts[subscription] = streak
+                return streak
+            }
+            guard policy.opens(afterConsecutiveFailures: streak) else { return }
+            forget(subscription)
+            let now = Date()
+            let probeAt = policy.nextProbe(openedAt: now, now: now)
+            guard try await queue.openCircuit(subscriptionID: subscription, at: now, probeAt: probeAt) else { return }
+            metrics.circuitChanged(opened: true)
+            metadata["consecutive_failures"] = "\(streak)"
+            metadata["next_probe_at"] = "\(Timestamp.format(probeAt))"
+            logger.notice("circuit opened", metadata: metadata)
+        } catch {
+            metadata["error"] = "\(error)"
+            logger.warning("recording the circuit's state failed", metadata: metadata)
+        }
+    }
+
+    private func forget(_ subscription: UUID) {
+        _ = failures.withLock { $0.removeValue(forKey: subscription) }
+    }
+}

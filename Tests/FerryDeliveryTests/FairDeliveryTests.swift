@@ -1,0 +1,148 @@
+import FerryCore
+import FerryDelivery
+import FerryStorage
+import FerryTestSupport
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// One tenant's dead endpoints must not slow another tenant down: the fair scheduler bounds the slots a tenant's
+/// hanging endpoints hold, in each worker process.
+@Suite(.serialized) struct FairDeliveryTests {
+    /// Latency from ingest to arrival at the receiver, in seconds.
+    struct Latencies: CustomStringConvertible {
+        var samples: [Double]
+
+        func percentile(_ fraction: Double) -> Double {
+            let sorted = samples.sorted()
+            guard !sorted.isEmpty else { return .infinity }
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+        }
+
+        var description: String {
+            String(format: "p50 %.1f ms, p99 %.1f ms", percentile(0.5) * 1000, percentile(0.99) * 1000)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func fiftyHangingEndpointsOfOneTenantDoNotSlowAnother(backend: StoreBackend) async throws {
+        let hanging = try await HangingReceivers.start(count: 50)
+        let workers = backend == .postgres ? 2 : 1
+        try await TestReceiver.with { fast in
+            try await DeliveryHarness.run(
+                backend: backend, url: fast.url(),
+                configure: {
+                    $0.totalTimeout = .seconds(4)
+                    $0.lease = .seconds(30)
+                    $0.retryPolicy = RetryPolicy(schedule: [0.5], maxRetries: 5, jitterRatio: 0)
+                }, workers: workers
+            ) { harness in
+                let baseline = try await Self.measure(harness, fast, events: 60)
+
+                let (_, noisy) = try await Fixtures.tenant(in: harness.store)
+                try await Fixtures.eventType(in: harness.store, applicationID: noisy.id)
+                for url in hanging.urls {
+                    _ = try await harness.store.createSubscription(
+                        Fixtures.draft(applicationID: noisy.id, url: url), secret: UUID())
+                }
+                let store = harness.store
+                let load = Task {
+                    // One event every 200 ms, each to all 50 hanging endpoints.
+                    while !Task.isCancelled {
+                        _ = try? await store.ingest(Fixtures.event(applicationID: noisy.id))
+                        try? await Task.sleep(for: .milliseconds(200))
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                // A busy machine can stall any single run for a moment; a second round tells such a stall from
+                // unfairness (without the fair scheduler the fast tenant waits tens of seconds, every round).
+                let bound = 5 * max(baseline.percentile(0.99), 0.01)
+                var rounds: [Latencies] = []
+                repeat {
+                    rounds.append(try await Self.measure(harness, fast, events: 120))
+                } while rounds.count < 2 && rounds.allSatisfy { $0.percentile(0.99) >= bound }
+                load.cancel()
+                _ = await load.result
+
+                let held = hanging.connections
+                print(
+                    "fair delivery on \(backend) (\(workers) worker\(workers == 1 ? "" : "s")): baseline \(baseline); "
+                        + "with 50 hanging endpoints of another tenant "
+                        + rounds.map(\.description).joined(separator: "; again ")
+                        + "; hanging connections \(held)")
+                #expect(held >= 40, "the hanging tenant really held slots")
+                #expect(
+                    rounds.contains { $0.percentile(0.99) < bound },
+                    "p99 \(rounds.map { $0.percentile(0.99) }) s against a baseline p99 of \(baseline.percentile(0.99)) s"
+                )
+            }
+        }
+        try await hanging.close()
+    }
+
+    /// Sends `events` events to the harness's own tenant, 20 per second, and measures when each arrives.
+    static func measure(_ harness: DeliveryHarness, _ receiver: TestReceiver, events: Int) async throws -> Latencies {
+        var sentAt: [String: Date] = [:]
+        for _ in 0..<events {
+            let sent = Date()
+            let event = try await harness.send()
+            sentAt[event.id.lowercased] = sent
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        var arrivals: [String: Date] = [:]
+        while arrivals.count < events, ContinuousClock.now < deadline {
+            for request in receiver.requests {
+                if let id = request.headers["x-event-id"], sentAt[id] != nil, arrivals[id] == nil {
+                    arrivals[id] = request.receivedAt
+                }
+            }
+            if arrivals.count < events { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(arrivals.count == events, "every event of the fast tenant arrived")
+        return Latencies(
+            samples: arrivals.compactMap { id, arrival in sentAt[id].map { arrival.timeIntervalSince($0) } })
+    }
+}
+
+/// Listeners on 127.0.0.1 that accept connections, read requests and never answer.
+final class HangingReceivers: Sendable {
+    private let channels: [any Channel]
+    private let accepted: Counter
+
+    private init(channels: [any Channel], accepted: Counter) {
+        self.channels = channels
+        self.accepted = accepted
+    }
+
+    /// One URL per listener (a host of its own to the fair scheduler: another port).
+    var urls: [String] { channels.map { "http://127.0.0.1:\($0.localAddress?.port ?? 0)/hook" } }
+
+    /// Connections accepted so far.
+    var connections: Int { accepted.value.load(ordering: .relaxed) }
+
+    static func start(count: Int) async throws -> HangingReceivers {
+        let accepted = Counter()
+        var channels: [any Channel] = []
+        for _ in 0..<count {
+            channels.append(
+                try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .childChannelInitializer { channel in
+                        accepted.value.add(1, ordering: .relaxed)
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    }
+                    .bind(host: "127.0.0.1", port: 0).get())
+        }
+        return HangingReceivers(channels: channels, accepted: accepted)
+    }
+
+    func close() async throws {
+        for channel in channels { try await channel.close() }
+    }
+
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+}
