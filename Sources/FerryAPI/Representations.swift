@@ -67,6 +67,7 @@ enum Representation {
 
     static func subscription(_ subscription: Subscription) -> JSONValue {
         let firstLabel = subscription.labels.sorted { $0.key < $1.key }.first
+        let now = Date()
         return .object([
             "subscription_id": uuid(subscription.id), "application_id": uuid(subscription.applicationID),
             "is_enabled": .bool(subscription.isEnabled),
@@ -85,9 +86,14 @@ enum Representation {
             "failing_since": date(subscription.failingSince),
             "retry_schedule": subscription.retry.schedule.map { .array($0.map { .number($0.rounded()) }) } ?? .null,
             "max_retries": subscription.retry.maxRetries.map { .number(Double($0)) } ?? .null,
-            "circuit_state": .string(subscription.circuit.name(at: Date())),
+            "circuit_state": .string(subscription.circuit.name(at: now)),
             "circuit_opened_at": date(subscription.circuit.openedAt),
             "circuit_next_probe_at": date(subscription.circuit.openedAt == nil ? nil : subscription.circuit.probeAt),
+            "ed25519_signing": .bool(subscription.signing.ed25519PrivateKey != nil),
+            "standard_webhooks_public_key": string(subscription.signing.ed25519PublicKey),
+            "previous_secret_expires_at": date(
+                subscription.signing.previousSigns(at: now) ? subscription.signing.previousExpiresAt : nil),
+            "previous_standard_webhooks_public_key": string(subscription.signing.previousEd25519PublicKey(at: now)),
         ])
     }
 

@@ -159,6 +159,8 @@ struct SubscriptionBody: Decodable {
     /// Ferry extensions: the subscription's own retry schedule (seconds) and cap (absent: the server's).
     var retrySchedule: [Int]?
     var maxRetries: Int?
+    /// A Ferry extension: Standard Webhooks v1a (Ed25519) signatures as well (absent: left as it is).
+    var ed25519Signing: Bool?
 
     enum CodingKeys: String, CodingKey {
         case applicationID = "application_id"
@@ -174,6 +176,7 @@ struct SubscriptionBody: Decodable {
         case relayed
         case retrySchedule = "retry_schedule"
         case maxRetries = "max_retries"
+        case ed25519Signing = "ed25519_signing"
     }
 
     var submission: SubscriptionSubmission {
@@ -181,7 +184,20 @@ struct SubscriptionBody: Decodable {
             applicationID: applicationID.value, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata, labels: labels, labelKey: labelKey, labelValue: labelValue,
             targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers,
-            isRelayed: relayed ?? false, retrySchedule: retrySchedule, maxRetries: maxRetries)
+            isRelayed: relayed ?? false, retrySchedule: retrySchedule, maxRetries: maxRetries,
+            ed25519Signing: ed25519Signing)
+    }
+}
+
+/// `POST /subscriptions/{id}/secret/rotate`: the subscription's application and how long the replaced secret keeps
+/// signing (absent: a day).
+struct SecretRotationBody: Decodable {
+    var applicationID: StrictUUID
+    var gracePeriodSeconds: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+        case gracePeriodSeconds = "grace_period_seconds"
     }
 }
 

@@ -238,6 +238,34 @@ public struct ClientCommands: Sendable {
             + (enabled ? "" : "; its waiting attempts were cancelled")
     }
 
+    /// Gives a subscription a new signing secret (and Ed25519 key); the old ones keep signing for `grace` (a
+    /// duration like `24h`; the server's default of a day when nil).
+    public func rotateSecret(_ id: String, grace: String?) async throws -> String {
+        let application = try api.profile.requireApplication()
+        var body: [String: JSONValue] = ["application_id": .string(application)]
+        if let grace {
+            guard let seconds = DurationText.seconds(grace), seconds >= 0 else {
+                throw ClientError("--grace takes a duration like 24h, 30m or 0")
+            }
+            body["grace_period_seconds"] = .number(seconds.rounded())
+        }
+        let answer = try await api.post("/subscriptions/\(id)/secret/rotate", .object(body))
+        if json { return answer.pretty }
+        var lines = [
+            "subscription \(id) has a new secret: \(answer["secret"]?.text ?? "?")",
+            "  Standard Webhooks secret: \(answer["standard_webhooks_secret"]?.text ?? "?")",
+        ]
+        if let key = answer["standard_webhooks_public_key"]?.text {
+            lines.append("  Ed25519 public key (v1a): \(key)")
+        }
+        if let until = answer["previous_secret_expires_at"]?.text {
+            lines.append("the previous secret keeps signing too until \(until)")
+        } else {
+            lines.append("the previous secret no longer signs")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     // MARK: rendering
 
     static let attemptHeader = ["ATTEMPT", "STATUS", "HTTP", "EVENT TYPE", "SUBSCRIPTION", "CREATED"]

@@ -19,12 +19,14 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     public var retrySchedule: [Int]?
     /// A Ferry extension: the subscription's own retry cap.
     public var maxRetries: Int?
+    /// A Ferry extension: Standard Webhooks v1a (Ed25519) signatures as well; nil leaves the setting as it is.
+    public var ed25519Signing: Bool?
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String]?, labels: [String: String]?, labelKey: String?, labelValue: String?,
         targetMethod: String, targetURL: String, targetHeaders: [String: String], isRelayed: Bool = false,
-        retrySchedule: [Int]? = nil, maxRetries: Int? = nil
+        retrySchedule: [Int]? = nil, maxRetries: Int? = nil, ed25519Signing: Bool? = nil
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -40,6 +42,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         self.isRelayed = isRelayed
         self.retrySchedule = retrySchedule
         self.maxRetries = maxRetries
+        self.ed25519Signing = ed25519Signing
     }
 
     /// Checks that either `labels` or both legacy label fields are present (Hook0 does this before anything else).
@@ -140,7 +143,11 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             applicationID: applicationID, isEnabled: isEnabled, eventTypes: eventTypes, description: description,
             metadata: metadata ?? [:], labels: labels,
             target: HTTPTarget(method: targetMethod, url: targetURL, headers: normalizedHeaders), isRelayed: isRelayed,
-            retry: retry)
+            retry: retry,
+            ed25519: ed25519Signing.map {
+                $0 ? .on(newKey: StandardWebhookAsymmetricSigner.generatePrivateKey()) : .off
+            }
+                ?? .keep)
     }
 
     /// The retry extension's rules: 1 to `RetryOverride.maxSteps` steps of 1 second to a week each, and a cap
@@ -179,7 +186,9 @@ public enum HeaderSyntax {
     /// second request or break the exchange), and the signature headers Ferry computes for every delivery. Lowercase.
     public static let reservedNames: Set<String> = [
         "host", "content-length", "connection", "transfer-encoding", "te", "trailer", "upgrade", "keep-alive",
-        "proxy-connection", "expect", "x-hook0-signature", "webhook-id", "webhook-timestamp", "webhook-signature",
+        "proxy-connection", "expect", "x-hook0-signature", "x-hook0-signature-previous", "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
     ]
 
     /// Whether a subscription may not set header `name` (any case).

@@ -228,7 +228,7 @@ extension Dashboard {
                 eventType: subscription.eventTypes.sorted().first ?? "ferry.test.sent",
                 payload: payload.encoded(), payloadContentType: PayloadContentType.json.rawValue,
                 subscriptionID: id, secret: subscription.secret, target: subscription.target, retryCount: 0)
-            let (sent, observation) = await oneOffDelivery.send(job, timestamp: Int64(now.timeIntervalSince1970))
+            let (sent, observation) = await oneOffDelivery.send(job, at: now)
             return try await subscriptionForm(
                 scope, fields: SubscriptionFields(subscription, masked: false), errors: [], editing: subscription,
                 testSend: TestSendView(request: sent, observation: observation))

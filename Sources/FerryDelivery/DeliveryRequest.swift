@@ -17,10 +17,14 @@ public struct DeliveryRequest: Sendable, Equatable {
     }
 
     /// Builds and signs the request for `job`, or fails with `E_INVALID_HEADER` when a covered header
-    /// value is not visible ASCII (the signature format cannot carry it).
+    /// value is not visible ASCII (the signature format cannot carry it). `X-Hook0-Signature` and the `v1` entry of
+    /// `webhook-signature` use the subscription's secret; with v1a signing on, a `v1a` entry is signed with its
+    /// Ed25519 key. During a rotation's grace period the previous secret and key sign too: a second `v1` (and
+    /// `v1a`) entry, and `X-Hook0-Signature-Previous` (Hook0's header carries one signature per version).
     public static func build(
-        for job: DeliveryJob, timestamp: Int64, signatureVersions: Set<Hook0Signature.Version>
+        for job: DeliveryJob, at now: Date, signatureVersions: Set<Hook0Signature.Version>
     ) -> Result<DeliveryRequest, ResponseErrorName> {
+        let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
         var covered: [String: String] = [:]
         // A subscription stored before reserved names were refused may still carry one: it is never sent.
         for (name, value) in job.target.headers where !HeaderSyntax.isReserved(name) {
@@ -31,20 +35,34 @@ public struct DeliveryRequest: Sendable, Equatable {
         covered["x-event-type"] = job.eventType
         let coveredList = covered.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name }
         guard Hook0Signature.canCover(coveredList) else { return .failure(.invalidHeader) }
-        let secret = job.secret.lowercased
-        let hook0 = Hook0Signature(secret: secret).headerValue(
-            timestamp: timestamp, headers: coveredList, body: job.payload, versions: signatureVersions)
         let messageID = job.eventID.lowercased
-        let standard = StandardWebhookSignature(keyBytes: Array(secret.utf8)).headerValue(
-            messageID: messageID, timestamp: timestamp, body: job.payload)
+        let previousSigns = job.signing.previousSigns(at: now)
+        let secrets = [job.secret] + (previousSigns ? job.signing.previousSecret.map { [$0] } ?? [] : [])
+        let keys = [job.signing.ed25519PrivateKey] + (previousSigns ? [job.signing.previousEd25519PrivateKey] : [])
+        let hook0 = secrets.map { secret in
+            Hook0Signature(secret: secret.lowercased).headerValue(
+                timestamp: timestamp, headers: coveredList, body: job.payload, versions: signatureVersions)
+        }
+        var standard = secrets.map { secret in
+            StandardWebhookSignature(keyBytes: Array(secret.lowercased.utf8)).headerValue(
+                messageID: messageID, timestamp: timestamp, body: job.payload)
+        }
+        for key in keys.compactMap({ $0 }) {
+            if let entry = StandardWebhookAsymmetricSigner(privateKey: key)?.signatureEntry(
+                messageID: messageID, timestamp: timestamp, body: job.payload)
+            {
+                standard.append(entry)
+            }
+        }
         var headers = coveredList
         if covered["user-agent"] == nil {
             headers.append((name: "user-agent", value: "Ferry/\(FerryVersion.current)"))
         }
-        headers.append((name: "x-hook0-signature", value: hook0))
+        headers.append((name: "x-hook0-signature", value: hook0[0]))
+        if hook0.count > 1 { headers.append((name: "x-hook0-signature-previous", value: hook0[1])) }
         headers.append((name: "webhook-id", value: messageID))
         headers.append((name: "webhook-timestamp", value: String(timestamp)))
-        headers.append((name: "webhook-signature", value: standard))
+        headers.append((name: "webhook-signature", value: standard.joined(separator: " ")))
         return .success(
             DeliveryRequest(method: job.target.method, url: job.target.url, headers: headers, body: job.payload))
     }

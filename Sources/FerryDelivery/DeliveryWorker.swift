@@ -147,10 +147,9 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
 
     /// Delivers one job and records the outcome, retrying the bookkeeping (not the delivery) if the database fails.
     func process(_ job: DeliveryJob) async {
-        let timestamp = Int64(Date().timeIntervalSince1970)
         metrics.deliveryStarted()
         var observation: AttemptObservation
-        switch DeliveryRequest.build(for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
+        switch DeliveryRequest.build(for: job, at: Date(), signatureVersions: configuration.signatureVersions)
         {
         case .success(let request):
             observation = await deliverer.deliver(request, tenant: job.applicationID)

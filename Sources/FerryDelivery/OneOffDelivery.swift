@@ -16,10 +16,10 @@ public struct OneOffDelivery: Sendable {
         self.configuration = configuration
     }
 
-    /// The request as built for `job` at `timestamp` (nil when it cannot be signed) and what sending it observed.
-    public func send(_ job: DeliveryJob, timestamp: Int64) async -> (request: DeliveryRequest?, AttemptObservation) {
+    /// The request as built for `job` at `now` (nil when it cannot be signed) and what sending it observed.
+    public func send(_ job: DeliveryJob, at now: Date) async -> (request: DeliveryRequest?, AttemptObservation) {
         switch DeliveryRequest.build(
-            for: job, timestamp: timestamp, signatureVersions: configuration.signatureVersions)
+            for: job, at: now, signatureVersions: configuration.signatureVersions)
         {
         case .failure(let name):
             return (nil, .failed(name, elapsedMilliseconds: 0))

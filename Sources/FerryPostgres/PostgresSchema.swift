@@ -61,6 +61,15 @@ enum PostgresSchema {
                 "CREATE INDEX subscription_circuit ON subscription (circuit_probe_at) WHERE circuit_probe_at IS NOT NULL",
             ]
         ),
+        (
+            14,
+            [
+                "ALTER TABLE subscription ADD COLUMN ed25519_private_key text",
+                "ALTER TABLE subscription ADD COLUMN previous_secret text",
+                "ALTER TABLE subscription ADD COLUMN previous_ed25519_private_key text",
+                "ALTER TABLE subscription ADD COLUMN previous_secret_expires_at timestamptz",
+            ]
+        ),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

@@ -46,18 +46,20 @@ extension PostgresStore {
         let subscription = Subscription(
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
-            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry, createdAt: now, updatedAt: now)
+            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry,
+            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate), createdAt: now, updatedAt: now)
         try await transaction { connection in
             try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
             try await connection.query(
                 """
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
-                    target_method, target_url, target_headers, relayed, retry_override, created_at, updated_at)
+                    target_method, target_url, target_headers, relayed, retry_override, ed25519_private_key,
+                    created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(StoredJSON.text(draft.metadata)), \(StoredJSON.text(draft.labels)), \(draft.target.method),
-                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(draft.retry.stored), \(now.postgres),
-                    \(now.postgres))
+                    \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(draft.retry.stored),
+                    \(draft.ed25519.storedKeyOnCreate), \(now.postgres), \(now.postgres))
                 """, logger: self.logger)
             try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -97,6 +99,9 @@ extension PostgresStore {
                     target_method = \(draft.target.method), target_url = \(draft.target.url),
                     target_headers = \(StoredJSON.text(draft.target.headers)), relayed = \(draft.isRelayed),
                     retry_override = \(draft.retry.stored), updated_at = \(now.postgres),
+                    ed25519_private_key = CASE \(draft.ed25519.storedChange.mode)::text WHEN 'off' THEN NULL
+                        WHEN 'on' THEN COALESCE(ed25519_private_key, \(draft.ed25519.storedChange.newKey)::text)
+                        ELSE ed25519_private_key END,
                     disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)
@@ -115,6 +120,26 @@ extension PostgresStore {
             return true
         }
         return updated ? try await subscription(id: id) : nil
+    }
+
+    public func rotateSubscriptionSecret(
+        id: UUID, applicationID: UUID, secret: UUID, ed25519Key: [UInt8], previousUntil: Date
+    ) async throws -> Subscription? {
+        let now = Date()
+        let keepsPrevious = previousUntil > now
+        let rows = try await client.query(
+            """
+            UPDATE subscription SET
+                previous_secret = CASE WHEN \(keepsPrevious) THEN secret::text END,
+                previous_ed25519_private_key = CASE WHEN \(keepsPrevious) THEN ed25519_private_key END,
+                previous_secret_expires_at = CASE WHEN \(keepsPrevious) THEN \(previousUntil.postgres) END,
+                secret = \(secret),
+                ed25519_private_key = CASE WHEN ed25519_private_key IS NOT NULL
+                    THEN \(Data(ed25519Key).base64EncodedString()) END,
+                updated_at = \(now.postgres)
+            WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
+            """, logger: logger)
+        return rows.isEmpty ? nil : try await subscription(id: id)
     }
 
     public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws

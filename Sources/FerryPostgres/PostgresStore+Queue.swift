@@ -47,7 +47,8 @@ extension PostgresStore {
                     headers: try columns.map("target_headers")),
                 retryCount: try columns.get("retry_count", as: Int.self),
                 retry: RetryOverride(stored: try columns.get("retry_override", as: String?.self)),
-                circuitOpenedAt: try columns.get("circuit_opened_at", as: Date?.self))
+                circuitOpenedAt: try columns.get("circuit_opened_at", as: Date?.self),
+                signing: try SigningKeys(stored: columns))
         }
     }
 

@@ -62,6 +62,14 @@ enum SQLiteSchema {
                     "CREATE INDEX subscription_circuit ON subscription(circuit_probe_at) WHERE circuit_probe_at IS NOT NULL"
             )
         }
+        migrator.registerMigration("0014_subscription_signing_keys") { db in
+            for column in [
+                "ed25519_private_key TEXT", "previous_secret TEXT", "previous_ed25519_private_key TEXT",
+                "previous_secret_expires_at INTEGER",
+            ] {
+                try db.execute(sql: "ALTER TABLE subscription ADD COLUMN " + column)
+            }
+        }
         return migrator
     }
 

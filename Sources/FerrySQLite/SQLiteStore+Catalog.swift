@@ -57,20 +57,23 @@ extension SQLiteStore {
         let subscription = Subscription(
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
-            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry, createdAt: now, updatedAt: now)
+            target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry,
+            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate),
+            createdAt: now, updatedAt: now)
         try await write { db in
             try Self.requireKnownEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
             try db.execute(
                 sql: """
                     INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
-                        target_method, target_url, target_headers, relayed, retry_override, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        target_method, target_url, target_headers, relayed, retry_override, ed25519_private_key,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     subscription.id.lowercased, draft.applicationID.lowercased, draft.isEnabled, draft.description,
                     secret.lowercased, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    draft.retry.stored, SQLValues.micros(now), SQLValues.micros(now),
+                    draft.retry.stored, draft.ed25519.storedKeyOnCreate, SQLValues.micros(now), SQLValues.micros(now),
                 ])
             try Self.replaceEventTypes(db, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -104,13 +107,15 @@ extension SQLiteStore {
                 sql: """
                     UPDATE subscription SET is_enabled = ?, description = ?, metadata = ?, labels = ?,
                         target_method = ?, target_url = ?, target_headers = ?, relayed = ?, retry_override = ?,
+                        ed25519_private_key = CASE ? WHEN 'off' THEN NULL WHEN 'on' THEN COALESCE(ed25519_private_key, ?)
+                            ELSE ed25519_private_key END,
                         updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    draft.retry.stored, now,
+                    draft.retry.stored, draft.ed25519.storedChange.mode, draft.ed25519.storedChange.newKey, now,
                 ]
                     + Self.disablingArguments(
                         isEnabled: draft.isEnabled, reason: Subscription.disabledByRequest, at: now,
@@ -122,6 +127,33 @@ extension SQLiteStore {
             if !draft.isEnabled {
                 try Self.cancelPendingAttempts(db, subscriptionID: id, at: now)
             }
+            return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
+                .map { try Self.subscription($0, db) }
+        }
+    }
+
+    public func rotateSubscriptionSecret(
+        id: UUID, applicationID: UUID, secret: UUID, ed25519Key: [UInt8], previousUntil: Date
+    ) async throws -> Subscription? {
+        try await write { db in
+            let now = Date()
+            let keepsPrevious = previousUntil > now
+            try db.execute(
+                sql: """
+                    UPDATE subscription SET
+                        previous_secret = CASE WHEN ? THEN secret END,
+                        previous_ed25519_private_key = CASE WHEN ? THEN ed25519_private_key END,
+                        previous_secret_expires_at = CASE WHEN ? THEN ? END,
+                        secret = ?, ed25519_private_key = CASE WHEN ed25519_private_key IS NOT NULL THEN ? END,
+                        updated_at = ?
+                    WHERE id = ? AND application_id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [
+                    keepsPrevious, keepsPrevious, keepsPrevious, SQLValues.micros(previousUntil), secret.lowercased,
+                    Data(ed25519Key).base64EncodedString(), SQLValues.micros(now), id.lowercased,
+                    applicationID.lowercased,
+                ])
+            guard db.changesCount > 0 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])
                 .map { try Self.subscription($0, db) }
         }

@@ -84,7 +84,9 @@ extension SQLiteStore {
                 """
                 SELECT ra.id, ra.application_id, ra.event_id, ra.subscription_id, ra.retry_count,
                     e.event_type, e.payload, e.payload_content_type,
-                    s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at
+                    s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at,
+                    s.ed25519_private_key, s.previous_secret, s.previous_ed25519_private_key,
+                    s.previous_secret_expires_at
                 FROM request_attempt ra
                 JOIN event e ON e.id = ra.event_id
                 JOIN subscription s ON s.id = ra.subscription_id
@@ -104,7 +106,8 @@ extension SQLiteStore {
                         method: row["target_method"], url: row["target_url"],
                         headers: SQLValues.map(row, "target_headers")),
                     retryCount: row["retry_count"], retry: RetryOverride(stored: row["retry_override"]),
-                    circuitOpenedAt: (row["circuit_opened_at"] as Int64?).map(Timestamp.date(microseconds:)))
+                    circuitOpenedAt: (row["circuit_opened_at"] as Int64?).map(Timestamp.date(microseconds:)),
+                    signing: try SigningKeys(stored: SQLiteRow(row)))
             }
         }
     }

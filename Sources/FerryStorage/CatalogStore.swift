@@ -22,6 +22,12 @@ public protocol CatalogStore: Sendable {
     func subscription(id: UUID) async throws -> Subscription?
     /// Replaces a live subscription; disabling it cancels its pending attempts.
     func replaceSubscription(id: UUID, with draft: SubscriptionDraft) async throws -> Subscription?
+    /// Gives a live subscription a new `secret` (and `ed25519Key`, when v1a signing is on); the replaced ones keep
+    /// signing beside them until `previousUntil`, or stop at once when that is not in the future. Nil when there is
+    /// no such subscription.
+    func rotateSubscriptionSecret(
+        id: UUID, applicationID: UUID, secret: UUID, ed25519Key: [UInt8], previousUntil: Date
+    ) async throws -> Subscription?
     /// Enables or disables a live subscription of an application, changing nothing else (disabling cancels its
     /// pending attempts and records `reason` and the time, unless it was disabled already; enabling clears them);
     /// nil when there is no such subscription.

@@ -86,11 +86,13 @@ public struct DeliveryJob: Sendable, Equatable {
     /// When the subscription's circuit opened, if it is open: the claim leaves attempts of open circuits alone
     /// until their probe is due, so such a job is a candidate for the probe.
     public var circuitOpenedAt: Date?
+    /// The subscription's Ed25519 key and, during a rotation's grace period, its previous secret and key.
+    public var signing: SigningKeys
 
     public init(
         attemptID: UUID, claimToken: UUID, applicationID: UUID, eventID: UUID, eventType: String, payload: [UInt8],
         payloadContentType: String, subscriptionID: UUID, secret: UUID, target: HTTPTarget, retryCount: Int,
-        retry: RetryOverride = RetryOverride(), circuitOpenedAt: Date? = nil
+        retry: RetryOverride = RetryOverride(), circuitOpenedAt: Date? = nil, signing: SigningKeys = SigningKeys()
     ) {
         self.attemptID = attemptID
         self.claimToken = claimToken
@@ -105,5 +107,6 @@ public struct DeliveryJob: Sendable, Equatable {
         self.retryCount = retryCount
         self.retry = retry
         self.circuitOpenedAt = circuitOpenedAt
+        self.signing = signing
     }
 }

@@ -31,7 +31,38 @@ extension Subscription {
             retry: RetryOverride(stored: try row.optionalText("retry_override")),
             circuit: CircuitState(
                 openedAt: try row.optionalDate("circuit_opened_at"), probeAt: try row.optionalDate("circuit_probe_at")),
+            signing: try SigningKeys(stored: row),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}
+
+extension SigningKeys {
+    /// A subscription's signing keys from its row (keys as base64 text, the previous secret as UUID text).
+    public init(stored row: some StoredRow) throws {
+        func key(_ column: String) throws -> [UInt8]? {
+            try row.optionalText(column).flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+        }
+        self.init(
+            ed25519PrivateKey: try key("ed25519_private_key"),
+            previousSecret: try row.optionalText("previous_secret").flatMap(UUID.init(uuidString:)),
+            previousEd25519PrivateKey: try key("previous_ed25519_private_key"),
+            previousExpiresAt: try row.optionalDate("previous_secret_expires_at"))
+    }
+}
+
+extension Ed25519KeyChange {
+    /// The key a new subscription stores (base64), when v1a signing is on.
+    public var storedKeyOnCreate: String? {
+        keyOnCreate.map { Data($0).base64EncodedString() }
+    }
+
+    /// What a replace does, as its SQL reads it: `keep`, `off` or `on`, and the key to use when `on` finds none.
+    public var storedChange: (mode: String, newKey: String?) {
+        switch self {
+        case .keep: ("keep", nil)
+        case .off: ("off", nil)
+        case .on(let key): ("on", Data(key).base64EncodedString())
+        }
     }
 }
 

@@ -169,8 +169,9 @@ struct DeadLetters: AsyncParsableCommand {
 /// `ferry subscriptions`.
 struct Subscriptions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, enable or disable an application's subscriptions (a client of the API).",
-        subcommands: [List.self, Enable.self, Disable.self])
+        abstract:
+            "List, enable or disable an application's subscriptions, or rotate one's secret (a client of the API).",
+        subcommands: [List.self, Enable.self, Disable.self, RotateSecret.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The application's subscriptions.")
@@ -194,6 +195,18 @@ struct Subscriptions: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         func run() async throws {
             try await runClient { try await client.commands().setSubscription(id, enabled: false) }
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Give a subscription a new signing secret; the old one keeps signing for the grace period.")
+        @Argument(help: "The subscription's id.") var id: String
+        @Option(help: "How long the old secret keeps signing too, like 24h or 0 (default: a day).") var grace: String?
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runClient { try await client.commands().rotateSecret(id, grace: grace) }
         }
     }
 }

@@ -99,4 +99,33 @@ import Testing
         #expect(fromWhsec.headerValue(messageID: "evt_1", timestamp: 1_700_000_000, body: body) == expected)
         #expect(fromWhsec.verify(header: expected, messageID: "evt_1", timestamp: 1_700_000_000, body: body))
     }
+
+    @Test func v1aSignsWithEd25519AndPublishesTheRFC8032PublicKey() throws {
+        // RFC 8032, section 7.1, test 2: the key pair; the public key is what receivers get, `whpk_` + base64.
+        let secretHex = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"
+        let publicHex = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+        func bytes(_ hex: String) -> [UInt8] {
+            stride(from: 0, to: hex.count, by: 2).compactMap { offset in
+                let start = hex.index(hex.startIndex, offsetBy: offset)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+            }
+        }
+        let signer = try #require(StandardWebhookAsymmetricSigner(privateKey: bytes(secretHex)))
+        #expect(signer.publicKeyText == "whpk_" + Data(bytes(publicHex)).base64EncodedString())
+        #expect(StandardWebhookAsymmetricSigner(privateKey: [1, 2, 3]) == nil)
+
+        let entry = try #require(
+            signer.signatureEntry(messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body))
+        #expect(entry.hasPrefix("v1a,") && Data(base64Encoded: String(entry.dropFirst(4)))?.count == 64)
+        let verifier = try #require(StandardWebhookAsymmetricVerifier(publicKeyText: signer.publicKeyText))
+        let header = Self.signature + " " + entry
+        #expect(verifier.verify(header: header, messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body))
+        #expect(
+            !verifier.verify(
+                header: Self.signature, messageID: Self.messageID, timestamp: Self.timestamp, body: Self.body))
+        #expect(!verifier.verify(header: header, messageID: "msg_other", timestamp: Self.timestamp, body: Self.body))
+        #expect(
+            !verifier.verify(header: header, messageID: Self.messageID, timestamp: Self.timestamp + 1, body: Self.body))
+        #expect(StandardWebhookAsymmetricVerifier(publicKeyText: "whsec_abc") == nil)
+    }
 }

@@ -131,7 +131,9 @@ import Testing
             eventType: "billing.invoice.paid", payload: Array("{}".utf8), payloadContentType: "application/json",
             subscriptionID: UUID(), secret: UUID(), target: HTTPTarget(method: "POST", url: url, headers: [:]),
             retryCount: 0)
-        return try DeliveryRequest.build(for: job, timestamp: 1_700_000_000, signatureVersions: [.v1]).get()
+        return try DeliveryRequest.build(
+            for: job, at: Date(timeIntervalSince1970: 1_700_000_000), signatureVersions: [.v1]
+        ).get()
     }
 }
 

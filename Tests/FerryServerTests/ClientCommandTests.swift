@@ -88,6 +88,25 @@ import Testing
             let (_, subscriptions) = try await cli(["subscriptions", "list"])
             #expect(subscriptions.contains(subscriptionID) && subscriptions.contains("false"), "\(subscriptions)")
             #expect(try await cli(["subscriptions", "enable", subscriptionID]).0 == 0)
+            let (rotateStatus, rotated) = try await cli([
+                "subscriptions", "rotate-secret", subscriptionID, "--grace", "1h",
+            ])
+            #expect(rotateStatus == 0 && rotated.contains("has a new secret"), "\(rotated)")
+            #expect(rotated.contains("the previous secret keeps signing too until"), "\(rotated)")
+            let afterRotation = try await ferry.request(
+                client, .GET, "/api/v1/subscriptions/\(subscriptionID)?application_id=\(application)", token: token)
+            guard case .object(let rotatedFields) = afterRotation.json,
+                case .string(let newSecret)? = rotatedFields["secret"]
+            else {
+                Issue.record("no subscription after the rotation")
+                return
+            }
+            #expect(rotatedFields["previous_secret_expires_at"] != .null)
+            #expect(rotated.contains(newSecret), "\(rotated)")
+            let (badGraceStatus, badGrace) = try await cli([
+                "subscriptions", "rotate-secret", subscriptionID, "--grace", "soon",
+            ])
+            #expect(badGraceStatus != 0 && badGrace.contains("--grace takes a duration"), "\(badGrace)")
 
             let follower = Process()
             let followOutput = directory.path + "/follow.out"

@@ -303,6 +303,10 @@ extension TenantIsolationTests {
                 "PUT /subscriptions/{id}", .put, .application, 200, child: .subscription,
                 path: { "/api/v1/subscriptions/\($0.child)" }, body: { Self.subscriptionBody($0.scope) }),
             Route(
+                "POST /subscriptions/{id}/secret/rotate", .post, .application, 200, child: .subscription,
+                path: { "/api/v1/subscriptions/\($0.child)/secret/rotate" },
+                body: { .object(["application_id": .string($0.scope.id), "grace_period_seconds": 0]) }),
+            Route(
                 "DELETE /subscriptions/{id}", .delete, .application, 204, child: .subscription, effect: .deletesChild,
                 path: { "/api/v1/subscriptions/\($0.child)?application_id=\($0.scope.id)" }),
         ]

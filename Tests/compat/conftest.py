@@ -394,6 +394,7 @@ def create_subscription(master: RestClient) -> Callable[..., dict]:
         headers: dict[str, str] | None = None,
         method: str = "POST",
         description: str = "compat",
+        **extra: object,
     ) -> dict:
         body = {
             "application_id": application_id,
@@ -408,6 +409,7 @@ def create_subscription(master: RestClient) -> Callable[..., dict]:
                 "headers": {"x-custom": "abc"} if headers is None else headers,
             },
         }
+        body.update(extra)
         created = master.post("/api/v1/subscriptions", body).expect(201)
         assert isinstance(created, dict), created
         return created

@@ -161,7 +161,7 @@ struct RelayController<Store: FerryStore> {
             "event_type": .string(job.eventType), "retry_count": .number(Double(job.retryCount)),
         ]
         switch DeliveryRequest.build(
-            for: job, timestamp: Int64(Date().timeIntervalSince1970), signatureVersions: settings.signatureVersions)
+            for: job, at: Date(), signatureVersions: settings.signatureVersions)
         {
         case .success(let request):
             object["method"] = .string(request.method)

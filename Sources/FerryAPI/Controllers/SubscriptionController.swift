@@ -36,6 +36,31 @@ struct SubscriptionController<Store: TenantStore & CatalogStore> {
             }
             return JSONBody.response(Representation.subscription(subscription))
         }
+        group.post("subscriptions/:subscription_id/secret/rotate") { request, context in
+            let id = try Query.pathUUID(context, "subscription_id")
+            let body = try await JSONBody.decode(SecretRotationBody.self, from: request)
+            let application = try await access.application(
+                body.applicationID.value, for: try await context.caller(), .subscriptionEdit,
+                facts: [AuthorizationRequest.subscriptionID(id)])
+            let grace = body.gracePeriodSeconds ?? SecretRotation.defaultGraceSeconds
+            guard (0...SecretRotation.maximumGraceSeconds).contains(grace) else {
+                var errors = ValidationErrors()
+                errors.add(
+                    "grace_period_seconds",
+                    ValidationIssue(
+                        code: "range",
+                        message: "must be between 0 and \(SecretRotation.maximumGraceSeconds) seconds (30 days)",
+                        params: ["min": .number(0), "max": .number(Double(SecretRotation.maximumGraceSeconds))]))
+                throw DomainError.validation(errors)
+            }
+            guard
+                let subscription = try await store.rotateSubscriptionSecret(
+                    id: id, applicationID: application.id, secret: UUID(),
+                    ed25519Key: StandardWebhookAsymmetricSigner.generatePrivateKey(),
+                    previousUntil: Date().addingTimeInterval(TimeInterval(grace)))
+            else { throw DomainError.notFound }
+            return JSONBody.response(Representation.subscription(subscription))
+        }
         group.delete("subscriptions/:subscription_id") { request, context in
             let id = try Query.pathUUID(context, "subscription_id")
             let application = try await access.application(

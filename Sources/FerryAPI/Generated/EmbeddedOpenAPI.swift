@@ -4270,6 +4270,74 @@ enum EmbeddedOpenAPI {
                   }
                 }
               }
+            },
+            "/api/v1/subscriptions/{subscription_id}/secret/rotate": {
+              "post": {
+                "operationId": "subscriptions.rotate_secret",
+                "summary": "Rotate a subscription's signing secret",
+                "tags": [
+                  "Subscriptions Management"
+                ],
+                "description": "A Ferry extension: gives the subscription a new `secret` (and, with v1a signing on, a new Ed25519 key pair). For the grace period the replaced secret and key keep signing beside the new ones: `webhook-signature` carries a `v1` (and `v1a`) entry for each, so unchanged Standard Webhooks libraries verify with either secret, and `X-Hook0-Signature-Previous` carries Hook0's signature with the replaced secret (`X-Hook0-Signature` uses the new one). Rotating again during a grace period replaces the previous secret with the current one. Needs the right to edit the subscription.",
+                "parameters": [
+                  {
+                    "name": "subscription_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of the subscription.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/SecretRotation"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The subscription with its new secret.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Subscription"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Validation"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -5445,6 +5513,13 @@ enum EmbeddedOpenAPI {
                     "minimum": 0,
                     "maximum": 100,
                     "description": "A Ferry extension: retries after the first attempt for this subscription. Absent or `null`: the server's `FERRY_MAX_RETRIES`."
+                  },
+                  "ed25519_signing": {
+                    "type": [
+                      "boolean",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: `true` adds a Standard Webhooks v1a (Ed25519) signature to every delivery (a key pair is made for the subscription; its public key is `standard_webhooks_public_key`); `false` stops it and drops the key. Absent or `null`: no change (off on create), so a Hook0 client's full replace keeps it."
                   }
                 },
                 "required": [
@@ -5666,6 +5741,32 @@ enum EmbeddedOpenAPI {
                     ],
                     "format": "date-time",
                     "description": "A Ferry extension: when the next probe may be sent (while a probe is in flight, when its lease ends); `null` while the circuit is closed."
+                  },
+                  "ed25519_signing": {
+                    "type": "boolean",
+                    "description": "A Ferry extension: whether deliveries also carry a Standard Webhooks v1a signature (Ed25519) in `webhook-signature`, verifiable with `standard_webhooks_public_key`. Set it with `ed25519_signing` on create or replace; a replace without the field leaves it as it is."
+                  },
+                  "standard_webhooks_public_key": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: the Ed25519 public key of the v1a signatures, `whpk_` + base64 of the raw 32 bytes (the Standard Webhooks format); `null` while v1a signing is off."
+                  },
+                  "previous_secret_expires_at": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time",
+                    "description": "A Ferry extension: after a secret rotation, until when the replaced secret (and Ed25519 key) still sign beside the new ones: a second `v1` (and `v1a`) entry in `webhook-signature` and `X-Hook0-Signature-Previous`. `null` outside a grace period."
+                  },
+                  "previous_standard_webhooks_public_key": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: the Ed25519 public key replaced by the last rotation, while its grace period lasts."
                   }
                 },
                 "required": [
@@ -5692,7 +5793,11 @@ enum EmbeddedOpenAPI {
                   "max_retries",
                   "circuit_state",
                   "circuit_opened_at",
-                  "circuit_next_probe_at"
+                  "circuit_next_probe_at",
+                  "ed25519_signing",
+                  "standard_webhooks_public_key",
+                  "previous_secret_expires_at",
+                  "previous_standard_webhooks_public_key"
                 ]
               },
               "EventPost": {
@@ -6690,6 +6795,26 @@ enum EmbeddedOpenAPI {
                   "organization_id",
                   "revocation_id"
                 ]
+              },
+              "SecretRotation": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "application_id"
+                ],
+                "properties": {
+                  "application_id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "The subscription's application."
+                  },
+                  "grace_period_seconds": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 2592000,
+                    "description": "How long the replaced secret (and Ed25519 key) keep signing beside the new ones; 0 stops them at once. Default 86400 (a day)."
+                  }
+                }
               }
             }
           }

@@ -44,6 +44,8 @@ public struct Subscription: Sendable, Equatable {
     /// Its circuit breaker (a Ferry extension): open after consecutive failures, its attempts then waiting for a
     /// probe.
     public var circuit: CircuitState
+    /// Its Ed25519 key (v1a signing) and the secret and key a rotation replaced, while they still sign.
+    public var signing: SigningKeys
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -51,8 +53,8 @@ public struct Subscription: Sendable, Equatable {
         id: UUID, applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
         isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, failingSince: Date? = nil,
-        retry: RetryOverride = RetryOverride(), circuit: CircuitState = CircuitState(), createdAt: Date,
-        updatedAt: Date
+        retry: RetryOverride = RetryOverride(), circuit: CircuitState = CircuitState(),
+        signing: SigningKeys = SigningKeys(), createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -69,6 +71,7 @@ public struct Subscription: Sendable, Equatable {
         self.failingSince = failingSince
         self.retry = retry
         self.circuit = circuit
+        self.signing = signing
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -106,11 +109,13 @@ public struct SubscriptionDraft: Sendable, Equatable {
     public var isRelayed: Bool
     /// Its own retry schedule and cap, where it sets them.
     public var retry: RetryOverride
+    /// Whether Standard Webhooks v1a (Ed25519) signing is turned on, off, or left as it is.
+    public var ed25519: Ed25519KeyChange
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String], labels: [String: String], target: HTTPTarget, isRelayed: Bool = false,
-        retry: RetryOverride = RetryOverride()
+        retry: RetryOverride = RetryOverride(), ed25519: Ed25519KeyChange = .keep
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -121,5 +126,6 @@ public struct SubscriptionDraft: Sendable, Equatable {
         self.target = target
         self.isRelayed = isRelayed
         self.retry = retry
+        self.ed25519 = ed25519
     }
 }
