@@ -90,6 +90,7 @@ enum Representation {
             "circuit_opened_at": date(subscription.circuit.openedAt),
             "circuit_next_probe_at": date(subscription.circuit.openedAt == nil ? nil : subscription.circuit.probeAt),
             "ed25519_signing": .bool(subscription.signing.ed25519PrivateKey != nil),
+            "ordered": .bool(subscription.isOrdered),
             "standard_webhooks_public_key": string(subscription.signing.ed25519PublicKey),
             "previous_secret_expires_at": date(
                 subscription.signing.previousSigns(at: now) ? subscription.signing.previousExpiresAt : nil),

@@ -161,6 +161,8 @@ struct SubscriptionBody: Decodable {
     var maxRetries: Int?
     /// A Ferry extension: Standard Webhooks v1a (Ed25519) signatures as well (absent: left as it is).
     var ed25519Signing: Bool?
+    /// A Ferry extension: deliveries in the order of the events, one at a time (absent: left as it is).
+    var ordered: Bool?
 
     enum CodingKeys: String, CodingKey {
         case applicationID = "application_id"
@@ -177,6 +179,7 @@ struct SubscriptionBody: Decodable {
         case retrySchedule = "retry_schedule"
         case maxRetries = "max_retries"
         case ed25519Signing = "ed25519_signing"
+        case ordered
     }
 
     var submission: SubscriptionSubmission {
@@ -185,7 +188,7 @@ struct SubscriptionBody: Decodable {
             metadata: metadata, labels: labels, labelKey: labelKey, labelValue: labelValue,
             targetMethod: target.method, targetURL: target.url, targetHeaders: target.headers,
             isRelayed: relayed ?? false, retrySchedule: retrySchedule, maxRetries: maxRetries,
-            ed25519Signing: ed25519Signing)
+            ed25519Signing: ed25519Signing, ordered: ordered)
     }
 }
 

@@ -21,12 +21,14 @@ public struct SubscriptionSubmission: Sendable, Equatable {
     public var maxRetries: Int?
     /// A Ferry extension: Standard Webhooks v1a (Ed25519) signatures as well; nil leaves the setting as it is.
     public var ed25519Signing: Bool?
+    /// A Ferry extension: deliveries in the order of the events, one at a time; nil leaves the setting as it is.
+    public var ordered: Bool?
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String]?, labels: [String: String]?, labelKey: String?, labelValue: String?,
         targetMethod: String, targetURL: String, targetHeaders: [String: String], isRelayed: Bool = false,
-        retrySchedule: [Int]? = nil, maxRetries: Int? = nil, ed25519Signing: Bool? = nil
+        retrySchedule: [Int]? = nil, maxRetries: Int? = nil, ed25519Signing: Bool? = nil, ordered: Bool? = nil
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -43,6 +45,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
         self.retrySchedule = retrySchedule
         self.maxRetries = maxRetries
         self.ed25519Signing = ed25519Signing
+        self.ordered = ordered
     }
 
     /// Checks that either `labels` or both legacy label fields are present (Hook0 does this before anything else).
@@ -147,7 +150,7 @@ public struct SubscriptionSubmission: Sendable, Equatable {
             ed25519: ed25519Signing.map {
                 $0 ? .on(newKey: StandardWebhookAsymmetricSigner.generatePrivateKey()) : .off
             }
-                ?? .keep)
+                ?? .keep, ordered: ordered)
     }
 
     /// The retry extension's rules: 1 to `RetryOverride.maxSteps` steps of 1 second to a week each, and a cap

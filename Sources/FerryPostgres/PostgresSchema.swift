@@ -70,6 +70,13 @@ enum PostgresSchema {
                 "ALTER TABLE subscription ADD COLUMN previous_secret_expires_at timestamptz",
             ]
         ),
+        (
+            15,
+            [
+                "ALTER TABLE subscription ADD COLUMN ordered boolean NOT NULL DEFAULT false",
+                "CREATE INDEX subscription_ordered ON subscription (id) WHERE ordered",
+            ]
+        ),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

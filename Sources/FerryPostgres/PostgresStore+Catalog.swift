@@ -47,7 +47,8 @@ extension PostgresStore {
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
             target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry,
-            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate), createdAt: now, updatedAt: now)
+            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate), isOrdered: draft.ordered ?? false,
+            createdAt: now, updatedAt: now)
         try await transaction { connection in
             try await self.requireKnownEventTypes(
                 connection, applicationID: draft.applicationID, names: draft.eventTypes)
@@ -55,11 +56,11 @@ extension PostgresStore {
                 """
                 INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
                     target_method, target_url, target_headers, relayed, retry_override, ed25519_private_key,
-                    created_at, updated_at)
+                    ordered, created_at, updated_at)
                 VALUES (\(subscription.id), \(draft.applicationID), \(draft.isEnabled), \(draft.description),
                     \(secret), \(StoredJSON.text(draft.metadata)), \(StoredJSON.text(draft.labels)), \(draft.target.method),
                     \(draft.target.url), \(StoredJSON.text(draft.target.headers)), \(draft.isRelayed), \(draft.retry.stored),
-                    \(draft.ed25519.storedKeyOnCreate), \(now.postgres), \(now.postgres))
+                    \(draft.ed25519.storedKeyOnCreate), \(draft.ordered ?? false), \(now.postgres), \(now.postgres))
                 """, logger: self.logger)
             try await self.replaceEventTypes(connection, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -102,6 +103,7 @@ extension PostgresStore {
                     ed25519_private_key = CASE \(draft.ed25519.storedChange.mode)::text WHEN 'off' THEN NULL
                         WHEN 'on' THEN COALESCE(ed25519_private_key, \(draft.ed25519.storedChange.newKey)::text)
                         ELSE ed25519_private_key END,
+                    ordered = COALESCE(\(draft.ordered)::boolean, ordered),
                     disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
                     disabled_at = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled THEN \(now.postgres)

@@ -55,8 +55,21 @@ struct ClaimDueJobsQuery: PreparedQuery {
         subscription_id NOT IN (SELECT id FROM subscription WHERE relayed)
         AND subscription_id NOT IN (SELECT id FROM subscription WHERE circuit_probe_at > now())
         AND subscription_id <> ALL(\(subscriptions)::uuid[]) AND application_id <> ALL(\(applications)::uuid[])
+        AND \(orderedHeadsOnly)
         """
     }
+
+    /// Of an ordered subscription's attempts only the head is sent: the unfinished attempt of the earliest
+    /// received event (ties by event id), whether due or not, so the next event waits for it to succeed or give
+    /// up. Computed once per statement over the unfinished attempts of ordered subscriptions only.
+    static let orderedHeadsOnly = """
+        (subscription_id NOT IN (SELECT id FROM subscription WHERE ordered) OR id IN (
+            SELECT DISTINCT ON (ra.subscription_id) ra.id
+            FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+            WHERE ra.failed_at IS NULL AND ra.succeeded_at IS NULL
+              AND ra.subscription_id IN (SELECT id FROM subscription WHERE ordered)
+            ORDER BY ra.subscription_id, e.received_at, e.id))
+        """
 
     let limit: Int
     /// The lease, in seconds.
@@ -117,6 +130,7 @@ struct ClaimRelayedJobsQuery: PreparedQuery {
         matching: """
             subscription_id = $4 AND subscription_id IN (
                 SELECT id FROM subscription WHERE relayed AND is_enabled AND deleted_at IS NULL)
+            AND \(ClaimDueJobsQuery.orderedHeadsOnly)
             """,
         limit: """
             greatest(0, $1 - (SELECT count(*) FROM request_attempt

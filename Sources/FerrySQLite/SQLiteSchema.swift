@@ -70,6 +70,10 @@ enum SQLiteSchema {
                 try db.execute(sql: "ALTER TABLE subscription ADD COLUMN " + column)
             }
         }
+        migrator.registerMigration("0015_subscription_ordered") { db in
+            try db.execute(sql: "ALTER TABLE subscription ADD COLUMN ordered INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "CREATE INDEX subscription_ordered ON subscription(id) WHERE ordered = 1")
+        }
         return migrator
     }
 

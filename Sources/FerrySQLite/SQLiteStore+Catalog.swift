@@ -58,7 +58,7 @@ extension SQLiteStore {
             id: UUID(), applicationID: draft.applicationID, isEnabled: draft.isEnabled, eventTypes: draft.eventTypes,
             description: draft.description, secret: secret, metadata: draft.metadata, labels: draft.labels,
             target: draft.target, isRelayed: draft.isRelayed, retry: draft.retry,
-            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate),
+            signing: SigningKeys(ed25519PrivateKey: draft.ed25519.keyOnCreate), isOrdered: draft.ordered ?? false,
             createdAt: now, updatedAt: now)
         try await write { db in
             try Self.requireKnownEventTypes(db, applicationID: draft.applicationID, names: draft.eventTypes)
@@ -66,14 +66,15 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO subscription (id, application_id, is_enabled, description, secret, metadata, labels,
                         target_method, target_url, target_headers, relayed, retry_override, ed25519_private_key,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ordered, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     subscription.id.lowercased, draft.applicationID.lowercased, draft.isEnabled, draft.description,
                     secret.lowercased, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    draft.retry.stored, draft.ed25519.storedKeyOnCreate, SQLValues.micros(now), SQLValues.micros(now),
+                    draft.retry.stored, draft.ed25519.storedKeyOnCreate, draft.ordered ?? false, SQLValues.micros(now),
+                    SQLValues.micros(now),
                 ])
             try Self.replaceEventTypes(db, subscriptionID: subscription.id, names: draft.eventTypes)
         }
@@ -109,13 +110,15 @@ extension SQLiteStore {
                         target_method = ?, target_url = ?, target_headers = ?, relayed = ?, retry_override = ?,
                         ed25519_private_key = CASE ? WHEN 'off' THEN NULL WHEN 'on' THEN COALESCE(ed25519_private_key, ?)
                             ELSE ed25519_private_key END,
-                        updated_at = ?, \(Self.disablingColumns)
+                        ordered = COALESCE(?, ordered), updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
                 arguments: [
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
-                    draft.retry.stored, draft.ed25519.storedChange.mode, draft.ed25519.storedChange.newKey, now,
+                    draft.retry.stored, draft.ed25519.storedChange.mode, draft.ed25519.storedChange.newKey,
+                    draft.ordered,
+                    now,
                 ]
                     + Self.disablingArguments(
                         isEnabled: draft.isEnabled, reason: Subscription.disabledByRequest, at: now,

@@ -19,6 +19,20 @@ extension SQLiteStore {
         AND subscription_id NOT IN (SELECT id FROM subscription WHERE circuit_probe_at > ?)
         AND subscription_id NOT IN (SELECT value FROM json_each(?))
         AND application_id NOT IN (SELECT value FROM json_each(?))
+        AND \(orderedHeadsOnly)
+        """
+
+    /// Of an ordered subscription's attempts only the head is sent: the unfinished attempt of the earliest
+    /// received event (ties by event id), whether due or not, so the next event waits for it to succeed or give
+    /// up. Computed once per statement over the unfinished attempts of ordered subscriptions only.
+    static let orderedHeadsOnly = """
+        (subscription_id NOT IN (SELECT id FROM subscription WHERE ordered = 1) OR id IN (
+            SELECT id FROM (
+                SELECT ra.id, row_number() OVER (PARTITION BY ra.subscription_id ORDER BY e.received_at, e.id) AS place
+                FROM request_attempt ra JOIN event e ON e.id = ra.event_id
+                WHERE ra.failed_at IS NULL AND ra.succeeded_at IS NULL
+                  AND ra.subscription_id IN (SELECT id FROM subscription WHERE ordered = 1))
+            WHERE place = 1))
         """
 
     private static func sentByWorkersArguments(now: Int64, excluding exclusions: ClaimExclusions)
@@ -37,6 +51,7 @@ extension SQLiteStore {
             matching: """
                 subscription_id = ? AND subscription_id IN (
                     SELECT id FROM subscription WHERE relayed = 1 AND is_enabled = 1 AND deleted_at IS NULL)
+                AND \(Self.orderedHeadsOnly)
                 """,
             arguments: [subscriptionID.lowercased], inFlightOf: subscriptionID)
     }

@@ -31,7 +31,7 @@ extension Subscription {
             retry: RetryOverride(stored: try row.optionalText("retry_override")),
             circuit: CircuitState(
                 openedAt: try row.optionalDate("circuit_opened_at"), probeAt: try row.optionalDate("circuit_probe_at")),
-            signing: try SigningKeys(stored: row),
+            signing: try SigningKeys(stored: row), isOrdered: try row.bool("ordered"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

@@ -171,6 +171,30 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func anOrderedSubscriptionDeliversInOrderUnderRetriesAndSeveralWorkers(backend: StoreBackend) async throws {
+        // The first two requests fail, so the first event is retried twice while the others wait behind it.
+        try await TestReceiver.with(reply: { _, number in .init(status: number <= 2 ? 503 : 200) }) { receiver in
+            try await DeliveryHarness.run(
+                backend: backend, url: receiver.url("/ordered"),
+                configure: { $0.retryPolicy = RetryPolicy(schedule: [0.2], maxRetries: 5, jitterRatio: 0) },
+                workers: backend == .postgres ? 2 : 1
+            ) { harness in
+                var draft = Fixtures.draft(applicationID: harness.application.id, url: receiver.url("/ordered"))
+                draft.ordered = true
+                _ = try await harness.store.replaceSubscription(id: harness.subscription.id, with: draft)
+                var sent: [String] = []
+                for index in 0..<8 { sent.append(try await harness.send(payload: #"{"n":\#(index)}"#).id.lowercased) }
+                let requests = await receiver.waitForRequests(10, timeout: .seconds(20))
+                try await Task.sleep(for: .milliseconds(300))
+                let arrivals = receiver.requests.map { $0.headers["x-event-id"] ?? "?" }
+                #expect(requests.count >= 10 && receiver.requests.count == 10, "\(arrivals)")
+                #expect(Array(arrivals.prefix(3)) == [sent[0], sent[0], sent[0]], "the first event's retries go first")
+                #expect(Array(arrivals.dropFirst(2)) == sent, "every event in order, each sent once it was next")
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func aSubscriptionFailingForTheSpanIsDisabledAndASuccessEndsTheStreak(backend: StoreBackend) async throws {
         // Answers 500 to the first event's three attempts and 200 to the second event, then 500 for good.
         try await TestReceiver.with(reply: { _, number in

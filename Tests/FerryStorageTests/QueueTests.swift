@@ -343,4 +343,51 @@ import Testing
             #expect(try await store.replaceSubscription(id: subscription.id, with: draft)?.circuit == CircuitState())
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func anOrderedSubscriptionSendsOnlyTheHeadOfItsQueue(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (application, plain) = try await prepare(store, events: 0)
+            var draft = Fixtures.draft(applicationID: application.id, url: "http://ordered.test/hook")
+            draft.ordered = true
+            let ordered = try await store.createSubscription(draft, secret: UUID())
+            #expect(try await store.subscription(id: ordered.id)?.isOrdered == true)
+            var events: [Event] = []
+            for _ in 0..<3 { events.append(try await store.ingest(Fixtures.event(applicationID: application.id))) }
+
+            // The plain subscription's three attempts and the ordered one's first only.
+            let first = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(first.filter { $0.subscriptionID == plain.id }.count == 3)
+            let head = try #require(first.filter { $0.subscriptionID == ordered.id }.first)
+            #expect(first.filter { $0.subscriptionID == ordered.id }.count == 1 && head.eventID == events[0].id)
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty, "the head is in flight")
+            let next = try #require(try await store.nextDueDate())
+            #expect(next.timeIntervalSinceNow > 30, "nothing else is due while the head is out")
+
+            // It fails and is retried: the retry, of the same event, is the head; the next event still waits.
+            let failed = AttemptObservation.answered(
+                status: 500, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil)
+            #expect(try await store.recordOutcome(failed, for: head, retryAt: Date().addingTimeInterval(0.3)))
+            #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty)
+            try await Task.sleep(for: .milliseconds(400))
+            let retry = try #require(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).first)
+            #expect(retry.eventID == events[0].id && retry.retryCount == 1)
+
+            // It succeeds: the second event is next, then (after it gives up) the third.
+            let delivered = AttemptObservation.answered(
+                status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil)
+            #expect(try await store.recordOutcome(delivered, for: retry, retryAt: nil))
+            let second = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(second.map(\.eventID) == [events[1].id])
+            #expect(try await store.recordOutcome(failed, for: second[0], retryAt: nil))
+            let third = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
+            #expect(third.map(\.eventID) == [events[2].id])
+
+            // A replace without the field keeps the order; `false` ends it.
+            draft.ordered = nil
+            #expect(try await store.replaceSubscription(id: ordered.id, with: draft)?.isOrdered == true)
+            draft.ordered = false
+            #expect(try await store.replaceSubscription(id: ordered.id, with: draft)?.isOrdered == false)
+        }
+    }
 }

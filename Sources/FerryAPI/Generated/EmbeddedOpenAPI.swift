@@ -5520,6 +5520,13 @@ enum EmbeddedOpenAPI {
                       "null"
                     ],
                     "description": "A Ferry extension: `true` adds a Standard Webhooks v1a (Ed25519) signature to every delivery (a key pair is made for the subscription; its public key is `standard_webhooks_public_key`); `false` stops it and drops the key. Absent or `null`: no change (off on create), so a Hook0 client's full replace keeps it."
+                  },
+                  "ordered": {
+                    "type": [
+                      "boolean",
+                      "null"
+                    ],
+                    "description": "A Ferry extension: `true` delivers this subscription's events one at a time, in order. Absent or `null`: no change (off on create), so a Hook0 client's full replace keeps it."
                   }
                 },
                 "required": [
@@ -5767,6 +5774,10 @@ enum EmbeddedOpenAPI {
                       "null"
                     ],
                     "description": "A Ferry extension: the Ed25519 public key replaced by the last rotation, while its grace period lasts."
+                  },
+                  "ordered": {
+                    "type": "boolean",
+                    "description": "A Ferry extension: deliveries go one at a time in the order the events were received (ties by event id): an event is not sent before the previous one succeeded or gave up, retries included. Off by default; a replay or a manual retry of an older event goes first. Workers send only the head of the queue, so an ordered subscription's throughput is one delivery per round trip."
                   }
                 },
                 "required": [
@@ -5797,7 +5808,8 @@ enum EmbeddedOpenAPI {
                   "ed25519_signing",
                   "standard_webhooks_public_key",
                   "previous_secret_expires_at",
-                  "previous_standard_webhooks_public_key"
+                  "previous_standard_webhooks_public_key",
+                  "ordered"
                 ]
               },
               "EventPost": {

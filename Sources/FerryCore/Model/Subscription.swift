@@ -46,6 +46,9 @@ public struct Subscription: Sendable, Equatable {
     public var circuit: CircuitState
     /// Its Ed25519 key (v1a signing) and the secret and key a rotation replaced, while they still sign.
     public var signing: SigningKeys
+    /// Deliveries go one at a time in the order the events were received: an event is not sent before the previous
+    /// one succeeded or gave up (a Ferry extension, off by default).
+    public var isOrdered: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -54,7 +57,7 @@ public struct Subscription: Sendable, Equatable {
         secret: UUID, metadata: [String: String], labels: [String: String], target: HTTPTarget,
         isRelayed: Bool = false, disabledReason: String? = nil, disabledAt: Date? = nil, failingSince: Date? = nil,
         retry: RetryOverride = RetryOverride(), circuit: CircuitState = CircuitState(),
-        signing: SigningKeys = SigningKeys(), createdAt: Date, updatedAt: Date
+        signing: SigningKeys = SigningKeys(), isOrdered: Bool = false, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -72,6 +75,7 @@ public struct Subscription: Sendable, Equatable {
         self.retry = retry
         self.circuit = circuit
         self.signing = signing
+        self.isOrdered = isOrdered
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -111,11 +115,13 @@ public struct SubscriptionDraft: Sendable, Equatable {
     public var retry: RetryOverride
     /// Whether Standard Webhooks v1a (Ed25519) signing is turned on, off, or left as it is.
     public var ed25519: Ed25519KeyChange
+    /// Whether deliveries go in order, one at a time; nil leaves it as it is (off on create).
+    public var ordered: Bool?
 
     public init(
         applicationID: UUID, isEnabled: Bool, eventTypes: [String], description: String?,
         metadata: [String: String], labels: [String: String], target: HTTPTarget, isRelayed: Bool = false,
-        retry: RetryOverride = RetryOverride(), ed25519: Ed25519KeyChange = .keep
+        retry: RetryOverride = RetryOverride(), ed25519: Ed25519KeyChange = .keep, ordered: Bool? = nil
     ) {
         self.applicationID = applicationID
         self.isEnabled = isEnabled
@@ -127,5 +133,6 @@ public struct SubscriptionDraft: Sendable, Equatable {
         self.isRelayed = isRelayed
         self.retry = retry
         self.ed25519 = ed25519
+        self.ordered = ordered
     }
 }
