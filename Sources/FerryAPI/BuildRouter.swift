@@ -1,5 +1,6 @@
 import Biscuit
 import FerryCore
+import FerryDelivery
 import FerryIdentity
 import FerryStorage
 import Foundation
@@ -47,10 +48,14 @@ public func buildRouter<Store: FerryStore>(
         .addRoutes(to: api)
     ApplicationSecretController(store: store, access: access).addRoutes(to: api)
     EventTypeController(store: store, access: access).addRoutes(to: api)
-    SubscriptionController(store: store, access: access, targetPolicy: configuration.targetPolicy).addRoutes(to: api)
+    let operationalEvents = StoreOperationalEvents(store: store, logger: Logger(label: "ferry.operational"))
+    OperationalEventsController(store: store, access: access).addRoutes(to: api)
+    SubscriptionController(
+        store: store, access: access, targetPolicy: configuration.targetPolicy, operationalEvents: operationalEvents
+    ).addRoutes(to: api)
     RelayController(
         store: store, access: access, settings: configuration.relay, metrics: configuration.metrics,
-        logger: Logger(label: "ferry.relay")
+        operationalEvents: operationalEvents, logger: Logger(label: "ferry.relay")
     ).addRoutes(to: api)
     EventController(store: store, access: access, metrics: configuration.metrics).addRoutes(to: api)
     RequestAttemptController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)

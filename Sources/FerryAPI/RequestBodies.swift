@@ -192,6 +192,15 @@ struct SubscriptionBody: Decodable {
     }
 }
 
+/// `PUT /organizations/{id}/operational_events`: the application receiving them, or null for none.
+struct OperationalEventsBody: Decodable {
+    var applicationID: StrictUUID?
+
+    enum CodingKeys: String, CodingKey {
+        case applicationID = "application_id"
+    }
+}
+
 /// `POST /subscriptions/{id}/secret/rotate`: the subscription's application and how long the replaced secret keeps
 /// signing (absent: a day).
 struct SecretRotationBody: Decodable {

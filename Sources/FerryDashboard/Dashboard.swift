@@ -36,6 +36,8 @@ public struct Dashboard<Store: FerryStore>: Sendable {
     let targetPolicy: TargetPolicy
     /// Sends a subscription's test event; nil where no delivery client is given (no test-send button then).
     let oneOffDelivery: OneOffDelivery?
+    /// Told when a person enables or disables a subscription here.
+    let operationalEvents: StoreOperationalEvents<Store>
 
     /// How long one live stream of the delivery log lasts before the browser reconnects.
     let liveStreamLifetime: Duration
@@ -49,6 +51,7 @@ public struct Dashboard<Store: FerryStore>: Sendable {
         self.store = store
         self.liveStreamLifetime = liveStreamLifetime
         self.oneOffDelivery = oneOffDelivery
+        self.operationalEvents = StoreOperationalEvents(store: store, logger: Logger(label: "ferry.operational"))
         targetPolicy = configuration.targetPolicy
         access = AccessControl(store: store, authorizer: RequestAuthorizer())
         signIn = PasswordSignIn(store: store, settings: configuration.accounts)

@@ -105,7 +105,12 @@ extension Dashboard {
                 submission.isRelayed = subscription.isRelayed
                 var draft = try submission.validated(targetPolicy: targetPolicy)
                 draft.retry = subscription.retry
-                guard try await store.replaceSubscription(id: id, with: draft) != nil else { return notFound(scope) }
+                guard let saved = try await store.replaceSubscription(id: id, with: draft) else {
+                    return notFound(scope)
+                }
+                if let change = OperationalEvent.stateChange(from: subscription, to: saved) {
+                    await operationalEvents.emit(change)
+                }
                 return Self.redirect(to: scope.path + "/subscriptions/" + id.lowercased, notice: .subscriptionSaved)
             } catch let error as DomainError {
                 return try await subscriptionForm(
@@ -168,10 +173,14 @@ extension Dashboard {
             guard let enabled = form?.enabled, enabled == "true" || enabled == "false" else {
                 return pages.page("error", errorPage(scope.signedIn, Self.badForm), status: .badRequest)
             }
+            let before = try await liveSubscription(id, in: scope)
             guard
-                try await store.setSubscriptionEnabled(
-                    id: id, applicationID: scope.application.id, isEnabled: enabled == "true") != nil
+                let after = try await store.setSubscriptionEnabled(
+                    id: id, applicationID: scope.application.id, isEnabled: enabled == "true")
             else { return notFound(scope) }
+            if let before, let change = OperationalEvent.stateChange(from: before, to: after) {
+                await operationalEvents.emit(change)
+            }
             let back =
                 form?.from == "list" ? scope.path + "/subscriptions" : scope.path + "/subscriptions/" + id.lowercased
             return Self.redirect(to: back, notice: enabled == "true" ? .subscriptionEnabled : .subscriptionDisabled)

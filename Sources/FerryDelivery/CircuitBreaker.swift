@@ -23,7 +23,8 @@ final class CircuitBreaker: Sendable {
     /// Takes what a recorded attempt means for its subscription's circuit: a probe's success closes it and its
     /// failure keeps it open for longer; otherwise a failure that ends a long enough streak opens it.
     func follow<Queue: DeliveryQueue>(
-        _ observation: AttemptObservation, of job: DeliveryJob, queue: Queue, logger: Logger, metrics: FerryMetrics
+        _ observation: AttemptObservation, of job: DeliveryJob, queue: Queue, events: (any OperationalEventSink)?,
+        logger: Logger, metrics: FerryMetrics
     ) async {
         let subscription = job.subscriptionID
         var metadata: Logger.Metadata = ["subscription_id": "\(subscription.lowercased)"]
@@ -34,6 +35,7 @@ final class CircuitBreaker: Sendable {
                     guard try await queue.closeCircuit(subscriptionID: subscription) else { return }
                     metrics.circuitChanged(opened: false)
                     logger.notice("circuit closed: the probe succeeded", metadata: metadata)
+                    await events?.emit(.circuitClosed(subscription, applicationID: job.applicationID))
                 } else {
                     let probeAt = policy.nextProbe(openedAt: openedAt, now: Date())
                     try await queue.scheduleCircuitProbe(subscriptionID: subscription, probeAt: probeAt)
@@ -61,6 +63,9 @@ final class CircuitBreaker: Sendable {
             metadata["consecutive_failures"] = "\(streak)"
             metadata["next_probe_at"] = "\(Timestamp.format(probeAt))"
             logger.notice("circuit opened", metadata: metadata)
+            await events?.emit(
+                .circuitOpened(
+                    subscription, applicationID: job.applicationID, consecutiveFailures: streak, probeAt: probeAt))
         } catch {
             metadata["error"] = "\(error)"
             logger.warning("recording the circuit's state failed", metadata: metadata)

@@ -18,9 +18,10 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
     private let recorder: OutcomeRecorder<Queue>
     private let scheduler: FairScheduler
 
+    /// `operationalEvents` receives the disablings, given-up attempts and circuit changes this worker causes.
     public init(
         queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger,
-        metrics: FerryMetrics = .disabled
+        metrics: FerryMetrics = .disabled, operationalEvents: (any OperationalEventSink)? = nil
     ) {
         self.queue = queue
         self.deliverer = deliverer
@@ -29,7 +30,8 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         self.metrics = metrics
         self.recorder = OutcomeRecorder(
             queue: queue, retryPolicy: configuration.retryPolicy, failingRule: configuration.failingRule,
-            circuitPolicy: configuration.circuitPolicy, logger: logger, metrics: metrics)
+            circuitPolicy: configuration.circuitPolicy, operationalEvents: operationalEvents, logger: logger,
+            metrics: metrics)
         self.scheduler = FairScheduler(
             endpointMaximum: configuration.applicationConcurrency,
             applicationLimit: configuration.applicationConcurrency)

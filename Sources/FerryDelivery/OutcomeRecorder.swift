@@ -18,15 +18,19 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     private let healthy = HealthyMemo()
     /// Opens and closes circuits, for the workers (a `ferry listen` session's subscription has none).
     private let circuitBreaker: CircuitBreaker?
+    /// Where disablings, given-up attempts and circuit changes are reported as operational events.
+    private let operationalEvents: (any OperationalEventSink)?
 
     public init(
         queue: Queue, retryPolicy: RetryPolicy, failingRule: FailingSubscriptionRule = FailingSubscriptionRule(),
-        circuitPolicy: CircuitBreakerPolicy? = nil, logger: Logger, metrics: FerryMetrics
+        circuitPolicy: CircuitBreakerPolicy? = nil, operationalEvents: (any OperationalEventSink)? = nil,
+        logger: Logger, metrics: FerryMetrics
     ) {
         self.queue = queue
         self.retryPolicy = retryPolicy
         self.failingRule = failingRule
         self.circuitBreaker = circuitPolicy.map(CircuitBreaker.init(policy:))
+        self.operationalEvents = operationalEvents
         self.logger = logger
         self.metrics = metrics
     }
@@ -65,6 +69,12 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         }
         switch recorded {
         case true?:
+            if !observation.isDelivered, retryAt == nil {
+                await operationalEvents?.emit(
+                    .attemptGivenUp(
+                        attemptID: job.attemptID, eventID: job.eventID, subscriptionID: job.subscriptionID,
+                        applicationID: job.applicationID, retryCount: job.retryCount, observation: observation))
+            }
             await follow(observation, of: job)
             return true
         case false?:
@@ -83,7 +93,8 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
             await disable(job, reason: reason)
             return
         }
-        await circuitBreaker?.follow(observation, of: job, queue: queue, logger: logger, metrics: metrics)
+        await circuitBreaker?.follow(
+            observation, of: job, queue: queue, events: operationalEvents, logger: logger, metrics: metrics)
         do {
             if observation.isDelivered {
                 guard healthy.needsWrite(job.subscriptionID) else { return }
@@ -114,6 +125,8 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         }
         if disabled != nil {
             logger.notice("subscription disabled", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
+            await operationalEvents?.emit(
+                .subscriptionDisabled(job.subscriptionID, applicationID: job.applicationID, reason: reason))
         }
     }
 

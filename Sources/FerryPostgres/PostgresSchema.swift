@@ -77,6 +77,7 @@ enum PostgresSchema {
                 "CREATE INDEX subscription_ordered ON subscription (id) WHERE ordered",
             ]
         ),
+        (16, ["ALTER TABLE organization ADD COLUMN operational_application_id uuid"]),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

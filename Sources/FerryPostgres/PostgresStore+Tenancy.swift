@@ -35,6 +35,38 @@ extension PostgresStore {
         ).first.map { try Self.organization(Columns($0)) }
     }
 
+    public func operationalApplication(organizationID: UUID) async throws -> UUID? {
+        try await client.query(
+            """
+            SELECT a.id FROM organization o JOIN application a ON a.id = o.operational_application_id
+            WHERE o.id = \(organizationID) AND a.organization_id = o.id AND a.deleted_at IS NULL
+            """, logger: logger
+        ).first.map { try Columns($0).get("id", as: UUID.self) }
+    }
+
+    public func setOperationalApplication(organizationID: UUID, applicationID: UUID?) async throws -> Bool {
+        try await !client.query(
+            """
+            UPDATE organization SET operational_application_id = \(applicationID)::uuid
+            WHERE id = \(organizationID) AND (\(applicationID)::uuid IS NULL OR EXISTS (
+                SELECT 1 FROM application WHERE id = \(applicationID)::uuid AND organization_id = organization.id
+                  AND deleted_at IS NULL))
+            RETURNING id
+            """, logger: logger
+        ).isEmpty
+    }
+
+    public func operationalApplication(forApplication applicationID: UUID) async throws -> UUID? {
+        try await client.query(
+            """
+            SELECT target.id FROM application source
+            JOIN organization o ON o.id = source.organization_id
+            JOIN application target ON target.id = o.operational_application_id
+            WHERE source.id = \(applicationID) AND target.organization_id = o.id AND target.deleted_at IS NULL
+            """, logger: logger
+        ).first.map { try Columns($0).get("id", as: UUID.self) }
+    }
+
     public func deleteOrganization(id: UUID) async throws -> Bool {
         try await transaction { connection in
             guard

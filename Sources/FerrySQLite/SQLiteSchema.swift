@@ -74,6 +74,9 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE subscription ADD COLUMN ordered INTEGER NOT NULL DEFAULT 0")
             try db.execute(sql: "CREATE INDEX subscription_ordered ON subscription(id) WHERE ordered = 1")
         }
+        migrator.registerMigration("0016_organization_operational_application") { db in
+            try db.execute(sql: "ALTER TABLE organization ADD COLUMN operational_application_id TEXT")
+        }
         return migrator
     }
 

@@ -45,6 +45,49 @@ extension SQLiteStore {
         }
     }
 
+    public func operationalApplication(organizationID: UUID) async throws -> UUID? {
+        try await read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT a.id FROM organization o JOIN application a ON a.id = o.operational_application_id
+                    WHERE o.id = ? AND a.organization_id = o.id AND a.deleted_at IS NULL
+                    """, arguments: [organizationID.lowercased]
+            ).flatMap(UUID.init(uuidString:))
+        }
+    }
+
+    public func setOperationalApplication(organizationID: UUID, applicationID: UUID?) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE organization SET operational_application_id = ?
+                    WHERE id = ? AND (? IS NULL OR EXISTS (
+                        SELECT 1 FROM application WHERE id = ? AND organization_id = organization.id
+                          AND deleted_at IS NULL))
+                    """,
+                arguments: [
+                    applicationID?.lowercased, organizationID.lowercased, applicationID?.lowercased,
+                    applicationID?.lowercased,
+                ])
+            return db.changesCount > 0
+        }
+    }
+
+    public func operationalApplication(forApplication applicationID: UUID) async throws -> UUID? {
+        try await read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT target.id FROM application source
+                    JOIN organization o ON o.id = source.organization_id
+                    JOIN application target ON target.id = o.operational_application_id
+                    WHERE source.id = ? AND target.organization_id = o.id AND target.deleted_at IS NULL
+                    """, arguments: [applicationID.lowercased]
+            ).flatMap(UUID.init(uuidString:))
+        }
+    }
+
     public func deleteOrganization(id: UUID) async throws -> Bool {
         try await write { db in
             let organization = id.lowercased

@@ -289,7 +289,8 @@ public enum FerryServer {
                 policy: configuration.delivery.targetPolicy, dnsTimeout: configuration.delivery.dnsTimeout),
             configuration: configuration.delivery)
         return DeliveryWorker(
-            queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger, metrics: metrics)
+            queue: store, deliverer: deliverer, configuration: configuration.delivery, logger: logger, metrics: metrics,
+            operationalEvents: StoreOperationalEvents(store: store, logger: logger))
     }
 
     /// The process logger at the configured level.

@@ -15,6 +15,14 @@ public protocol TenantStore: Sendable {
     func deleteOrganization(id: UUID) async throws -> Bool
     /// How many organizations exist (first-start bootstrap checks for zero).
     func organizationCount() async throws -> Int
+    /// The application that receives the organization's operational events (`OperationalEvent`), if it chose one
+    /// and it is still live.
+    func operationalApplication(organizationID: UUID) async throws -> UUID?
+    /// Chooses the application receiving the organization's operational events, or with nil stops them; false
+    /// when the organization is gone or the application is not a live one of it.
+    func setOperationalApplication(organizationID: UUID, applicationID: UUID?) async throws -> Bool
+    /// The operational application of the organization owning `applicationID`, if any.
+    func operationalApplication(forApplication applicationID: UUID) async throws -> UUID?
 
     /// Creates an application and its first secret, named "Default".
     func createApplication(organizationID: UUID, name: String) async throws -> (Application, ApplicationSecret)

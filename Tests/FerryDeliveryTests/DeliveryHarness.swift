@@ -18,7 +18,8 @@ struct DeliveryHarness {
     /// HTTP client and fair shares, as separate processes have) during `body`, then stops them.
     static func run(
         backend: StoreBackend, url: String, configure: (inout DeliveryConfiguration) -> Void = { _ in },
-        headers: [String: String] = [:], workers: Int = 1, _ body: @Sendable (DeliveryHarness) async throws -> Void
+        headers: [String: String] = [:], workers: Int = 1, operationalEvents: Bool = false,
+        _ body: @Sendable (DeliveryHarness) async throws -> Void
     ) async throws {
         var configuration = DeliveryConfiguration()
         configuration.allowedTargetNetworks = [CIDR("127.0.0.0/8")].compactMap { $0 }
@@ -46,7 +47,7 @@ struct DeliveryHarness {
                         client: client,
                         targetGuard: TargetGuard(policy: finalConfiguration.targetPolicy),
                         configuration: finalConfiguration),
-                    configuration: finalConfiguration, logger: logger)
+                    configuration: finalConfiguration, logger: logger, operationalEvents: operationalEvents)
             }
             let group = ServiceGroup(configuration: .init(services: services, logger: logger))
             let runner = Task { try await group.run() }
@@ -60,11 +61,15 @@ struct DeliveryHarness {
         }
     }
 
-    /// A worker over `queue` (a generic function, so an existential store is opened).
-    static func makeWorker<Queue: DeliveryQueue & CatalogStore>(
-        queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger
+    /// A worker over `queue` (a generic function, so an existential store is opened), emitting operational
+    /// events into the store when asked to.
+    static func makeWorker<Queue: FerryStore>(
+        queue: Queue, deliverer: HTTPDeliverer, configuration: DeliveryConfiguration, logger: Logger,
+        operationalEvents: Bool
     ) -> any Service {
-        DeliveryWorker(queue: queue, deliverer: deliverer, configuration: configuration, logger: logger)
+        DeliveryWorker(
+            queue: queue, deliverer: deliverer, configuration: configuration, logger: logger,
+            operationalEvents: operationalEvents ? StoreOperationalEvents(store: queue, logger: logger) : nil)
     }
 
     /// Ingests one matching event.

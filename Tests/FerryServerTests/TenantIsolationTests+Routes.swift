@@ -159,6 +159,13 @@ extension TenantIsolationTests {
                 path: { "/api/v1/organizations/\($0.scope.organization.id)" },
                 body: { .object(["name": .string($0.scope.organization.name)]) }),
             Route(
+                "GET /organizations/{id}/operational_events", .get, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/operational_events" }),
+            Route(
+                "PUT /organizations/{id}/operational_events", .put, .organization, 200,
+                path: { "/api/v1/organizations/\($0.scope.organization.id)/operational_events" },
+                body: { _ in .object(["application_id": .null]) }),
+            Route(
                 "DELETE /organizations/{id} (not empty)", .delete, .organization, 409,
                 path: { "/api/v1/organizations/\($0.scope.organization.id)" }),
             Route(

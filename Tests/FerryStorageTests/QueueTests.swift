@@ -286,7 +286,7 @@ import Testing
         try await backend.withStore { store in
             let (application, subscription) = try await prepare(store, events: 2)
             let now = Date()
-            let probeAt = now.addingTimeInterval(2)
+            let probeAt = now.addingTimeInterval(60)
             #expect(try await store.openCircuit(subscriptionID: subscription.id, at: now, probeAt: probeAt))
             #expect(
                 !(try await store.openCircuit(subscriptionID: subscription.id, at: now, probeAt: probeAt)),
@@ -302,7 +302,9 @@ import Testing
                 !(try await store.takeCircuitProbe(subscriptionID: subscription.id, until: now.addingTimeInterval(60))),
                 "the probe is not due yet")
 
-            try await Task.sleep(for: .milliseconds(2_100))
+            // The pause ends (as a failed probe's schedule would have it).
+            try await store.scheduleCircuitProbe(
+                subscriptionID: subscription.id, probeAt: Date().addingTimeInterval(-0.01))
             let candidates = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
             #expect(candidates.count == 2 && candidates.allSatisfy { $0.circuitOpenedAt != nil })
             let probeLease = Date().addingTimeInterval(60)

@@ -26,15 +26,18 @@ struct RelayController<Store: FerryStore> {
     /// One recorder for every answer, so its memo of healthy subscriptions spares their writes.
     let recorder: OutcomeRecorder<Store>
 
-    init(store: Store, access: AccessControl<Store>, settings: RelaySettings, metrics: FerryMetrics, logger: Logger) {
+    init(
+        store: Store, access: AccessControl<Store>, settings: RelaySettings, metrics: FerryMetrics,
+        operationalEvents: any OperationalEventSink, logger: Logger
+    ) {
         self.store = store
         self.access = access
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
         recorder = OutcomeRecorder(
-            queue: store, retryPolicy: settings.retryPolicy, failingRule: settings.failingRule, logger: logger,
-            metrics: metrics)
+            queue: store, retryPolicy: settings.retryPolicy, failingRule: settings.failingRule,
+            operationalEvents: operationalEvents, logger: logger, metrics: metrics)
     }
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {

@@ -1,4 +1,5 @@
 import FerryCore
+import FerryDelivery
 import FerryIdentity
 import FerryStorage
 import Foundation
@@ -10,6 +11,8 @@ struct SubscriptionController<Store: TenantStore & CatalogStore> {
     let access: AccessControl<Store>
     /// Which target URLs a subscription may name (private addresses refused unless allowed).
     let targetPolicy: TargetPolicy
+    /// Told when a replace enables or disables a subscription.
+    let operationalEvents: any OperationalEventSink
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.get("subscriptions") { request, context in
@@ -31,8 +34,12 @@ struct SubscriptionController<Store: TenantStore & CatalogStore> {
         group.put("subscriptions/:subscription_id") { request, context in
             let id = try Query.pathUUID(context, "subscription_id")
             let draft = try await draft(from: request, context: context, subscriptionID: id)
+            let before = try await store.subscription(id: id)
             guard let subscription = try await store.replaceSubscription(id: id, with: draft) else {
                 throw DomainError.notFound
+            }
+            if let before, let change = OperationalEvent.stateChange(from: before, to: subscription) {
+                await operationalEvents.emit(change)
             }
             return JSONBody.response(Representation.subscription(subscription))
         }

@@ -4338,6 +4338,124 @@ enum EmbeddedOpenAPI {
                   }
                 }
               }
+            },
+            "/api/v1/organizations/{organization_id}/operational_events": {
+              "get": {
+                "operationId": "organizations.operational_events.get",
+                "summary": "Where the organization's operational events go",
+                "tags": [
+                  "Organizations Management"
+                ],
+                "description": "A Ferry extension (Svix's operational webhooks, Hook0's `api.*` self-events): Ferry emits events about its own delivery work into one application of the organization, as ordinary events its subscriptions receive: `ferry.subscription.disabled` (by a person or client, after a 410 Gone, or after failing for `FERRY_DISABLE_FAILING_AFTER`; the payload carries `reason`), `ferry.subscription.enabled`, `ferry.circuit.opened` (`consecutive_failures`, `next_probe_at`), `ferry.circuit.closed` and `ferry.attempt.given_up` (`request_attempt_id`, `event_id`, `retry_count`, `http_status`, `error`). Each payload has `type`, `application_id` (the application the event is about), `subscription_id` and `occurred_at`; each event is labelled `ferry: operational` and `application_id`. Events about the receiving application itself are not emitted. A new choice reaches every process within 30 seconds.",
+                "parameters": [
+                  {
+                    "name": "organization_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of the organization.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "responses": {
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "200": {
+                    "description": "Where the organization's operational events go.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/OperationalEvents"
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "put": {
+                "operationId": "organizations.operational_events.put",
+                "summary": "Choose the application receiving the organization's operational events",
+                "tags": [
+                  "Organizations Management"
+                ],
+                "description": "A Ferry extension: chooses the application (one of this organization's) that receives the operational events, creating their event types in it, or stops them with `null`. Needs the right to edit the organization.",
+                "parameters": [
+                  {
+                    "name": "organization_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "Id of the organization.",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/OperationalEventsPut"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "200": {
+                    "description": "Where the organization's operational events go.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/OperationalEvents"
+                        }
+                      }
+                    }
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Validation"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -6825,6 +6943,52 @@ enum EmbeddedOpenAPI {
                     "minimum": 0,
                     "maximum": 2592000,
                     "description": "How long the replaced secret (and Ed25519 key) keep signing beside the new ones; 0 stops them at once. Default 86400 (a day)."
+                  }
+                }
+              },
+              "OperationalEvents": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "application_id",
+                  "event_types"
+                ],
+                "properties": {
+                  "application_id": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid",
+                    "description": "The application receiving the organization's operational events; `null`: none."
+                  },
+                  "event_types": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "enum": [
+                        "ferry.subscription.disabled",
+                        "ferry.subscription.enabled",
+                        "ferry.circuit.opened",
+                        "ferry.circuit.closed",
+                        "ferry.attempt.given_up"
+                      ]
+                    },
+                    "description": "The event types Ferry emits there."
+                  }
+                }
+              },
+              "OperationalEventsPut": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "application_id": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid",
+                    "description": "An application of this organization, or `null` (or absent) to stop the events."
                   }
                 }
               }
