@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// Shares one worker process's delivery slots fairly: each subscription and each target host may have at most
-/// its adaptive limit in flight (`AdaptiveConcurrencyLimit`: quick 2xx answers raise it, timeouts and 5xx halve
+/// its adaptive limit in flight (`AdaptiveConcurrencyLimit`: 2xx answers raise it, timeouts and 5xx halve
 /// it), and each application at most `applicationLimit`, so a tenant whose endpoints hang holds a bounded share of
 /// the slots and the rest keep serving everyone else. Claims leave work at its limit in the database
 /// (`exclusions`); a claimed job over a limit is not admitted and its lease is given back.

@@ -6928,7 +6928,6 @@ enum EmbeddedOpenAPI {
               },
               "SecretRotation": {
                 "type": "object",
-                "additionalProperties": false,
                 "required": [
                   "application_id"
                 ],
@@ -6980,7 +6979,6 @@ enum EmbeddedOpenAPI {
               },
               "OperationalEventsPut": {
                 "type": "object",
-                "additionalProperties": false,
                 "properties": {
                   "application_id": {
                     "type": [

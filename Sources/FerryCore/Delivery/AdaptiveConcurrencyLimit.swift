@@ -1,19 +1,17 @@
 /// What one attempt says about its endpoint's capacity, for the adaptive limits of the fair scheduler.
 public enum CapacitySignal: Sendable, Equatable {
-    /// A 2xx answered quickly: the endpoint may take more in parallel.
+    /// A 2xx, however slow (as an acknowledgement grows TCP's window): the endpoint keeps up, it may take more in
+    /// parallel.
     case healthy
-    /// An answer that says nothing about capacity (a 4xx, a slow 2xx, a request that could not be sent).
+    /// An answer that says nothing about capacity (a 4xx other than 429, a request that could not be sent).
     case neutral
     /// A timeout, a dropped connection, a 429 or a 5xx: the endpoint is struggling, send it less.
     case overloaded
 
-    /// An answer slower than this is not a sign of spare capacity.
-    public static let slowAnswerMilliseconds = 1_000
-
     /// The signal of `observation`.
     public init(_ observation: AttemptObservation) {
         if observation.isDelivered {
-            self = observation.elapsedMilliseconds < Self.slowAnswerMilliseconds ? .healthy : .neutral
+            self = .healthy
             return
         }
         if let status = observation.httpStatus {
@@ -29,8 +27,8 @@ public enum CapacitySignal: Sendable, Equatable {
 
 /// How many deliveries one endpoint (a subscription, a target host) may have in flight in one process, adapted to
 /// what its answers say (additive increase, multiplicative decrease, as TCP's congestion window): a new endpoint
-/// starts at `initial` and doubles per round of quick 2xx answers (slow start) until its first sign of overload;
-/// after that it grows by one per round of quick answers; each timeout, dropped connection, 429 or 5xx halves it,
+/// starts at `initial` and doubles per round of 2xx answers (slow start) until its first sign of overload;
+/// after that it grows by one per round of 2xx answers; each timeout, dropped connection, 429 or 5xx halves it,
 /// never below `minimum`. A subscription that hangs therefore holds at most `initial` slots, then one, while a
 /// healthy one climbs to `maximum` within a few round trips.
 public struct AdaptiveConcurrencyLimit: Sendable, Equatable {
