@@ -236,7 +236,8 @@ extension Dashboard {
                 attemptID: UUID(), claimToken: UUID(), applicationID: scope.application.id, eventID: eventID,
                 eventType: subscription.eventTypes.sorted().first ?? "ferry.test.sent",
                 payload: payload.encoded(), payloadContentType: PayloadContentType.json.rawValue,
-                subscriptionID: id, secret: subscription.secret, target: subscription.target, retryCount: 0)
+                subscriptionID: id, secret: subscription.secret, target: subscription.target, retryCount: 0,
+                signing: subscription.signing)
             let (sent, observation) = await oneOffDelivery.send(job, at: now)
             return try await subscriptionForm(
                 scope, fields: SubscriptionFields(subscription, masked: false), errors: [], editing: subscription,

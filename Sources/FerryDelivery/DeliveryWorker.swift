@@ -106,10 +106,21 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                 if probes[job.subscriptionID] != nil {
                     taken = false  // one probe per circuit: this claim already tried for it
                 } else {
-                    taken =
-                        (try? await queue.takeCircuitProbe(
+                    do {
+                        taken = try await queue.takeCircuitProbe(
                             subscriptionID: job.subscriptionID,
-                            until: Date().addingTimeInterval(Self.seconds(configuration.lease)))) ?? false
+                            until: Date().addingTimeInterval(Self.seconds(configuration.lease)))
+                    } catch {
+                        // Keep the lease (it runs out by itself) rather than give the job back to be claimed and
+                        // tried again at once while the database fails.
+                        logger.warning(
+                            "taking a circuit's probe failed",
+                            metadata: [
+                                "subscription_id": "\(job.subscriptionID.lowercased)", "error": "\(error)",
+                            ])
+                        scheduler.finish(job, signal: nil)
+                        continue
+                    }
                     probes[job.subscriptionID] = taken
                 }
                 guard taken else {

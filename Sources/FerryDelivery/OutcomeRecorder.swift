@@ -116,14 +116,16 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         }
     }
 
-    /// Disables the job's subscription with `reason`, retrying if the database fails.
+    /// Disables the job's subscription with `reason`, retrying if the database fails; only the call that changed
+    /// it (not those of other attempts answered meanwhile) logs and reports it.
     private func disable(_ job: DeliveryJob, reason: String) async {
         let metadata: Logger.Metadata = ["subscription_id": "\(job.subscriptionID.lowercased)"]
         let disabled = await retryingStorage("disabling subscription failed", metadata) {
             try await queue.setSubscriptionEnabled(
-                id: job.subscriptionID, applicationID: job.applicationID, isEnabled: false, reason: reason)
+                id: job.subscriptionID, applicationID: job.applicationID, isEnabled: false, reason: reason,
+                onlyIfChanged: true)
         }
-        if disabled != nil {
+        if case .some(.some) = disabled {
             logger.notice("subscription disabled", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
             await operationalEvents?.emit(
                 .subscriptionDisabled(job.subscriptionID, applicationID: job.applicationID, reason: reason))

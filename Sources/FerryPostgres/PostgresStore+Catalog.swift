@@ -103,6 +103,8 @@ extension PostgresStore {
                     ed25519_private_key = CASE \(draft.ed25519.storedChange.mode)::text WHEN 'off' THEN NULL
                         WHEN 'on' THEN COALESCE(ed25519_private_key, \(draft.ed25519.storedChange.newKey)::text)
                         ELSE ed25519_private_key END,
+                    previous_ed25519_private_key = CASE \(draft.ed25519.storedChange.mode)::text WHEN 'off' THEN NULL
+                        ELSE previous_ed25519_private_key END,
                     ordered = COALESCE(\(draft.ordered)::boolean, ordered),
                     disabled_reason = CASE WHEN \(draft.isEnabled) THEN NULL WHEN is_enabled
                         THEN \(Subscription.disabledByRequest) ELSE disabled_reason END,
@@ -144,9 +146,9 @@ extension PostgresStore {
         return rows.isEmpty ? nil : try await subscription(id: id)
     }
 
-    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
-        -> Subscription?
-    {
+    public func setSubscriptionEnabled(
+        id: UUID, applicationID: UUID, isEnabled: Bool, reason: String, onlyIfChanged: Bool
+    ) async throws -> Subscription? {
         let updated = try await transaction { connection -> Bool in
             let now = Date()
             let rows = try await connection.query(
@@ -159,7 +161,9 @@ extension PostgresStore {
                     failing_since = CASE WHEN is_enabled = \(isEnabled) THEN failing_since ELSE NULL END,
                     circuit_opened_at = CASE WHEN is_enabled = \(isEnabled) THEN circuit_opened_at ELSE NULL END,
                     circuit_probe_at = CASE WHEN is_enabled = \(isEnabled) THEN circuit_probe_at ELSE NULL END
-                WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL RETURNING id
+                WHERE id = \(id) AND application_id = \(applicationID) AND deleted_at IS NULL
+                  AND (NOT \(onlyIfChanged) OR is_enabled <> \(isEnabled))
+                RETURNING id
                 """, logger: self.logger
             ).collect()
             guard !rows.isEmpty else { return false }

@@ -110,6 +110,7 @@ extension SQLiteStore {
                         target_method = ?, target_url = ?, target_headers = ?, relayed = ?, retry_override = ?,
                         ed25519_private_key = CASE ? WHEN 'off' THEN NULL WHEN 'on' THEN COALESCE(ed25519_private_key, ?)
                             ELSE ed25519_private_key END,
+                        previous_ed25519_private_key = CASE ? WHEN 'off' THEN NULL ELSE previous_ed25519_private_key END,
                         ordered = COALESCE(?, ordered), updated_at = ?, \(Self.disablingColumns)
                     WHERE id = ? AND application_id = ? AND deleted_at IS NULL
                     """,
@@ -117,7 +118,7 @@ extension SQLiteStore {
                     draft.isEnabled, draft.description, SQLValues.json(draft.metadata), SQLValues.json(draft.labels),
                     draft.target.method, draft.target.url, SQLValues.json(draft.target.headers), draft.isRelayed,
                     draft.retry.stored, draft.ed25519.storedChange.mode, draft.ed25519.storedChange.newKey,
-                    draft.ordered,
+                    draft.ed25519.storedChange.mode, draft.ordered,
                     now,
                 ]
                     + Self.disablingArguments(
@@ -162,19 +163,19 @@ extension SQLiteStore {
         }
     }
 
-    public func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
-        -> Subscription?
-    {
+    public func setSubscriptionEnabled(
+        id: UUID, applicationID: UUID, isEnabled: Bool, reason: String, onlyIfChanged: Bool
+    ) async throws -> Subscription? {
         try await write { db in
             let now = SQLValues.micros(Date())
             try db.execute(
                 sql: """
                     UPDATE subscription SET is_enabled = ?, updated_at = ?, \(Self.disablingColumns)
-                    WHERE id = ? AND application_id = ? AND deleted_at IS NULL
+                    WHERE id = ? AND application_id = ? AND deleted_at IS NULL AND (NOT ? OR is_enabled <> ?)
                     """,
                 arguments: [isEnabled, now]
                     + Self.disablingArguments(isEnabled: isEnabled, reason: reason, at: now, targetURL: nil)
-                    + [id.lowercased, applicationID.lowercased])
+                    + [id.lowercased, applicationID.lowercased, onlyIfChanged, isEnabled])
             guard db.changesCount > 0 else { return nil }
             if !isEnabled { try Self.cancelPendingAttempts(db, subscriptionID: id, at: now) }
             return try Row.fetchOne(db, sql: "SELECT * FROM subscription WHERE id = ?", arguments: [id.lowercased])

@@ -30,9 +30,11 @@ public protocol CatalogStore: Sendable {
     ) async throws -> Subscription?
     /// Enables or disables a live subscription of an application, changing nothing else (disabling cancels its
     /// pending attempts and records `reason` and the time, unless it was disabled already; enabling clears them);
-    /// nil when there is no such subscription.
-    func setSubscriptionEnabled(id: UUID, applicationID: UUID, isEnabled: Bool, reason: String) async throws
-        -> Subscription?
+    /// nil when there is no such subscription, and with `onlyIfChanged` also when it already was in that state (so
+    /// of several workers disabling it at once, one learns that it did).
+    func setSubscriptionEnabled(
+        id: UUID, applicationID: UUID, isEnabled: Bool, reason: String, onlyIfChanged: Bool
+    ) async throws -> Subscription?
     /// Soft-deletes a subscription of an application and cancels its pending attempts.
     func deleteSubscription(id: UUID, applicationID: UUID) async throws -> Bool
 }
@@ -43,6 +45,7 @@ extension CatalogStore {
         -> Subscription?
     {
         try await setSubscriptionEnabled(
-            id: id, applicationID: applicationID, isEnabled: isEnabled, reason: Subscription.disabledByRequest)
+            id: id, applicationID: applicationID, isEnabled: isEnabled, reason: Subscription.disabledByRequest,
+            onlyIfChanged: false)
     }
 }

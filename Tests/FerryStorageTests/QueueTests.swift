@@ -333,8 +333,14 @@ import Testing
             // Disabling (or enabling) closes it; so does a new target URL.
             #expect(try await store.openCircuit(subscriptionID: subscription.id, at: Date(), probeAt: probeAt))
             let disabled = try await store.setSubscriptionEnabled(
-                id: subscription.id, applicationID: application.id, isEnabled: false)
-            #expect(disabled?.circuit == CircuitState())
+                id: subscription.id, applicationID: application.id, isEnabled: false, reason: "gone",
+                onlyIfChanged: true)
+            #expect(disabled?.circuit == CircuitState() && disabled?.disabledReason == "gone")
+            #expect(
+                try await store.setSubscriptionEnabled(
+                    id: subscription.id, applicationID: application.id, isEnabled: false, reason: "gone again",
+                    onlyIfChanged: true) == nil, "a second disabling learns it changed nothing")
+            #expect(try await store.subscription(id: subscription.id)?.disabledReason == "gone")
             _ = try await store.setSubscriptionEnabled(
                 id: subscription.id, applicationID: application.id, isEnabled: true)
             #expect(try await store.openCircuit(subscriptionID: subscription.id, at: Date(), probeAt: probeAt))

@@ -44,7 +44,9 @@ import Testing
 
             // Rotating with no grace period drops the previous ones; without v1a no key is made.
             draft.ed25519 = .off
-            #expect(try await store.replaceSubscription(id: created.id, with: draft)?.signing.ed25519PrivateKey == nil)
+            let off = try await store.replaceSubscription(id: created.id, with: draft)
+            #expect(off?.signing.ed25519PrivateKey == nil && off?.signing.previousEd25519PrivateKey == nil)
+            #expect(off?.signing.previousSecret == secret, "turning v1a off keeps the previous secret's grace")
             let immediate = try #require(
                 try await store.rotateSubscriptionSecret(
                     id: created.id, applicationID: application.id, secret: UUID(), ed25519Key: newKey,

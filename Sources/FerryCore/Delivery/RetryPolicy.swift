@@ -121,6 +121,11 @@ public enum DurationText {
     }
 
     /// Formats seconds compactly (`3s`, `3m`, `1h`, `250ms`).
+    /// `duration` written as `format(_:)` writes seconds.
+    public static func format(_ duration: Duration) -> String {
+        format(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
     public static func format(_ seconds: Double) -> String {
         if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
         if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }

@@ -23,11 +23,6 @@ public struct StandardWebhookAsymmetricSigner: Sendable {
         "whpk_" + key.publicKey.rawRepresentation.base64EncodedString()
     }
 
-    /// The signing key, `whsk_` + base64 (shown to nobody; for tests of other verifiers).
-    public var privateKeyText: String {
-        "whsk_" + key.rawRepresentation.base64EncodedString()
-    }
-
     /// The `v1a,<signature>` entry of `webhook-signature` for one message, or nil if signing failed.
     public func signatureEntry(messageID: String, timestamp: Int64, body: [UInt8]) -> String? {
         guard let signature = try? key.signature(for: Self.signedContent(messageID, timestamp, body)) else {

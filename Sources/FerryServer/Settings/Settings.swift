@@ -129,9 +129,10 @@ public enum Settings {
         "Consecutive failed attempts that open a subscription's circuit: its attempts then wait, uncounted, for "
             + "one probe (0: never).")
     public static let circuitBreakerOpenFor = Setting(
-        "circuit_breaker_open_for", "30s", .duration, group: "delivery", for: .worker, example: "2m",
+        "circuit_breaker_open_for", DurationText.format(CircuitBreakerPolicy.defaultOpenFor), .duration,
+        group: "delivery", for: .worker, example: "2m",
         "How long an opened circuit waits before its first probe; each failed probe doubles the wait (at most "
-            + "15 minutes).")
+            + "\(DurationText.format(CircuitBreakerPolicy.maximumOpenFor))).")
     public static let workerConcurrency = Setting(
         "worker_concurrency", "64", .wholeNumber(1...Int.max, "a whole number ≥ 1"), group: "delivery",
         for: .worker, example: "8", "Deliveries in flight per process.")
