@@ -153,6 +153,14 @@ struct SubscriptionSummary: Sendable {
     var relayed: Bool
     /// Why and when it was disabled, while it is (`the target answered 410 Gone, 2026-12-04 18:00 UTC`).
     var disabledText: String?
+    /// Its circuit, while not closed: since when it is open and when the next probe may go.
+    var circuitText: String?
+    /// Deliveries go one at a time in the order of the events.
+    var ordered: Bool
+    /// The Ed25519 public key of its v1a signatures, when that is on.
+    var publicKey: String?
+    /// Until when a rotation's previous secret still signs too.
+    var previousSecretText: String?
 
     init(_ subscription: Subscription, applicationPath: String, canEdit: Bool, canDelete: Bool, canTest: Bool) {
         let row = SubscriptionRow(subscription, applicationPath: applicationPath, canEdit: canEdit)
@@ -172,6 +180,19 @@ struct SubscriptionSummary: Sendable {
         disabledText = subscription.disabledReason.map { reason in
             reason + (subscription.disabledAt.map { ", " + AttemptRow.readable($0) } ?? "")
         }
+        let now = Date()
+        circuitText = subscription.circuit.openedAt.map { openedAt in
+            let since = "open since " + AttemptRow.readable(openedAt)
+            guard subscription.circuit.name(at: now) == "open", let probeAt = subscription.circuit.probeAt else {
+                return since + "; the next attempt is a probe"
+            }
+            return since + "; attempts wait for a probe at " + AttemptRow.readable(probeAt)
+        }
+        ordered = subscription.isOrdered
+        publicKey = subscription.signing.ed25519PublicKey
+        previousSecretText =
+            subscription.signing.previousSigns(at: now)
+            ? subscription.signing.previousExpiresAt.map(AttemptRow.readable) : nil
         togglePath = row.togglePath
         toggleValue = row.toggleValue
         toggleLabel = row.toggleLabel

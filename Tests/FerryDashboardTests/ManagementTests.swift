@@ -90,9 +90,32 @@ import Testing
                     path + "/subscriptions/" + stored.id.lowercased + "/enabled", form: ["csrf": csrf, "enabled": "x"]
                 ).status == 400)
 
+            // The circuit, the order, v1a and a rotation are shown among its facts.
+            let now = Date()
+            #expect(
+                try await store.openCircuit(subscriptionID: stored.id, at: now, probeAt: now.addingTimeInterval(60)))
+            var draft = Fixtures.draft(applicationID: application.id, url: "https://hooks.example.com/v2")
+            draft.ordered = true
+            draft.ed25519 = .on(newKey: StandardWebhookAsymmetricSigner.generatePrivateKey())
+            let signed = try #require(try await store.replaceSubscription(id: stored.id, with: draft))
+            _ = try await store.rotateSubscriptionSecret(
+                id: stored.id, applicationID: application.id, secret: UUID(),
+                ed25519Key: StandardWebhookAsymmetricSigner.generatePrivateKey(),
+                previousUntil: now.addingTimeInterval(3_600))
+            let facts = try await browser.get(path + "/subscriptions/" + stored.id.lowercased).html
+            #expect(facts.contains("attempts wait for a probe at"), "the open circuit")
+            #expect(facts.contains("One at a time, in the order the events were received"))
+            #expect(!facts.contains(signed.signing.ed25519PublicKey ?? "?"), "the rotated key replaced it")
+            let rotated = try #require(try await store.subscription(id: stored.id))
+            #expect(facts.contains(rotated.signing.ed25519PublicKey ?? "missing"))
+            #expect(facts.contains("The previous secret still signs too, until"))
+            for privateKey in [rotated.signing.ed25519PrivateKey, rotated.signing.previousEd25519PrivateKey] {
+                #expect(!facts.contains(Data(privateKey ?? []).base64EncodedString()), "no private key is shown")
+            }
+
             let secret = try await browser.get(path + "/subscriptions/" + stored.id.lowercased + "/secret")
             #expect(
-                secret.html.contains(stored.secret.lowercased) && secret.html.contains(stored.standardWebhooksSecret))
+                secret.html.contains(rotated.secret.lowercased) && secret.html.contains(rotated.standardWebhooksSecret))
 
             let deleted = try await browser.post(
                 path + "/subscriptions/" + stored.id.lowercased + "/delete", form: ["csrf": csrf])

@@ -375,9 +375,12 @@ import Testing
             // It fails and is retried: the retry, of the same event, is the head; the next event still waits.
             let failed = AttemptObservation.answered(
                 status: 500, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil)
-            #expect(try await store.recordOutcome(failed, for: head, retryAt: Date().addingTimeInterval(0.3)))
+            let retryAt = Date().addingTimeInterval(2)
+            #expect(try await store.recordOutcome(failed, for: head, retryAt: retryAt))
             #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty)
-            try await Task.sleep(for: .milliseconds(400))
+            let retryDue = try #require(try await store.nextDueDate())
+            #expect(abs(retryDue.timeIntervalSince(retryAt)) < 0.01, "the retry is the next due, not the next event")
+            try await Task.sleep(for: .seconds(max(0, retryAt.timeIntervalSinceNow) + 0.1))
             let retry = try #require(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).first)
             #expect(retry.eventID == events[0].id && retry.retryCount == 1)
 

@@ -1095,6 +1095,18 @@ enum EmbeddedFiles {
             <dt>Subscription id</dt><dd><code>{{id}}</code></dd>
             <dt>Created</dt><dd><time datetime="{{createdAt}}">{{createdText}}</time></dd>
             <dt>Changed</dt><dd>{{updatedText}}</dd>
+            {{#circuitText}}
+            <dt>Circuit</dt><dd><span class="status status-failed">Open</span> — {{.}}</dd>
+            {{/circuitText}}
+            {{#ordered}}
+            <dt>Order</dt><dd>One at a time, in the order the events were received: an event waits until the previous one succeeded or gave up.</dd>
+            {{/ordered}}
+            {{#publicKey}}
+            <dt>Ed25519 key</dt><dd>Deliveries also carry a Standard Webhooks v1a signature; verify it with <code>{{.}}</code></dd>
+            {{/publicKey}}
+            {{#previousSecretText}}
+            <dt>Secret rotation</dt><dd>The previous secret still signs too, until {{.}}</dd>
+            {{/previousSecretText}}
             {{#relayed}}
             <dt>Delivery</dt><dd>Relayed: a <code>ferry listen</code> session receives the deliveries and sends them to the target URL from its own machine; the server never connects to it. Ctrl-C in that session disables the subscription.</dd>
             {{/relayed}}
