@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "FerryDeliveryTests",
             dependencies: [
-                "FerryCore", "FerryStorage", "FerryDelivery", "FerrySQLite", "FerryTestSupport",
+                "FerryCore", "FerryStorage", "FerryDelivery", "FerrySQLite", "FerryTestSupport", "FerryBench",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -182,7 +182,7 @@ struct SubscriptionSummary: Sendable {
         }
         let now = Date()
         circuitText = subscription.circuit.openedAt.map { openedAt in
-            let since = "open since " + AttemptRow.readable(openedAt)
+            let since = "since " + AttemptRow.readable(openedAt)
             guard subscription.circuit.name(at: now) == "open", let probeAt = subscription.circuit.probeAt else {
                 return since + "; the next attempt is a probe"
             }

@@ -109,7 +109,7 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                     do {
                         taken = try await queue.takeCircuitProbe(
                             subscriptionID: job.subscriptionID,
-                            until: Date().addingTimeInterval(Self.seconds(configuration.lease)))
+                            until: Date().addingTimeInterval(configuration.lease.timeInterval))
                     } catch {
                         // Keep the lease (it runs out by itself) rather than give the job back to be claimed and
                         // tried again at once while the database fails.
@@ -141,10 +141,6 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
             }
         }
         return admitted
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// How long to sleep when no signal comes: until the next job this process may send is due, at most

@@ -1,3 +1,4 @@
+import FerryBench
 import FerryCore
 import FerryDelivery
 import FerryStorage
@@ -11,21 +12,6 @@ import Testing
 /// One tenant's dead endpoints must not slow another tenant down: the fair scheduler bounds the slots a tenant's
 /// hanging endpoints hold, in each worker process.
 @Suite(.serialized) struct FairDeliveryTests {
-    /// Latency from ingest to arrival at the receiver, in seconds.
-    struct Latencies: CustomStringConvertible {
-        var samples: [Double]
-
-        func percentile(_ fraction: Double) -> Double {
-            let sorted = samples.sorted()
-            guard !sorted.isEmpty else { return .infinity }
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-        }
-
-        var description: String {
-            String(format: "p50 %.1f ms, p99 %.1f ms", percentile(0.5) * 1000, percentile(0.99) * 1000)
-        }
-    }
-
     @Test(arguments: StoreBackend.available)
     func fiftyHangingEndpointsOfOneTenantDoNotSlowAnother(backend: StoreBackend) async throws {
         let hanging = try await HangingReceivers.start(count: 50)
@@ -58,32 +44,39 @@ import Testing
                 try await Task.sleep(for: .milliseconds(500))
                 // A busy machine can stall any single run for a moment; a second round tells such a stall from
                 // unfairness (without the fair scheduler the fast tenant waits tens of seconds, every round).
-                let bound = 5 * max(baseline.percentile(0.99), 0.01)
-                var rounds: [Latencies] = []
+                let bound = 5 * max(baseline.p99, 10)
+                var rounds: [LatencySummary] = []
                 repeat {
                     rounds.append(try await Self.measure(harness, fast, events: 120))
-                } while rounds.count < 2 && rounds.allSatisfy { $0.percentile(0.99) >= bound }
+                } while rounds.count < 2 && rounds.allSatisfy { $0.p99 >= bound }
                 load.cancel()
                 _ = await load.result
 
                 let held = hanging.connections
                 print(
-                    "fair delivery on \(backend) (\(workers) worker\(workers == 1 ? "" : "s")): baseline \(baseline); "
+                    "fair delivery on \(backend) (\(workers) worker\(workers == 1 ? "" : "s")): baseline \(Self.text(baseline)); "
                         + "with 50 hanging endpoints of another tenant "
-                        + rounds.map(\.description).joined(separator: "; again ")
+                        + rounds.map(Self.text).joined(separator: "; again ")
                         + "; hanging connections \(held)")
                 #expect(held >= 40, "the hanging tenant really held slots")
                 #expect(
-                    rounds.contains { $0.percentile(0.99) < bound },
-                    "p99 \(rounds.map { $0.percentile(0.99) }) s against a baseline p99 of \(baseline.percentile(0.99)) s"
+                    rounds.contains { $0.p99 < bound },
+                    "p99 \(rounds.map(\.p99)) ms against a baseline p99 of \(baseline.p99) ms"
                 )
             }
         }
         try await hanging.close()
     }
 
-    /// Sends `events` events to the harness's own tenant, 20 per second, and measures when each arrives.
-    static func measure(_ harness: DeliveryHarness, _ receiver: TestReceiver, events: Int) async throws -> Latencies {
+    static func text(_ latencies: LatencySummary) -> String {
+        String(format: "p50 %.1f ms, p99 %.1f ms", latencies.p50, latencies.p99)
+    }
+
+    /// Sends `events` events to the harness's own tenant, 20 per second, and measures (in milliseconds) the time
+    /// from each ingest to its arrival at the receiver.
+    static func measure(_ harness: DeliveryHarness, _ receiver: TestReceiver, events: Int) async throws
+        -> LatencySummary
+    {
         var sentAt: [String: Date] = [:]
         for _ in 0..<events {
             let sent = Date()
@@ -102,8 +95,11 @@ import Testing
             if arrivals.count < events { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(arrivals.count == events, "every event of the fast tenant arrived")
-        return Latencies(
-            samples: arrivals.compactMap { id, arrival in sentAt[id].map { arrival.timeIntervalSince($0) } })
+        var latencies = LatencyStats()
+        for (id, arrival) in arrivals {
+            if let sent = sentAt[id] { latencies.add(arrival.timeIntervalSince(sent) * 1000) }
+        }
+        return latencies.summary
     }
 }
 

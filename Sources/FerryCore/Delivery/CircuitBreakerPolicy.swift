@@ -32,13 +32,9 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     /// When the next probe may go, for a circuit opened at `openedAt` whose last probe failed at `now` (or that
     /// opens at `now`, when `openedAt == now`).
     public func nextProbe(openedAt: Date, now: Date) -> Date {
-        let first = Self.seconds(openFor)
-        let pause = min(max(first, now.timeIntervalSince(openedAt)), max(first, Self.seconds(Self.maximumOpenFor)))
+        let first = openFor.timeInterval
+        let pause = min(max(first, now.timeIntervalSince(openedAt)), max(first, Self.maximumOpenFor.timeInterval))
         return now.addingTimeInterval(pause)
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

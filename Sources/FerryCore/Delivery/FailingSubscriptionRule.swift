@@ -17,7 +17,7 @@ public struct FailingSubscriptionRule: Sendable, Equatable {
     /// The disabling reason once a subscription failing since `failingSince` has failed long enough at `now`.
     public func disablingReason(failingSince: Date, now: Date) -> String? {
         guard let span else { return nil }
-        let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18
+        let seconds = span.timeInterval
         guard now.timeIntervalSince(failingSince) >= seconds else { return nil }
         return "every attempt failed for \(DurationText.format(seconds)) (since \(Timestamp.format(failingSince)))"
     }

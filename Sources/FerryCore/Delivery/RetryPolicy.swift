@@ -123,7 +123,7 @@ public enum DurationText {
     /// Formats seconds compactly (`3s`, `3m`, `1h`, `250ms`).
     /// `duration` written as `format(_:)` writes seconds.
     public static func format(_ duration: Duration) -> String {
-        format(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        format(duration.timeInterval)
     }
 
     public static func format(_ seconds: Double) -> String {
@@ -131,5 +131,12 @@ public enum DurationText {
         if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
         if seconds.rounded() == seconds { return "\(Int(seconds))s" }
         return "\(Int((seconds * 1000).rounded()))ms"
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as `Date` arithmetic takes it.
+    public var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -79,10 +79,7 @@ public struct SettingKind<Value: Sendable>: Sendable {
                 }
                 return .success(.milliseconds(Int64((seconds * 1000).rounded())))
             },
-            format: { duration in
-                let parts = duration.components
-                return DurationText.format(Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
-            })
+            format: { duration in DurationText.format(duration) })
     }
 
     /// A duration like `5d` or `12h`, or `0` for never (nil).
@@ -94,10 +91,7 @@ public struct SettingKind<Value: Sendable>: Sendable {
                 }
                 return .success(seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded())))
             },
-            format: { duration in
-                guard let parts = duration?.components else { return "0" }
-                return DurationText.format(Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
-            })
+            format: { duration in duration.map(DurationText.format) ?? "0" })
     }
 
     /// `host:port` (an IPv6 host in brackets).
