@@ -155,13 +155,15 @@ class Bench:
         return application, token
 
     def load(self, url, concurrency, seconds, method="GET", application=None, rate=None, expect=200,
-             token=MASTER_KEY):
+             token=MASTER_KEY, batch=None):
         command = [f"{self.bin}/ferry-bench", "load", "--url", url, "--method", method, "--concurrency",
                    str(concurrency), "--seconds", str(seconds), "--expect", str(expect), "--token", token]
         if application:
             command += ["--application", application]
         if rate:
             command += ["--rate", str(rate)]
+        if batch:
+            command += ["--batch", str(batch)]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return json.loads(output.strip().splitlines()[-1])
 
@@ -189,8 +191,18 @@ class Bench:
             events += ingest["succeeded"]
             rows.append({"concurrency": concurrency, "ceiling": ceiling, "ingest": ingest})
         _, cpu_after = process_usage(api.pid)
+        # Ferry's batch route: the same events, `batch_size` per request.
+        batch_rows = []
+        batch_events = 0
+        for concurrency in self.args.batch_concurrencies:
+            ingest = self.load(base + "/event/batch", concurrency, self.args.seconds, method="POST",
+                               application=application, expect=200, token=token, batch=self.args.batch_size)
+            batch_events += ingest["items"]
+            batch_rows.append({"concurrency": concurrency, "batch": self.args.batch_size, "ingest": ingest})
+        _, cpu_after_batches = process_usage(api.pid)
         self.stop(api, f"{backend} api (ingest)")
-        return rows, {"events": events, "cpu_seconds": cpu_after - cpu_before}
+        return rows, {"events": events, "cpu_seconds": cpu_after - cpu_before}, batch_rows, {
+            "events": batch_events, "cpu_seconds": cpu_after_batches - cpu_after}
 
     def delivery_phase(self, backend, events, subscriptions, measure):
         """Seeds `events` events (× `subscriptions` deliveries each), then times the first `measure`
@@ -321,6 +333,17 @@ def markdown(results):
             lines.append(f"| {backend} | {row['concurrency']} | {ceiling:,.0f} | {ingest:,.0f} | "
                          f"{ingest / ceiling if ceiling else 0:.2f} | {row['ingest']['latency']['p50']:.1f} | "
                          f"{row['ingest']['latency']['p99']:.1f} |")
+    lines += ["", "### Durable ingest, batch route (`POST /api/v1/event/batch`, Ferry's extension; `ferry api` alone)",
+              "", "| backend | concurrency | events per request | requests/s | events/s | p50 ms per request | "
+              "p99 ms | CPU s per 10 k events |", "|---|---|---|---|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        cpu = data["batch_cpu"]
+        per_event = cpu["cpu_seconds"] / cpu["events"] * 10_000 if cpu["events"] else 0
+        for row in data["batch_ingest"]:
+            ingest = row["ingest"]
+            lines.append(f"| {backend} | {row['concurrency']} | {row['batch']} | {ingest['perSecond']:,.0f} | "
+                         f"{ingest['itemsPerSecond']:,.0f} | {ingest['latency']['p50']:.1f} | "
+                         f"{ingest['latency']['p99']:.1f} | {per_event:.2f} |")
     if "authorizer" in results:
         cost = results["authorizer"]
         lines += ["", "### Authorizer (Hook0's per-request Datalog policy alone, `ferry-bench authorizer`)", "",
@@ -438,17 +461,22 @@ def main():
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--only-dashboard", action="store_true",
                         help="measure only the dashboard's pages (and publish nothing)")
+    parser.add_argument("--only-ingest", action="store_true",
+                        help="measure only durable ingest (single and batch routes), with the API's CPU "
+                             "(and publish nothing)")
     parser.add_argument("--only-delivery", action="store_true",
                         help="measure only delivery from a backlog, with the worker's CPU (and publish nothing)")
     args = parser.parse_args()
     if args.smoke:
         args.concurrencies, args.seconds, args.latency_seconds, args.rate = [4, 16], 1.0, 2.0, 100
+        args.batch_concurrencies, args.batch_size = [2], 10
         delivery_runs = [(200, 1, 200), (20, 10, 200)]
         backlog_runs = [(100, 1, 100), (1_000, 1, 200)]
         args.delivery_timeout = 60
         dashboard_run = (1_000, 3)
     else:
         args.concurrencies, args.seconds, args.latency_seconds, args.rate = [16, 64, 256], 8.0, 10.0, 1000
+        args.batch_concurrencies, args.batch_size = [2, 4, 16], 100
         delivery_runs = [(20_000, 1, 20_000), (2_000, 10, 20_000)]
         backlog_runs = [(1_000, 1, 1_000), (1_000_000, 1, 20_000)]
         args.delivery_timeout = 300
@@ -460,6 +488,24 @@ def main():
         finally:
             bench.close()
         print(dashboard_markdown(measured))
+        return 0
+    if args.only_ingest:
+        try:
+            for backend in args.backends.split(","):
+                rows, cpu, batch_rows, batch_cpu = bench.ingest_phase(backend)
+                for row in rows:
+                    print(f"{backend} single, {row['concurrency']} connections: {row['ingest']['perSecond']:,.0f} "
+                          f"events/s, ceiling {row['ceiling']['perSecond']:,.0f} req/s, p50 "
+                          f"{row['ingest']['latency']['p50']:.1f} ms", flush=True)
+                for row in batch_rows:
+                    print(f"{backend} batch of {row['batch']}, {row['concurrency']} connections: "
+                          f"{row['ingest']['itemsPerSecond']:,.0f} events/s, p50 "
+                          f"{row['ingest']['latency']['p50']:.1f} ms per request", flush=True)
+                print(f"{backend} API CPU s per 10 k events: single "
+                      f"{cpu['cpu_seconds'] * 10_000 / max(1, cpu['events']):.2f}, batch "
+                      f"{batch_cpu['cpu_seconds'] * 10_000 / max(1, batch_cpu['events']):.2f}", flush=True)
+        finally:
+            bench.close()
         return 0
     if args.only_delivery:
         try:
@@ -478,7 +524,7 @@ def main():
         results["authorizer"] = bench.authorizer_cost(smoke=args.smoke)
         for backend in args.backends.split(","):
             print(f"== {backend}: ceiling and ingest", flush=True)
-            ingest, ingest_cpu = bench.ingest_phase(backend)
+            ingest, ingest_cpu, batch_ingest, batch_cpu = bench.ingest_phase(backend)
             print(f"== {backend}: delivery", flush=True)
             delivery = [bench.delivery_phase(backend, *run) for run in delivery_runs]
             print(f"== {backend}: backlog scaling", flush=True)
@@ -487,7 +533,8 @@ def main():
             latency = bench.latency_phase(backend)
             print(f"== {backend}: dashboard pages", flush=True)
             dashboard = bench.dashboard_phase(backend, *dashboard_run)
-            results["backends"][backend] = {"ingest": ingest, "ingest_cpu": ingest_cpu, "delivery": delivery,
+            results["backends"][backend] = {"ingest": ingest, "ingest_cpu": ingest_cpu, "batch_ingest": batch_ingest,
+                                            "batch_cpu": batch_cpu, "delivery": delivery,
                                             "backlog": backlog, "latency": latency, "dashboard": dashboard}
     finally:
         results["usage"] = bench.usage

@@ -17,6 +17,8 @@ public struct APIConfiguration: Sendable {
 
     /// Largest request body accepted (400 `JsonPayload` beyond it, as Hook0).
     public var maxRequestBodyBytes: Int
+    /// Most events one `POST /event/batch` may carry (400 `JsonPayload` beyond it).
+    public var maxBatchEvents: Int
     /// Longest a client may take to send a request body (408 beyond it).
     public var requestBodyTimeout: Duration
     /// Longest a request may wait on storage in all, over every statement it runs, before it is answered 503.
@@ -47,7 +49,8 @@ public struct APIConfiguration: Sendable {
     public init(
         publicURL: String, masterAPIKey: String? = nil, tokenIssuer: TokenIssuer = .ephemeral(),
         targetPolicy: TargetPolicy = TargetPolicy(),
-        maxRequestBodyBytes: Int = 2 * 1024 * 1024, requestBodyTimeout: Duration = .seconds(30),
+        maxRequestBodyBytes: Int = 2 * 1024 * 1024, maxBatchEvents: Int = 100,
+        requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
         healthCheckKey: String? = nil, accounts: AccountSettings = AccountSettings(), retentionDays: Int = 30,
@@ -55,6 +58,7 @@ public struct APIConfiguration: Sendable {
     ) {
         self.relay = RelaySettings(delivery: delivery, storageTimeout: storageTimeout)
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxBatchEvents = maxBatchEvents
         self.requestBodyTimeout = requestBodyTimeout
         self.storageTimeout = storageTimeout
         self.metrics = metrics

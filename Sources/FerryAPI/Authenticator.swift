@@ -29,7 +29,7 @@ struct Authenticator<Store: TenantStore & IdentityStore>: Sendable {
             await recordUse(of: token)
             return .legacyServiceToken(organizationID: token.organizationID)
         }
-        if let uuid = UUID(uuidString: bearer) {
+        if let uuid = UUID(hyphenated: bearer) {
             guard let (_, application) = try await store.liveApplicationSecret(token: uuid) else {
                 throw ProblemCatalog.authInvalidApplicationSecret
             }

@@ -57,7 +57,9 @@ public func buildRouter<Store: FerryStore>(
         store: store, access: access, settings: configuration.relay, metrics: configuration.metrics,
         operationalEvents: operationalEvents, logger: Logger(label: "ferry.relay")
     ).addRoutes(to: api)
-    EventController(store: store, access: access, metrics: configuration.metrics).addRoutes(to: api)
+    EventController(
+        store: store, access: access, metrics: configuration.metrics, maxBatchEvents: configuration.maxBatchEvents
+    ).addRoutes(to: api)
     RequestAttemptController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
     ResponseController(store: store, access: access).addRoutes(to: api)
     return router

@@ -37,7 +37,8 @@ enum JSONBody {
         Response(status: .noContent)
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// What is wrong with a body, naming the field.
+    static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let keys = context.codingPath.map { key in key.intValue.map(String.init) ?? key.stringValue }
             return keys.isEmpty ? "body" : keys.joined(separator: ".")
@@ -61,7 +62,7 @@ struct StrictUUID: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(hyphenated: text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "`\(text)` is not a UUID")
         }
         self.value = value

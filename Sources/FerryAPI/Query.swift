@@ -12,7 +12,7 @@ enum Query {
         guard let text = string(request, name) else {
             throw ProblemCatalog.queryParameter("the query parameter `\(name)` is missing (a UUID)")
         }
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(hyphenated: text) else {
             throw ProblemCatalog.queryParameter("the query parameter `\(name)` is not a UUID")
         }
         return value
@@ -38,7 +38,7 @@ enum Query {
     }
 
     static func pathUUID(_ context: some RequestContext, _ name: String) throws -> UUID {
-        guard let text = context.parameters.get(name), let value = UUID(uuidString: text) else {
+        guard let text = context.parameters.get(name), let value = UUID(hyphenated: text) else {
             throw ProblemCatalog.notFound
         }
         return value

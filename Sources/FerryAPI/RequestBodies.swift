@@ -104,6 +104,26 @@ struct EventBody: Decodable {
     }
 }
 
+/// `POST /event/batch`: the events, each decoded on its own so one malformed event is answered alone.
+struct EventBatchBody: Decodable {
+    /// One event of the batch as it decoded: its body, or the problem that makes it unreadable.
+    struct Item: Decodable {
+        let body: Result<EventBody, Problem>
+
+        init(from decoder: any Decoder) throws {
+            do {
+                body = .success(try EventBody(from: decoder))
+            } catch let error as DecodingError {
+                body = .failure(ProblemCatalog.jsonPayload.with(detail: JSONBody.describe(error)))
+            } catch let error as DomainError {
+                body = .failure(Problem(error))
+            }
+        }
+    }
+
+    var events: [Item]
+}
+
 /// `POST /events/{id}/replay`.
 struct ReplayBody: Decodable {
     var applicationID: StrictUUID

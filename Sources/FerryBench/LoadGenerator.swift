@@ -18,11 +18,14 @@ public struct LoadPlan: Sendable {
     public var ratePerSecond: Double?
     /// The status that counts as success.
     public var expectedStatus: Int
+    /// How many items (events) a successful answer's body accounts for: 1 per request unless told otherwise.
+    public var itemsAnswered: @Sendable ([UInt8]) -> Int
 
     public init(
         url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
         body: @escaping @Sendable (Int) -> [UInt8]? = { _ in nil }, concurrency: Int, duration: Duration,
-        ratePerSecond: Double? = nil, expectedStatus: Int = 200
+        ratePerSecond: Double? = nil, expectedStatus: Int = 200,
+        itemsAnswered: @escaping @Sendable ([UInt8]) -> Int = { _ in 1 }
     ) {
         self.url = url
         self.method = method
@@ -32,6 +35,7 @@ public struct LoadPlan: Sendable {
         self.duration = duration
         self.ratePerSecond = ratePerSecond
         self.expectedStatus = expectedStatus
+        self.itemsAnswered = itemsAnswered
     }
 }
 
@@ -43,6 +47,10 @@ public struct LoadResult: Sendable, Codable {
     public var seconds: Double
     /// Successful requests per second.
     public var perSecond: Double
+    /// Items (events) the successful answers accounted for, and per second: as many as the requests, but for
+    /// batches.
+    public var items: Int
+    public var itemsPerSecond: Double
     public var latency: LatencySummary
 }
 
@@ -55,12 +63,13 @@ public enum LoadGenerator {
         let deadline = started + plan.duration
         let counter = RequestCounter()
         let perConnectionInterval = plan.ratePerSecond.map { Double(plan.concurrency) / $0 }
-        let outcomes = await withTaskGroup(of: (LatencyStats, Int, Int).self) { group in
+        let outcomes = await withTaskGroup(of: (LatencyStats, Int, Int, Int).self) { group in
             for connection in 0..<plan.concurrency {
                 group.addTask {
                     var stats = LatencyStats()
                     var succeeded = 0
                     var failed = 0
+                    var items = 0
                     var sent = 0
                     let offset = perConnectionInterval.map { $0 * Double(connection) / Double(plan.concurrency) }
                     while clock.now < deadline {
@@ -77,10 +86,11 @@ public enum LoadGenerator {
                         let requestStarted = clock.now
                         do {
                             let response = try await client.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
+                            let answer = try await response.body.collect(upTo: 1 << 24)
                             let elapsed = clock.now - requestStarted
                             if Int(response.status.code) == plan.expectedStatus {
                                 succeeded += 1
+                                items += plan.itemsAnswered(Array(buffer: answer))
                                 stats.add(Self.milliseconds(elapsed))
                             } else {
                                 failed += 1
@@ -89,21 +99,23 @@ public enum LoadGenerator {
                             failed += 1
                         }
                     }
-                    return (stats, succeeded, failed)
+                    return (stats, succeeded, failed, items)
                 }
             }
-            var total = (LatencyStats(), 0, 0)
-            for await (stats, succeeded, failed) in group {
+            var total = (LatencyStats(), 0, 0, 0)
+            for await (stats, succeeded, failed, items) in group {
                 total.0.merge(stats)
                 total.1 += succeeded
                 total.2 += failed
+                total.3 += items
             }
             return total
         }
         let seconds = milliseconds(clock.now - started) / 1000
         return LoadResult(
             requests: outcomes.1 + outcomes.2, succeeded: outcomes.1, failed: outcomes.2, seconds: seconds,
-            perSecond: Double(outcomes.1) / seconds, latency: outcomes.0.summary)
+            perSecond: Double(outcomes.1) / seconds, items: outcomes.3, itemsPerSecond: Double(outcomes.3) / seconds,
+            latency: outcomes.0.summary)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -120,5 +132,25 @@ final class RequestCounter: Sendable {
             current += 1
             return current
         }
+    }
+}
+
+extension LoadPlan {
+    /// Counts the events a batch ingest answer stored: one `event_id` per stored event (refused ones carry a
+    /// problem instead).
+    public static func storedEvents(inBatchAnswer body: [UInt8]) -> Int {
+        let marker = Array(#""event_id""#.utf8)
+        guard body.count >= marker.count else { return 0 }
+        var count = 0
+        var index = 0
+        while index <= body.count - marker.count {
+            if body[index] == marker[0] && body[index..<(index + marker.count)].elementsEqual(marker) {
+                count += 1
+                index += marker.count
+            } else {
+                index += 1
+            }
+        }
+        return count
     }
 }

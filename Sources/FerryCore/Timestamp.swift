@@ -11,9 +11,42 @@ public enum Timestamp {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(fromDays: days)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", year, month, day,
-            Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60), Int(fraction))
+        guard (0...9999).contains(year) else {
+            return String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", year, month, day,
+                Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60), Int(fraction))
+        }
+        // Written digit by digit: `String(format:)` costs a `vfprintf` on every response and stored row.
+        return String(unsafeUninitializedCapacity: 27) { text in
+            var position = 0
+            func digits(_ value: Int, _ count: Int) {
+                var remaining = value
+                for offset in stride(from: count - 1, through: 0, by: -1) {
+                    text[position + offset] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                    remaining /= 10
+                }
+                position += count
+            }
+            func character(_ byte: UInt8) {
+                text[position] = byte
+                position += 1
+            }
+            digits(year, 4)
+            character(UInt8(ascii: "-"))
+            digits(month, 2)
+            character(UInt8(ascii: "-"))
+            digits(day, 2)
+            character(UInt8(ascii: "T"))
+            digits(Int(secondOfDay / 3600), 2)
+            character(UInt8(ascii: ":"))
+            digits(Int(secondOfDay % 3600 / 60), 2)
+            character(UInt8(ascii: ":"))
+            digits(Int(secondOfDay % 60), 2)
+            character(UInt8(ascii: "."))
+            digits(Int(fraction), 6)
+            character(UInt8(ascii: "Z"))
+            return position
+        }
     }
 
     /// Parses an RFC 3339 date-time (`T` or space separator, `Z` or `±hh:mm`, optional fraction of 1–9 digits).

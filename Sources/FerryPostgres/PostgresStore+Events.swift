@@ -9,6 +9,14 @@ extension PostgresStore {
         return try await client.withTimeLimit { try await batcher.submit(event) }
     }
 
+    /// The events join the shared ingest batches (`StatementBatcher`), so they commit with the ones of
+    /// concurrent requests.
+    public func ingest(batch events: [Event]) async throws -> [Result<Event, any Error>] {
+        let batcher = ingestBatcher
+        let outcomes = try await client.withTimeLimit { await batcher.submitAll(events) }
+        return outcomes.map { outcome in outcome.mapError { PostgresFailure.reported($0) } }
+    }
+
     /// Writes a batch of events with their fan-out (decision D5) in one statement, `IngestEventsQuery`.
     /// Returns one outcome per event, in order: a deleted application, an unknown type
     /// or an existing id fails that event alone.

@@ -1,6 +1,7 @@
 import FerryCore
 import FerryStorage
 import Foundation
+import Synchronization
 
 /// Shares transactions among concurrent writes of one kind (ingested events, delivery outcomes): items submitted
 /// while earlier batches are being written wait and are then written together by one transaction of a few
@@ -13,7 +14,8 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
 
     private struct PendingItem: Sendable {
         let item: Item
-        let continuation: CheckedContinuation<Output, any Error>
+        /// Called once with the item's outcome.
+        let finish: @Sendable (Result<Output, any Error>) -> Void
     }
 
     private let writeBatch: WriteBatch
@@ -48,7 +50,20 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
     /// Writes `item` with the next batch and returns its outcome once that batch committed.
     func submit(_ item: Item) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(PendingItem(item: item, continuation: continuation))
+            pending.append(PendingItem(item: item, finish: { continuation.resume(with: $0) }))
+            startBatchIfPossible()
+        }
+    }
+
+    /// Writes every item with the next batches (in order, and together as far as the size limits and keys
+    /// allow) and returns each one's outcome once all of them are known.
+    func submitAll(_ items: [Item]) async -> [Result<Output, any Error>] {
+        guard !items.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let collector = OutcomeCollector<Output>(count: items.count) { continuation.resume(returning: $0) }
+            for (index, item) in items.enumerated() {
+                pending.append(PendingItem(item: item, finish: { collector.finish(index, with: $0) }))
+            }
             startBatchIfPossible()
         }
     }
@@ -100,19 +115,46 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
             let outcomes = try await writeBatch(batch.map(\.item))
             for (index, pendingItem) in batch.enumerated() {
                 guard index < outcomes.count else {
-                    pendingItem.continuation.resume(
-                        throwing: StorageError.failed("no outcome"))
+                    pendingItem.finish(.failure(StorageError.failed("no outcome")))
                     continue
                 }
-                pendingItem.continuation.resume(with: outcomes[index].mapError { $0 as any Error })
+                pendingItem.finish(outcomes[index].mapError { $0 as any Error })
             }
         } catch {
             if batch.count > 1 && !isTransient(error) {
                 for pendingItem in batch { await write([pendingItem]) }
             } else {
-                for pendingItem in batch { pendingItem.continuation.resume(throwing: error) }
+                for pendingItem in batch { pendingItem.finish(.failure(error)) }
             }
         }
+    }
+}
+
+/// Gathers the outcomes of the items of one `submitAll` as their batches finish, and hands them over, in order,
+/// once the last is known.
+private final class OutcomeCollector<Output: Sendable>: Sendable {
+    private struct State {
+        var outcomes: [Result<Output, any Error>?]
+        var remaining: Int
+    }
+
+    private let state: Mutex<State>
+    private let done: @Sendable ([Result<Output, any Error>]) -> Void
+
+    init(count: Int, done: @escaping @Sendable ([Result<Output, any Error>]) -> Void) {
+        state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+        self.done = done
+    }
+
+    func finish(_ index: Int, with outcome: Result<Output, any Error>) {
+        let complete = state.withLock { state -> [Result<Output, any Error>]? in
+            guard state.outcomes[index] == nil else { return nil }
+            state.outcomes[index] = outcome
+            state.remaining -= 1
+            guard state.remaining == 0 else { return nil }
+            return state.outcomes.map { $0 ?? .failure(StorageError.failed("no outcome")) }
+        }
+        if let complete { done(complete) }
     }
 }
 

@@ -17,7 +17,7 @@ enum SQLValues {
 
     static func uuid(_ row: Row, _ column: String) throws -> UUID {
         let text: String = row[column]
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(hyphenated: text) else {
             throw StorageError.failed("column \(column) holds \(text), not a UUID")
         }
         return value
@@ -25,7 +25,7 @@ enum SQLValues {
 
     static func optionalUUID(_ row: Row, _ column: String) throws -> UUID? {
         guard let text = row[column] as String? else { return nil }
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(hyphenated: text) else {
             throw StorageError.failed("column \(column) holds \(text), not a UUID")
         }
         return value

@@ -43,6 +43,8 @@ public struct FerryConfiguration: Sendable {
     public var dashboard: Bool
     /// Largest request body in bytes.
     public var maxRequestBodyBytes: Int
+    /// Most events of one batch ingest request.
+    public var maxBatchEvents: Int
     /// Time allowed for a request body to arrive.
     public var requestBodyTimeout: Duration
     /// Idle keep-alive connections are closed after this.
@@ -123,6 +125,7 @@ public struct FerryConfiguration: Sendable {
         dashboard = try value(Settings.dashboard)
         databaseMaxConnections = try value(Settings.databaseMaxConnections)
         maxRequestBodyBytes = try value(Settings.maxRequestBody)
+        maxBatchEvents = try value(Settings.ingestBatchMaxEvents)
         requestBodyTimeout = try value(Settings.requestBodyTimeout)
         idleTimeout = try value(Settings.idleTimeout)
         maxConnections = try value(Settings.maxConnections)

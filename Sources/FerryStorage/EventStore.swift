@@ -8,6 +8,11 @@ public protocol EventStore: Sendable {
     /// `.forbidden` when the application was deleted (a deletion racing the ingest either refuses it or cancels the
     /// attempts it made: no attempt of a deleted application is ever left to deliver).
     func ingest(_ event: Event) async throws -> Event
+    /// Stores several events as `ingest(_:)` stores one, each with its own outcome (in order): the event as
+    /// stored, or the error that refused it alone (`DomainError`) or that kept its write from committing
+    /// (`StorageError`). Every event answered as stored is durable when this returns; one refused event never
+    /// keeps the others from being stored. Throws only when nothing of the batch could be written.
+    func ingest(batch events: [Event]) async throws -> [Result<Event, any Error>]
     /// One page of an application's events matching the query, newest first (by reception time, then id).
     func events(_ query: EventQuery) async throws -> [Event]
     /// One event of an application, with its payload.

@@ -30,6 +30,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Seconds to run.") var seconds = 8.0
     @Option(help: "Total requests per second (paced); unset sends back to back.") var rate: Double?
     @Option(help: "Status counted as success.") var expect = 200
+    @Option(help: "With POST and --application: send this many events per request, to the batch route's URL.")
+    var batch: Int?
 
     func run() async throws {
         var headers: [(String, String)] = []
@@ -37,22 +39,28 @@ struct Load: AsyncParsableCommand {
         var body: @Sendable (Int) -> [UInt8]? = { _ in nil }
         if let application {
             headers.append(("content-type", "application/json"))
+            let batch = batch
             body = { _ in
                 let payload = #"{\"sent_ns\":\#(WallClock.nanoseconds())}"#
+                let event =
+                    #"{"application_id":"\#(application)","event_type":"billing.invoice.paid","payload":""#
+                    + payload
+                    + #"","payload_content_type":"application/json","labels":{"env":"bench"},"occurred_at":"2026-01-01T00:00:00Z"}"#
+                guard let batch else { return Array(event.utf8) }
                 return Array(
-                    (#"{"application_id":"\#(application)","event_type":"billing.invoice.paid","payload":""#
-                        + payload
-                        + #"","payload_content_type":"application/json","labels":{"env":"bench"},"occurred_at":"2026-01-01T00:00:00Z"}"#)
-                        .utf8)
+                    (#"{"events":["# + Array(repeating: event, count: batch).joined(separator: ",") + "]}").utf8)
             }
         }
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var itemsAnswered: @Sendable ([UInt8]) -> Int = { _ in 1 }
+        if batch != nil { itemsAnswered = { LoadPlan.storedEvents(inBatchAnswer: $0) } }
         let plan = LoadPlan(
             url: url, method: HTTPMethod(rawValue: method), headers: headers, body: body, concurrency: concurrency,
-            duration: .milliseconds(Int64(seconds * 1000)), ratePerSecond: rate, expectedStatus: expect)
+            duration: .milliseconds(Int64(seconds * 1000)), ratePerSecond: rate, expectedStatus: expect,
+            itemsAnswered: itemsAnswered)
         let result = await LoadGenerator.run(plan, client: client)
         try await client.shutdown()
         let encoder = JSONEncoder()

@@ -119,9 +119,9 @@ import Testing
             try await DeliveryHarness.run(
                 backend: backend, url: receiver.url(),
                 configure: { configuration in
-                    // Retries fall due a second after each failure: long after the third failure opens the
-                    // circuit, even on a loaded machine, so none is claimed before it opens.
-                    configuration.retryPolicy = RetryPolicy(schedule: [1], maxRetries: 10, jitterRatio: 0)
+                    // Retries fall due two seconds after each failure: long after the third failure opens the
+                    // circuit, even on a machine loaded by the whole suite, so none is claimed before it opens.
+                    configuration.retryPolicy = RetryPolicy(schedule: [2], maxRetries: 10, jitterRatio: 0)
                     configuration.circuitPolicy = CircuitBreakerPolicy(failureThreshold: 3, openFor: .seconds(2))
                 }
             ) { harness in
@@ -138,7 +138,7 @@ import Testing
                 }
                 let openedAt = try #require(state?.openedAt, "three failures open the circuit")
                 #expect(state?.name(at: Date()) == "open")
-                // The retries fall due a second later, but wait for the probe, neither sent nor counted.
+                // The retries fall due, but wait for the probe, neither sent nor counted.
                 try await Task.sleep(for: .milliseconds(1_500))
                 #expect(receiver.requests.count == 3)
                 var attempts = try await harness.waitForAttempts { _ in true }

@@ -11,9 +11,12 @@ struct EventController<Store: TenantStore & EventStore> {
     let store: Store
     let access: AccessControl<Store>
     let metrics: FerryMetrics
+    /// Most events one `POST /event/batch` may carry.
+    let maxBatchEvents: Int
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.post("event") { request, context in try await ingest(request, context: context) }
+        group.post("event/batch") { request, context in try await ingestBatch(request, context: context) }
         group.get("events") { request, context in
             let application = try await access.application(
                 namedByQueryOf: request, for: try await context.caller(), .eventList)
@@ -80,6 +83,80 @@ struct EventController<Store: TenantStore & EventStore> {
             ]), status: .created)
     }
 
+    /// Ferry's batch ingest: each event of the batch is authorized, validated and stored as `POST /event` would,
+    /// and answered on its own (201 with the ingested event, or its problem) in one 200 answer sent once every
+    /// stored event is durable. The request as a whole fails only when it is unreadable, empty, too large or
+    /// unauthenticated.
+    private func ingestBatch(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let caller = try await context.caller()
+        if let name = HTTPField.Name("idempotency-key"), request.headers[name] != nil {
+            throw ProblemCatalog.jsonPayload.with(
+                detail: "Idempotency-Key applies to POST /event; in a batch, give each event its own event_id")
+        }
+        let body = try await JSONBody.decode(EventBatchBody.self, from: request)
+        guard !body.events.isEmpty else {
+            throw ProblemCatalog.jsonPayload.with(detail: "`events` must hold at least one event")
+        }
+        guard body.events.count <= maxBatchEvents else {
+            throw ProblemCatalog.jsonPayload.with(
+                detail: "a batch holds at most \(maxBatchEvents) events; this one has \(body.events.count)")
+        }
+        let receivedAt = Date()
+        var answers = [BatchAnswer](repeating: .refused(ProblemCatalog.internalServerError), count: body.events.count)
+        var authorized: [UUID: Result<FerryCore.Application, Problem>] = [:]
+        var toStore: [(index: Int, event: Event)] = []
+        for (index, item) in body.events.enumerated() {
+            do {
+                let eventBody = try item.body.get()
+                let applicationID = eventBody.applicationID.value
+                let application: FerryCore.Application
+                if let known = authorized[applicationID] {
+                    application = try known.get()
+                } else {
+                    do {
+                        application = try await access.application(applicationID, for: caller, .eventIngest)
+                        authorized[applicationID] = .success(application)
+                    } catch {
+                        let problem = try Self.problem(for: error)
+                        authorized[applicationID] = .failure(problem)
+                        throw problem
+                    }
+                }
+                let event = try eventBody.submission.validated(receivedAt: receivedAt, ip: context.clientIP)
+                toStore.append((index, event))
+            } catch {
+                answers[index] = .refused(try Self.problem(for: error))
+            }
+        }
+        if !toStore.isEmpty {
+            let outcomes = try await store.ingest(batch: toStore.map(\.event))
+            let elapsed = ContinuousClock.now - started
+            for ((index, _), outcome) in zip(toStore, outcomes) {
+                switch outcome {
+                case .success(let event):
+                    answers[index] = .stored(event)
+                    metrics.eventIngested(
+                        applicationID: event.applicationID, eventType: event.eventType, duration: elapsed)
+                case .failure(let error):
+                    answers[index] = .refused(try Self.problem(for: error))
+                }
+            }
+        }
+        return JSONBody.response(.object(["results": .array(answers.map(\.jsonValue))]))
+    }
+
+    /// The problem one event of a batch is answered with; an error that is no refusal of that event (a bug, a
+    /// failed statement) fails the whole request, as it would fail `POST /event`.
+    private static func problem(for error: any Error) throws -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let refusal as DomainError: return Problem(refusal)
+        case let storage as StorageError where storage.isTransient: return ProblemCatalog.serviceUnavailable
+        default: throw error
+        }
+    }
+
     /// The request's `Idempotency-Key`, if it sent one (400 when it is not 1 to 255 visible ASCII characters).
     private func idempotencyKey(of request: Request) throws -> IdempotencyKey? {
         guard let name = HTTPField.Name("idempotency-key"), let header = request.headers[name] else { return nil }
@@ -124,5 +201,23 @@ struct EventController<Store: TenantStore & EventStore> {
         if let day = Timestamp.parseDay(text) { return day }
         if let date = Timestamp.parse(text) { return Timestamp.parseDay(Timestamp.formatDay(date)) ?? date }
         throw DomainError.malformedBody("`\(text)` is not a date (YYYY-MM-DD)")
+    }
+}
+
+/// What became of one event of a batch.
+private enum BatchAnswer {
+    case stored(Event)
+    case refused(Problem)
+
+    var jsonValue: JSONValue {
+        switch self {
+        case .stored(let event):
+            .object([
+                "status": .number(201), "application_id": Representation.uuid(event.applicationID),
+                "event_id": Representation.uuid(event.id), "received_at": Representation.date(event.receivedAt),
+            ])
+        case .refused(let problem):
+            .object(["status": .number(Double(problem.status.code)), "problem": problem.body])
+        }
     }
 }

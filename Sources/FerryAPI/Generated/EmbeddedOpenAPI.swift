@@ -1832,6 +1832,63 @@ enum EmbeddedOpenAPI {
                 ]
               }
             },
+            "/api/v1/event/batch": {
+              "post": {
+                "operationId": "events.ingestBatch",
+                "summary": "Ingest a batch of events (Ferry extension)",
+                "tags": [
+                  "Events Management"
+                ],
+                "description": "A Ferry extension for high-volume producers: up to `ingest_batch_max_events` events (default 100) in one request, the whole body within `max_request_body`. Each event is authorized, validated, stored and fanned out exactly as by `POST /event`, and answered on its own in `results`, in the order sent: `status` 201 with the ingested event, or the status and problem `POST /event` would have answered for it alone (a malformed event, an unknown type, an application the caller may not use, a repeated `event_id`, which is refused even within the same batch). One refused event never keeps the others from being stored. The answer is sent once every stored event is durable. `Idempotency-Key` is refused here: give each event its own `event_id` so a repeated batch stores nothing twice (repeats answer 409 `EventAlreadyIngested`).",
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/EventBatchPost"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Every event answered: each one stored (201) or refused with its own problem.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventBatchResults"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "`JsonPayload`: the body is not a JSON object with an `events` array, the array is empty or longer than `ingest_batch_max_events`, or an `Idempotency-Key` header was sent.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
+            },
             "/api/v1/events": {
               "get": {
                 "operationId": "events.list",
@@ -6989,6 +7046,92 @@ enum EmbeddedOpenAPI {
                     "description": "An application of this organization, or `null` (or absent) to stop the events."
                   }
                 }
+              },
+              "EventBatchPost": {
+                "type": "object",
+                "description": "Events to ingest in one request (Ferry extension).",
+                "properties": {
+                  "events": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "items": {
+                      "$ref": "#/components/schemas/EventPost"
+                    },
+                    "description": "1 to `ingest_batch_max_events` events (default 100); each as the body of `POST /event`."
+                  }
+                },
+                "required": [
+                  "events"
+                ]
+              },
+              "EventBatchResults": {
+                "type": "object",
+                "description": "One result per event of the batch, in the order sent.",
+                "properties": {
+                  "results": {
+                    "type": "array",
+                    "items": {
+                      "oneOf": [
+                        {
+                          "$ref": "#/components/schemas/BatchIngestedEvent"
+                        },
+                        {
+                          "$ref": "#/components/schemas/BatchRefusedEvent"
+                        }
+                      ]
+                    }
+                  }
+                },
+                "required": [
+                  "results"
+                ]
+              },
+              "BatchIngestedEvent": {
+                "type": "object",
+                "description": "An event of the batch that was stored and fanned out.",
+                "properties": {
+                  "status": {
+                    "type": "integer",
+                    "const": 201
+                  },
+                  "application_id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "event_id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "received_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                },
+                "required": [
+                  "status",
+                  "application_id",
+                  "event_id",
+                  "received_at"
+                ]
+              },
+              "BatchRefusedEvent": {
+                "type": "object",
+                "description": "An event of the batch that was not stored, with the status and problem `POST /event` would have answered for it.",
+                "properties": {
+                  "status": {
+                    "type": "integer",
+                    "minimum": 400,
+                    "maximum": 599
+                  },
+                  "problem": {
+                    "$ref": "#/components/schemas/Problem"
+                  }
+                },
+                "required": [
+                  "status",
+                  "problem"
+                ]
               }
             }
           }

@@ -58,6 +58,11 @@ public enum Settings {
         "max_request_body", "2097152", .wholeNumber(1024...Int.max, "a whole number of bytes ≥ 1024"),
         group: "server", for: .api, example: "4096",
         "Largest request body in bytes; larger ones get 400 `JsonPayload` (as Hook0) and nothing is stored.")
+    public static let ingestBatchMaxEvents = Setting(
+        "ingest_batch_max_events", "100", .wholeNumber(1...10_000, "a whole number from 1 to 10000"),
+        group: "server", for: .api, example: "500",
+        "Most events one `POST /api/v1/event/batch` may carry (Ferry's batch ingest); more is 400 `JsonPayload`. "
+            + "The whole batch must also fit in `max_request_body`.")
     public static let requestBodyTimeout = Setting(
         "request_body_timeout", "30s", .duration, group: "server", for: .api, example: "45s",
         "Time a client may take to send a request body; then 408, connection closed.")
@@ -247,7 +252,8 @@ public enum Settings {
         disableFailingAfter.described, circuitBreakerThreshold.described, circuitBreakerOpenFor.described,
         workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
         responseBodyLimit.described, lease.described, signatureVersions.described, groupCommit.described,
-        maxRequestBody.described, requestBodyTimeout.described, idleTimeout.described, requestHeadTimeout.described,
+        maxRequestBody.described, ingestBatchMaxEvents.described, requestBodyTimeout.described, idleTimeout.described,
+        requestHeadTimeout.described,
         maxConnections.described, maxConnectionsPerClient.described, retentionDays.described,
         retentionInterval.described, logLevel.described, logFormat.described, metricsToken.described,
         metricsListen.described, metricsTenantSeries.described, healthCheckKey.described,
