@@ -4,6 +4,7 @@ import FerryIdentity
 import FerryStorage
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Resolves the organization or application a request targets and runs Hook0's authorizer for the caller and the
 /// action on it. Unknown, deleted and foreign targets answer 403 alike (as Hook0), so ids of other tenants are
@@ -11,10 +12,31 @@ import Hummingbird
 public struct AccessControl<Store: TenantStore>: Sendable {
     let store: Store
     let authorizer: RequestAuthorizer
+    private let ingestTargets = RememberedApplications()
 
     public init(store: Store, authorizer: RequestAuthorizer) {
         self.store = store
         self.authorizer = authorizer
+    }
+
+    /// The application an event is ingested into, if the caller may ingest into it. An application's organization
+    /// never changes, so the application is remembered for a few seconds and an event's request reads no
+    /// application row; whether it is still live is checked again by the write itself (`EventStore.ingest`
+    /// refuses a deleted application's event with the 403 this check gives).
+    public func applicationForIngest(_ id: UUID, for caller: Caller) async throws -> FerryCore.Application {
+        let now = ContinuousClock.now
+        let application: FerryCore.Application
+        if let remembered = ingestTargets.application(id, at: now) {
+            application = remembered
+        } else {
+            guard let found = try await store.application(id: id) else { throw ProblemCatalog.forbidden }
+            ingestTargets.remember(found, at: now)
+            application = found
+        }
+        try authorize(
+            caller,
+            AuthorizationRequest(action: .eventIngest, organizationID: application.organizationID, applicationID: id))
+        return application
     }
 
     /// The organization, if the caller may do `action` on it.
@@ -85,6 +107,28 @@ public struct AccessControl<Store: TenantStore>: Sendable {
         case .success(let authorized): return authorized
         case .failure(.overBudget): throw ProblemCatalog.serviceUnavailable
         case .failure(.denied): throw ProblemCatalog.forbidden
+        }
+    }
+}
+
+/// Live applications looked up for ingest in the last few seconds (at most `capacity`; all are forgotten when it
+/// is reached).
+private final class RememberedApplications: Sendable {
+    private static let lifetime = Duration.seconds(5)
+    private static let capacity = 10_000
+    private let entries = Mutex<[UUID: (application: FerryCore.Application, until: ContinuousClock.Instant)]>([:])
+
+    func application(_ id: UUID, at now: ContinuousClock.Instant) -> FerryCore.Application? {
+        entries.withLock { entries in
+            guard let entry = entries[id], entry.until > now else { return nil }
+            return entry.application
+        }
+    }
+
+    func remember(_ application: FerryCore.Application, at now: ContinuousClock.Instant) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[application.id] = (application, now + Self.lifetime)
         }
     }
 }

@@ -7,7 +7,11 @@ import Hummingbird
 enum JSONBody {
     /// Decodes the body as `T`; an unreadable or mistyped body is a `JsonPayload` problem. The body was
     /// already read, within the size and time limits, by `RequestBodyMiddleware`.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// - Parameter directly: reads the common bodies without `JSONDecoder` (`EventBodyParser`), nil leaving the
+    ///   body to `JSONDecoder`, which then also words every error.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, directly: (([UInt8]) -> T?)? = nil
+    ) async throws -> T {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -15,6 +19,7 @@ enum JSONBody {
         } catch {
             throw ProblemCatalog.payloadTooLarge(maxBytes: nil)
         }
+        if let directly, let value = directly(Array(buffer.readableBytesView)) { return value }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
@@ -56,8 +61,12 @@ enum JSONBody {
 }
 
 /// Decodes a UUID field strictly (lowercase or uppercase hyphenated), reporting a clear decoding error.
-struct StrictUUID: Decodable, Sendable {
+struct StrictUUID: Decodable, Sendable, Equatable {
     let value: UUID
+
+    init(_ value: UUID) {
+        self.value = value
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -70,8 +79,12 @@ struct StrictUUID: Decodable, Sendable {
 }
 
 /// Decodes an RFC 3339 date-time field (any offset, up to nanoseconds).
-struct RFC3339Date: Decodable, Sendable {
+struct RFC3339Date: Decodable, Sendable, Equatable {
     let value: Date
+
+    init(_ value: Date) {
+        self.value = value
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

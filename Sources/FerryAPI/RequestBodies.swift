@@ -76,7 +76,7 @@ struct EventTypeBody: Decodable {
 }
 
 /// `POST /event`.
-struct EventBody: Decodable {
+struct EventBody: Decodable, Equatable {
     var applicationID: StrictUUID
     var eventID: StrictUUID?
     var eventType: String
@@ -109,6 +109,10 @@ struct EventBatchBody: Decodable {
     /// One event of the batch as it decoded: its body, or the problem that makes it unreadable.
     struct Item: Decodable {
         let body: Result<EventBody, Problem>
+
+        init(body: Result<EventBody, Problem>) {
+            self.body = body
+        }
 
         init(from decoder: any Decoder) throws {
             do {

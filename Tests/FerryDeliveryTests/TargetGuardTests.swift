@@ -114,7 +114,9 @@ import Testing
     static func deliver(_ request: DeliveryRequest, resolver: HostResolver) async throws -> AttemptObservation {
         var configuration = DeliveryConfiguration()
         configuration.allowedTargetNetworks = loopback
-        configuration.totalTimeout = .seconds(2)
+        // Long enough for a TLS handshake to begin on a machine loaded by the whole suite (the listener never
+        // answers, so the https test always takes this long).
+        configuration.totalTimeout = .seconds(8)
         let client = HTTPDeliverer.makeClient(configuration: configuration)
         let deliverer = HTTPDeliverer(
             client: client, targetGuard: TargetGuard(policy: configuration.targetPolicy, resolver: resolver),

@@ -59,8 +59,8 @@ struct EventController<Store: TenantStore & EventStore> {
         let started = ContinuousClock.now
         let caller = try await context.caller()
         let key = try idempotencyKey(of: request)
-        let body = try await JSONBody.decode(EventBody.self, from: request)
-        let application = try await access.application(body.applicationID.value, for: caller, .eventIngest)
+        let body = try await JSONBody.decode(EventBody.self, from: request, directly: EventBodyParser.event)
+        let application = try await access.applicationForIngest(body.applicationID.value, for: caller)
         var submission = body.submission
         if let key, submission.eventID == nil { submission.eventID = key.eventID(applicationID: application.id) }
         let event = try submission.validated(receivedAt: Date(), ip: context.clientIP)
@@ -94,7 +94,7 @@ struct EventController<Store: TenantStore & EventStore> {
             throw ProblemCatalog.jsonPayload.with(
                 detail: "Idempotency-Key applies to POST /event; in a batch, give each event its own event_id")
         }
-        let body = try await JSONBody.decode(EventBatchBody.self, from: request)
+        let body = try await JSONBody.decode(EventBatchBody.self, from: request, directly: EventBodyParser.batch)
         guard !body.events.isEmpty else {
             throw ProblemCatalog.jsonPayload.with(detail: "`events` must hold at least one event")
         }
@@ -115,7 +115,7 @@ struct EventController<Store: TenantStore & EventStore> {
                     application = try known.get()
                 } else {
                     do {
-                        application = try await access.application(applicationID, for: caller, .eventIngest)
+                        application = try await access.applicationForIngest(applicationID, for: caller)
                         authorized[applicationID] = .success(application)
                     } catch {
                         let problem = try Self.problem(for: error)
