@@ -13,9 +13,16 @@ public enum Validator {
         if count < min || count > max {
             errors.add(field, .length(min: min, max: max))
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            errors.add(field, controlCharacterIssue)
+        if containsControlCharacter(value) { errors.add(field, controlCharacterIssue) }
+    }
+
+    /// Whether `value` has a character of the Unicode category `Cc`; ASCII is judged by its byte (C0 controls and
+    /// DEL), without asking the Unicode tables.
+    public static func containsControlCharacter(_ value: String) -> Bool {
+        if value.utf8.allSatisfy({ $0 < 0x80 }) {
+            return value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
         }
+        return value.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// Checks a string's length in characters, and that it has no NUL (U+0000), which PostgreSQL cannot store

@@ -43,7 +43,12 @@ public enum PayloadContentType: String, Sendable, CaseIterable {
             return Array(payload.utf8)
         case .json:
             let bytes = Array(payload.utf8)
-            guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil else {
+            // The scanner validates without building Foundation's object tree; where it is unsure, Foundation
+            // decides, as it always did.
+            guard
+                JSONScanner.isCertainlyJSON(bytes)
+                    || (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+            else {
                 throw .invalidJSONPayload
             }
             return bytes
