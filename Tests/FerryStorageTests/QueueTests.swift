@@ -114,7 +114,8 @@ import Testing
         try await backend.withStore { store in
             let (application, _) = try await prepare(store)
             let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
-            let retryAt = Date().addingTimeInterval(3)
+            // Far enough ahead that the checks below run before it, even beside the whole suite on two cores.
+            let retryAt = Date().addingTimeInterval(8)
             let observation = AttemptObservation.answered(
                 status: 503, headers: ["retry-after": "1"], body: Array("busy".utf8), truncated: false,
                 elapsedMilliseconds: 7, retryAfterSeconds: 1)
