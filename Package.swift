@@ -216,6 +216,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strictSettings),
         .target(
             name: "FerryTestSupport",
             dependencies: [
@@ -232,12 +233,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BiscuitTests",
-            dependencies: ["Biscuit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Biscuit", "SeededRandom", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FerryCoreTests",
-            dependencies: ["FerryCore"],
+            dependencies: ["FerryCore", "SeededRandom"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -282,6 +283,7 @@ let package = Package(
             name: "FerryAPITests",
             dependencies: [
                 "FerryAPI", "FerryCore", "FerryStorage", "FerrySQLite", "FerryIdentity", "FerryTestSupport", "Biscuit",
+                "SeededRandom",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

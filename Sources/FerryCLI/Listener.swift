@@ -46,6 +46,9 @@ public struct Listener: Sendable {
         guard TargetURL.isAcceptable(forwardURL) else {
             throw ClientError("`\(forwardURL)` is not an http:// or https:// URL, e.g. http://localhost:3000/webhooks")
         }
+        // Trapped before the first line is printed: a Ctrl-C right after "forwarding deliveries" must not find
+        // the default action (end at once) still in place.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let session = try await prepare()
         print(
             "\(session.created ? "created" : "reusing") relayed subscription \(session.subscriptionID) "
@@ -53,7 +56,6 @@ public struct Listener: Sendable {
                 + session.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                 + ")")
         print("forwarding deliveries to \(forwardURL); Ctrl-C stops")
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.forwardingConfiguration)
         let outcome = await withTaskGroup(of: Result<Void, any Error>.self) { group in
             group.addTask {

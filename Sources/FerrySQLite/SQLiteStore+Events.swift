@@ -5,7 +5,12 @@ import GRDB
 
 extension SQLiteStore {
     public func ingest(_ event: Event) async throws -> Event {
-        try await write(signalsWork: true) { db in try Self.insert(event, db) }
+        try await write(signalsWork: true) { db in
+            var lookups = IngestLookups()
+            try Self.insert(event, db, lookups: &lookups)
+            try Self.addTallies(lookups, db)
+            return event
+        }
     }
 
     /// One group-commit write for the whole batch. Each event is checked before anything of it is written, so a
@@ -23,14 +28,21 @@ extension SQLiteStore {
                     return .failure(refusal)
                 }
             }
-            for (key, amount) in lookups.tallies {
-                try Self.tally(db, applicationID: key.applicationID, day: key.day, .events, amount: amount)
-            }
+            try Self.addTallies(lookups, db)
             return outcomes
         }
     }
 
-    /// Writes one event of a batch: refused (`DomainError`) before any write, or stored with its attempts.
+    /// Adds the events counted while inserting to the daily tallies, once per application and day.
+    private static func addTallies(_ lookups: IngestLookups, _ db: Database) throws {
+        for (key, amount) in lookups.tallies {
+            try tally(db, applicationID: key.applicationID, day: key.day, .events, amount: amount)
+        }
+    }
+
+    /// Writes one event: refused (`DomainError`) before any write, or stored with its attempts. The writer is
+    /// serialized, so an application deleted before this write is seen here, and one deleted after it cancels the
+    /// attempts this write creates.
     private static func insert(_ event: Event, _ db: Database, lookups: inout IngestLookups) throws {
         let application = event.applicationID.lowercased
         let isLive =
@@ -82,23 +94,6 @@ extension SQLiteStore {
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw DomainError.eventAlreadyIngested
         }
-    }
-
-    /// Writes the event, its attempts and its tally; throws the `DomainError` that refuses it.
-    static func insert(_ event: Event, _ db: Database) throws -> Event {
-        try insertRow(event, db)
-        // The writer is serialized, so an application deleted before this write is seen here, and one deleted
-        // after it cancels the attempts this write creates.
-        let applicationIsLive = try db.cachedRow(
-            "SELECT 1 FROM application WHERE id = ? AND deleted_at IS NULL", [event.applicationID.lowercased])
-        if applicationIsLive == nil { throw DomainError.forbidden }
-        let typeExists = try db.cachedRow(
-            "SELECT 1 FROM event_type WHERE application_id = ? AND name = ?",
-            [event.applicationID.lowercased, event.eventType])
-        if typeExists == nil { throw DomainError.eventTypeDoesNotExist }
-        try fanOut(db, event: event, at: event.receivedAt)
-        try tally(db, applicationID: event.applicationID, day: DailyTally.day(of: event.receivedAt), .events)
-        return event
     }
 
     /// Inserts one attempt per subscription `FanOutRule` sends the event to. SQL selects the candidates: the

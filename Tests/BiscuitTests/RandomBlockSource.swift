@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// Writes random but well-formed Datalog blocks: facts, rules and checks over the predicates of
 /// `RandomBlockSource.authority`, with expressions that mix arithmetic, strings, regular expressions, closures and
 /// `try_or`, and now and then a hostile piece (deep regex nesting, stacked quantifiers, a catastrophic pattern over a

@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import FerryAPI
@@ -9,27 +10,16 @@ import Testing
 /// whatever the parser reads, `JSONDecoder` reads too, to the same value; and the bodies producers send are read
 /// without `JSONDecoder`.
 @Suite struct EventBodyParserTests {
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
-
     private static let texts = [
         "", "plain", "with \\\"quotes\\\"", "back\\\\slash", "tab\\tnew\\nline", "\\u00e9t\\u00e9", "snow ☃ man",
         "\\ud83d\\ude00", "slash\\/ed", "nul\\u0000byte", "{\\\"amount\\\":42}", "ünïcødé ✓", "\\b\\f\\r",
     ]
 
-    private static func text(_ generator: inout Generator) -> String {
+    private static func text(_ generator: inout SeededGenerator) -> String {
         texts.randomElement(using: &generator) ?? ""
     }
 
-    private static func unknownValue(_ generator: inout Generator, depth: Int = 0) -> String {
+    private static func unknownValue(_ generator: inout SeededGenerator, depth: Int = 0) -> String {
         switch Int.random(in: 0..<(depth > 2 ? 6 : 8), using: &generator) {
         case 0: return "null"
         case 1: return Bool.random(using: &generator) ? "true" : "false"
@@ -50,7 +40,7 @@ import Testing
     }
 
     /// A body as a producer would send it, its members in a random order, sometimes with extra members.
-    private static func body(_ generator: inout Generator) -> String {
+    private static func body(_ generator: inout SeededGenerator) -> String {
         var members = [
             #""application_id":"\#(Bool.random(using: &generator) ? UUID().uuidString : UUID().uuidString.lowercased())""#,
             #""event_type":"billing.invoice.\#(text(&generator))""#,
@@ -83,7 +73,7 @@ import Testing
     ]
 
     /// The body with one random corruption: a byte dropped or replaced, a fragment inserted, a member repeated.
-    private static func corrupted(_ body: String, _ generator: inout Generator) -> [UInt8] {
+    private static func corrupted(_ body: String, _ generator: inout SeededGenerator) -> [UInt8] {
         var bytes = Array(body.utf8)
         let position = Int.random(in: 0..<max(1, bytes.count), using: &generator)
         switch Int.random(in: 0..<4, using: &generator) {
@@ -103,7 +93,7 @@ import Testing
     }
 
     @Test func whatTheParserReadsJSONDecoderReadsToTheSameValue() {
-        var generator = Generator(state: 20_261_207)
+        var generator = SeededGenerator(seed: 20_261_207)
         var readDirectly = 0
         var corruptionsReadDirectly = 0
         let bodies = 2_000
@@ -128,7 +118,7 @@ import Testing
     }
 
     @Test func aBatchIsReadDirectlyOnlyWhenEveryEventIs() throws {
-        var generator = Generator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         let events = (0..<5).map { _ in Self.body(&generator) }
         let batch = Array(#"{"events":[\#(events.joined(separator: ","))],"note":[1,{"x":null}]}"#.utf8)
         let direct = try #require(EventBodyParser.batch(batch))

@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import SeededRandom
 import Testing
 
 /// `JSONScanner.isCertainlyJSON`, which spares most JSON payloads Foundation's parse, against `JSONSerialization`:
@@ -7,24 +8,13 @@ import Testing
 /// and the payloads producers send are accepted without Foundation; controls are judged alike with and without the
 /// Unicode tables.
 @Suite struct JSONScannerTests {
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
-
     private static let strings = [
         #""""#, #""plain""#, #""q\"uote""#, #""\\""#, #""\n\t\r\b\f\/""#, #""\u00e9\u0000""#, #""\ud83d\ude00""#,
         #""ünï ✓""#,
     ]
     private static let numbers = ["0", "-0", "7", "-12.5", "3.25e10", "1E-7", "0.000001", "123456789012345"]
 
-    private static func value(_ generator: inout Generator, depth: Int = 0) -> String {
+    private static func value(_ generator: inout SeededGenerator, depth: Int = 0) -> String {
         switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &generator) {
         case 0: return ["null", "true", "false"].randomElement(using: &generator) ?? "null"
         case 1, 2: return numbers.randomElement(using: &generator) ?? "0"
@@ -45,7 +35,7 @@ import Testing
         "\\u", "\\ud800", "\\x", "é", "1e400", "12345678901234567890123", "NaN", "Infinity",
     ]
 
-    private static func corrupted(_ text: String, _ generator: inout Generator) -> [UInt8] {
+    private static func corrupted(_ text: String, _ generator: inout SeededGenerator) -> [UInt8] {
         var bytes = Array(text.utf8)
         let position = Int.random(in: 0..<max(1, bytes.count), using: &generator)
         switch Int.random(in: 0..<3, using: &generator) {
@@ -61,7 +51,7 @@ import Testing
     }
 
     @Test func whatTheScannerAcceptsFoundationAccepts() {
-        var generator = Generator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         var corruptionsAccepted = 0
         var corruptionsRefused = 0
         let texts = 3_000
