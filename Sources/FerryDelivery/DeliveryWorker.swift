@@ -43,19 +43,33 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 var failures = 0
+                // What the last claim that came back short showed: nothing outside its exclusions was due, until
+                // `until`. While no new work is announced, a claim can only find those keys' work, so it asks for
+                // no more than they have room for, and none at all when they have none: a worker held at a
+                // tenant's share by a large backlog neither scans that backlog on every finished delivery nor
+                // claims jobs only to give them back.
+                var dryClaim: (exclusions: ClaimExclusions, generation: Int, until: ContinuousClock.Instant)?
                 while !state.stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     let inFlight = state.inFlight.load(ordering: .relaxed)
                     let free = configuration.concurrency - inFlight
                     var claimedFullBatch = false
                     var claimedPartBatch = false
                     var exclusions = ClaimExclusions()
-                    if free > 0 && (inFlight == 0 || free >= configuration.claimWhenFree) {
+                    var limit = min(free, configuration.claimBatchSize)
+                    let generation = signal.generation
+                    if let dry = dryClaim {
+                        if dry.generation == generation && ContinuousClock.now < dry.until {
+                            limit = min(limit, scheduler.headroom(within: dry.exclusions))
+                        } else {
+                            dryClaim = nil
+                        }
+                    }
+                    if limit > 0 && (inFlight == 0 || free >= configuration.claimWhenFree) {
                         exclusions = scheduler.exclusions()
                         let jobs: [DeliveryJob]
                         do {
                             jobs = try await queue.claimDueJobs(
-                                limit: min(free, configuration.claimBatchSize), leaseFor: configuration.lease,
-                                excluding: exclusions)
+                                limit: limit, leaseFor: configuration.lease, excluding: exclusions)
                             failures = 0
                         } catch {
                             failures += 1
@@ -63,14 +77,14 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                             try? await Task.sleep(for: .milliseconds(min(30_000, 250 << min(failures, 7))))
                             continue
                         }
-                        claimedFullBatch = jobs.count == min(free, configuration.claimBatchSize) && !jobs.isEmpty
+                        claimedFullBatch = jobs.count == limit
                         claimedPartBatch = !claimedFullBatch
                         for job in await admitted(jobs) {
                             state.inFlight.add(1, ordering: .relaxed)
                             group.addTask {
                                 await self.process(job)
                                 state.inFlight.subtract(1, ordering: .relaxed)
-                                signal.signal()
+                                signal.wake()
                             }
                         }
                     }
@@ -78,8 +92,15 @@ public struct DeliveryWorker<Queue: DeliveryQueue & CatalogStore>: Service {
                     // Only a claim that came back short says the queue ran dry (of work this process may send
                     // now): then sleep until the next job is due. Otherwise a finishing delivery or new work wakes
                     // the loop.
-                    await signal.wait(
-                        timeout: claimedPartBatch ? await idleWait(excluding: exclusions) : configuration.maxIdleWait)
+                    if claimedPartBatch {
+                        let wait = await idleWait(excluding: exclusions)
+                        dryClaim = (exclusions, generation, ContinuousClock.now + wait)
+                        await signal.wait(timeout: wait)
+                    } else {
+                        await signal.wait(
+                            timeout: dryClaim.map { max(.milliseconds(1), $0.until - ContinuousClock.now) }
+                                ?? configuration.maxIdleWait)
+                    }
                 }
             }
         } onGracefulShutdown: {

@@ -26,7 +26,10 @@ final class FairScheduler: Sendable {
         var subscriptions: [UUID: Endpoint] = [:]
         var hosts: [String: Endpoint] = [:]
         var hostOfSubscription: [UUID: String] = [:]
+        var applicationOfSubscription: [UUID: UUID] = [:]
         var applications: [UUID: Int] = [:]
+        /// `hostKey` of each target URL seen, so a delivery parses no URL.
+        var hostKeys: [String: String] = [:]
     }
 
     let endpointMaximum: Int
@@ -56,12 +59,43 @@ final class FairScheduler: Sendable {
         }
     }
 
+    /// How many more jobs of the keys `exclusions` names could be admitted now: each application's room below its
+    /// share and each subscription's below its limit, added up (an upper bound; a job over a limit is refused by
+    /// `admit` anyway).
+    func headroom(within exclusions: ClaimExclusions) -> Int {
+        state.withLock { state in
+            func applicationRoom(_ id: UUID) -> Int { max(0, applicationLimit - (state.applications[id] ?? 0)) }
+            let excludedApplications = Set(exclusions.applicationIDs)
+            var room = excludedApplications.reduce(0) { $0 + applicationRoom($1) }
+            // A subscription of an application counted above adds nothing; the others' rooms are capped by their
+            // application's and, together, by their host's.
+            var roomByHost: [String: Int] = [:]
+            for id in exclusions.subscriptionIDs {
+                let application = state.applicationOfSubscription[id]
+                if let application, excludedApplications.contains(application) { continue }
+                guard let endpoint = state.subscriptions[id], let host = state.hostOfSubscription[id] else {
+                    room += endpointMaximum
+                    continue
+                }
+                var subscriptionRoom = max(0, endpoint.limit.limit - endpoint.inFlight)
+                if let application { subscriptionRoom = min(subscriptionRoom, applicationRoom(application)) }
+                roomByHost[host, default: 0] += subscriptionRoom
+            }
+            for (host, hostRoom) in roomByHost {
+                let target = state.hosts[host].map { max(0, $0.limit.limit - $0.inFlight) } ?? endpointMaximum
+                room += min(hostRoom, target)
+            }
+            return room
+        }
+    }
+
     /// Takes a slot for `job` if its subscription, host and application are all below their limits.
     func admit(_ job: DeliveryJob) -> Bool {
-        let host = Self.hostKey(job.target.url)
-        return state.withLock { state in
+        state.withLock { state in
             if state.subscriptions.count > Self.rememberedEndpoints { Self.forgetIdle(&state) }
+            let host = Self.hostKey(job.target.url, cachedIn: &state)
             state.hostOfSubscription[job.subscriptionID] = host
+            state.applicationOfSubscription[job.subscriptionID] = job.applicationID
             var subscription =
                 state.subscriptions[job.subscriptionID]
                 ?? Endpoint(limit: AdaptiveConcurrencyLimit(maximum: endpointMaximum))
@@ -83,8 +117,8 @@ final class FairScheduler: Sendable {
 
     /// Gives back `job`'s slot, adapting its endpoints' limits to `signal` (nil: the job was not sent).
     func finish(_ job: DeliveryJob, signal: CapacitySignal?) {
-        let host = Self.hostKey(job.target.url)
         state.withLock { state in
+            let host = Self.hostKey(job.target.url, cachedIn: &state)
             if var subscription = state.subscriptions[job.subscriptionID] {
                 subscription.inFlight = max(0, subscription.inFlight - 1)
                 if let signal { subscription.limit.record(signal) }
@@ -110,9 +144,20 @@ final class FairScheduler: Sendable {
         return "\(scheme)://\(host):\(components.port ?? (scheme == "https" ? 443 : 80))"
     }
 
+    private static func hostKey(_ url: String, cachedIn state: inout State) -> String {
+        if let known = state.hostKeys[url] { return known }
+        if state.hostKeys.count > rememberedEndpoints { state.hostKeys.removeAll(keepingCapacity: true) }
+        let key = hostKey(url)
+        state.hostKeys[url] = key
+        return key
+    }
+
     private static func forgetIdle(_ state: inout State) {
         state.subscriptions = state.subscriptions.filter { $0.value.inFlight > 0 }
         state.hosts = state.hosts.filter { $0.value.inFlight > 0 }
         state.hostOfSubscription = state.hostOfSubscription.filter { state.subscriptions[$0.key] != nil }
+        state.applicationOfSubscription = state.applicationOfSubscription.filter {
+            state.subscriptions[$0.key] != nil
+        }
     }
 }

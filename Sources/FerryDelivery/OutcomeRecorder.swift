@@ -14,8 +14,11 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     private let failingRule: FailingSubscriptionRule
     private let logger: Logger
     private let metrics: FerryMetrics
-    /// Subscriptions this process saw succeed lately, until when: their next successes need no write.
-    private let healthy = HealthyMemo()
+    /// Subscriptions this process saw succeed lately: their next successes need no write.
+    private let healthy = SubscriptionMemo<Void>()
+    /// Since when the database said subscriptions this process saw fail lately were failing: their next failures
+    /// need no write while that streak is too short to disable them.
+    private let failing = SubscriptionMemo<Date>()
     /// Opens and closes circuits, for the workers (a `ferry listen` session's subscription has none).
     private let circuitBreaker: CircuitBreaker?
     /// Where disablings, given-up attempts and circuit changes are reported as operational events.
@@ -97,17 +100,25 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
             observation, of: job, queue: queue, events: operationalEvents, logger: logger, metrics: metrics)
         do {
             if observation.isDelivered {
-                guard healthy.needsWrite(job.subscriptionID) else { return }
+                failing.forget(job.subscriptionID)
+                guard healthy.value(job.subscriptionID) == nil else { return }
                 try await queue.markSubscriptionHealthy(job.subscriptionID)
-                healthy.remember(job.subscriptionID)
+                healthy.remember(job.subscriptionID, ())
                 return
             }
             healthy.forget(job.subscriptionID)
             guard failingRule.span != nil else { return }
             let now = Date()
-            guard let since = try await queue.markSubscriptionFailing(job.subscriptionID, at: now),
-                let reason = failingRule.disablingReason(failingSince: since, now: now)
-            else { return }
+            // The database's streak can only have started later than the one remembered (a success ends it and a
+            // failure starts the next), so while the remembered one is too short to disable, so is the real one.
+            if let since = failing.value(job.subscriptionID),
+                failingRule.disablingReason(failingSince: since, now: now) == nil
+            {
+                return
+            }
+            guard let since = try await queue.markSubscriptionFailing(job.subscriptionID, at: now) else { return }
+            failing.remember(job.subscriptionID, since)
+            guard let reason = failingRule.disablingReason(failingSince: since, now: now) else { return }
             await disable(job, reason: reason)
         } catch {
             logger.warning(
@@ -149,28 +160,34 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
     }
 }
 
-/// The subscriptions a process saw succeed within the last half minute. A success of one of them skips the write
-/// that ends a failing streak: nothing can have started one here since, and a streak another process started is
-/// ended by the first success after the memo lapses, long before any span that disables.
-final class HealthyMemo: Sendable {
-    private static let lifetime: Duration = .seconds(30)
-    private let until = Mutex<[UUID: ContinuousClock.Instant]>([:])
+/// What a process learned about subscriptions within the last half minute (that one succeeded; since when one was
+/// failing), so the next outcome of the same kind needs no database write. Skipping a success's write is safe
+/// because nothing can have started a failing streak here since, and a streak another process started is ended by
+/// the first success after the memo lapses, long before any span that disables. Skipping a failure's write may
+/// leave a streak that another process's success ended unrecorded for at most the half minute; the next failure
+/// after that records it. One tenant's failing endpoints thus cost no database round trip per failure, which
+/// would otherwise queue every tenant's ingests and claims behind them on the connection pool.
+final class SubscriptionMemo<Value: Sendable>: Sendable {
+    private static var lifetime: Duration { .seconds(30) }
+    private static var rememberedSubscriptions: Int { 100_000 }
+    private let entries = Mutex<[UUID: (value: Value, until: ContinuousClock.Instant)]>([:])
 
-    func needsWrite(_ id: UUID) -> Bool {
-        until.withLock { memo in
-            guard let end = memo[id] else { return true }
-            return end < ContinuousClock.now
+    /// What was remembered of `id` less than half a minute ago, if anything.
+    func value(_ id: UUID) -> Value? {
+        entries.withLock { entries in
+            guard let entry = entries[id], entry.until >= ContinuousClock.now else { return nil }
+            return entry.value
         }
     }
 
-    func remember(_ id: UUID) {
-        until.withLock { memo in
-            if memo.count > 100_000 { memo.removeAll() }
-            memo[id] = ContinuousClock.now + Self.lifetime
+    func remember(_ id: UUID, _ value: Value) {
+        entries.withLock { entries in
+            if entries.count > Self.rememberedSubscriptions { entries.removeAll() }
+            entries[id] = (value, ContinuousClock.now + Self.lifetime)
         }
     }
 
     func forget(_ id: UUID) {
-        _ = until.withLock { $0.removeValue(forKey: id) }
+        _ = entries.withLock { $0.removeValue(forKey: id) }
     }
 }

@@ -48,7 +48,7 @@ extension PostgresStore {
                 retryCount: try columns.get("retry_count", as: Int.self),
                 retry: RetryOverride(stored: try columns.get("retry_override", as: String?.self)),
                 circuitOpenedAt: try columns.get("circuit_opened_at", as: Date?.self),
-                signing: try SigningKeys(stored: columns))
+                signing: try SigningKeys(stored: columns), isOrdered: try columns.get("ordered"))
         }
     }
 
@@ -76,11 +76,13 @@ extension PostgresStore {
             return (attempts, retries)
         }
         let written: Set<UUID>
-        if records.contains(where: { $0.retryAt != nil }) {
-            // Retries must be announced, and the announcement must not precede their commit: one transaction.
+        if records.contains(where: { $0.retryAt != nil || $0.job.isOrdered }) {
+            // Retries and the successors of ordered attempts must be announced, and the announcement must not
+            // precede their commit: one transaction.
             written = try await database.transaction { connection in
                 let result = try recorded(try await connection.rows(query, logger: logger))
-                if result.retries > 0 { try await notifyWork(connection, logger: logger) }
+                let freedSuccessor = records.contains { $0.job.isOrdered && result.attempts.contains($0.job.attemptID) }
+                if result.retries > 0 || freedSuccessor { try await notifyWork(connection, logger: logger) }
                 return result.attempts
             }
         } else {

@@ -98,7 +98,8 @@ struct ClaimDueJobsQuery: PreparedQuery {
         )
         SELECT c.*, e.event_type, e.payload, e.payload_content_type,
             s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at,
-            s.ed25519_private_key, s.previous_secret, s.previous_ed25519_private_key, s.previous_secret_expires_at
+            s.ed25519_private_key, s.previous_secret, s.previous_ed25519_private_key, s.previous_secret_expires_at,
+            s.ordered
         FROM claimed c JOIN event e ON e.id = c.event_id JOIN subscription s ON s.id = c.subscription_id
         """
     }

@@ -101,7 +101,7 @@ extension SQLiteStore {
                     e.event_type, e.payload, e.payload_content_type,
                     s.secret, s.target_method, s.target_url, s.target_headers, s.retry_override, s.circuit_opened_at,
                     s.ed25519_private_key, s.previous_secret, s.previous_ed25519_private_key,
-                    s.previous_secret_expires_at
+                    s.previous_secret_expires_at, s.ordered
                 FROM request_attempt ra
                 JOIN event e ON e.id = ra.event_id
                 JOIN subscription s ON s.id = ra.subscription_id
@@ -122,7 +122,7 @@ extension SQLiteStore {
                         headers: SQLValues.map(row, "target_headers")),
                     retryCount: row["retry_count"], retry: RetryOverride(stored: row["retry_override"]),
                     circuitOpenedAt: (row["circuit_opened_at"] as Int64?).map(Timestamp.date(microseconds:)),
-                    signing: try SigningKeys(stored: SQLiteRow(row)))
+                    signing: try SigningKeys(stored: SQLiteRow(row)), isOrdered: row["ordered"])
             }
         }
     }
@@ -130,7 +130,7 @@ extension SQLiteStore {
     public func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws
         -> Bool
     {
-        try await write(signalsWork: retryAt != nil) { db in
+        try await write(signalsWork: retryAt != nil || job.isOrdered) { db in
             let now = SQLValues.micros(Date())
             let responseID = UUIDv7.make()
             try db.executeCached(

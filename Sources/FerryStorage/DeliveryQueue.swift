@@ -14,7 +14,8 @@ public protocol DeliveryQueue: Sendable {
     /// can answer within its leases).
     func claimRelayedJobs(subscriptionID: UUID, limit: Int, leaseFor lease: Duration) async throws -> [DeliveryJob]
     /// Records an attempt's response and final state, and schedules the retry if `retryAt` is set and the
-    /// subscription is still live. Does nothing and returns false if the job's lease was lost.
+    /// subscription is still live. Does nothing and returns false if the job's lease was lost. A scheduled retry,
+    /// and any finished attempt of an ordered subscription (its successor becomes claimable), announce work.
     func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws -> Bool
     /// Notes that an attempt to a live subscription failed at `now`, and answers since when every attempt to it
     /// has failed (`now`, or an earlier failure with no success since); nil when the subscription is gone.
@@ -37,7 +38,8 @@ public protocol DeliveryQueue: Sendable {
     /// The earliest moment a job workers send becomes due (a delay, a lease running out or a circuit's probe),
     /// if any, leaving out what `exclusions` names.
     func nextDueDate(excluding exclusions: ClaimExclusions) async throws -> Date?
-    /// Signalled whenever new work may be due (after an ingest, a replay or a scheduled retry commits).
+    /// Signalled whenever new work may be due (after an ingest, a replay, a scheduled retry or an ordered
+    /// subscription's finished attempt commits).
     var workSignal: WorkSignal { get }
 }
 
@@ -88,11 +90,14 @@ public struct DeliveryJob: Sendable, Equatable {
     public var circuitOpenedAt: Date?
     /// The subscription's Ed25519 key and, during a rotation's grace period, its previous secret and key.
     public var signing: SigningKeys
+    /// Whether the subscription delivers in order: when this attempt finishes, the next one becomes claimable.
+    public var isOrdered: Bool
 
     public init(
         attemptID: UUID, claimToken: UUID, applicationID: UUID, eventID: UUID, eventType: String, payload: [UInt8],
         payloadContentType: String, subscriptionID: UUID, secret: UUID, target: HTTPTarget, retryCount: Int,
-        retry: RetryOverride = RetryOverride(), circuitOpenedAt: Date? = nil, signing: SigningKeys = SigningKeys()
+        retry: RetryOverride = RetryOverride(), circuitOpenedAt: Date? = nil, signing: SigningKeys = SigningKeys(),
+        isOrdered: Bool = false
     ) {
         self.attemptID = attemptID
         self.claimToken = claimToken
@@ -108,5 +113,6 @@ public struct DeliveryJob: Sendable, Equatable {
         self.retry = retry
         self.circuitOpenedAt = circuitOpenedAt
         self.signing = signing
+        self.isOrdered = isOrdered
     }
 }

@@ -4,6 +4,7 @@ import Synchronization
 /// for the next waiter, so no wake-up is lost between a worker's empty claim and its wait.
 public final class WorkSignal: Sendable {
     private struct State {
+        var generation = 0
         var pending = false
         var nextWaiterID = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -14,9 +15,24 @@ public final class WorkSignal: Sendable {
 
     public init() {}
 
-    /// Wakes every waiter, or remembers the signal for the next one.
+    /// How many times new work was announced (`signal()`); a worker that found nothing to claim compares it
+    /// later to learn whether work may have come since.
+    public var generation: Int { state.withLock { $0.generation } }
+
+    /// Announces that new work may be due: wakes every waiter, or remembers the signal for the next one.
     public func signal() {
+        wake(announcingWork: true)
+    }
+
+    /// Wakes every waiter (or the next one) without announcing new work: a worker's own delivery finished and
+    /// freed a slot.
+    public func wake() {
+        wake(announcingWork: false)
+    }
+
+    private func wake(announcingWork: Bool) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if announcingWork { state.generation += 1 }
             if state.waiters.isEmpty {
                 state.pending = true
                 return []

@@ -42,13 +42,18 @@ import Testing
                     }
                 }
                 try await Task.sleep(for: .milliseconds(500))
-                // A busy machine can stall any single run for a moment; a second round tells such a stall from
-                // unfairness (without the fair scheduler the fast tenant waits tens of seconds, every round).
-                let bound = 5 * max(baseline.p99, 10)
+                // Judged on the fast tenant's p90 against five times its own, and every event within two seconds:
+                // without the fair scheduler every event of the fast tenant waits tens of seconds. Its p99 is only
+                // printed: when the hanging tenant's attempts time out together (96 at once with two workers) a
+                // debug build on two cores spends a few hundred milliseconds of its event loops and its database
+                // on them, which delays the two or three events sent at that moment whichever tenant they are for.
+                // A busy machine can stall a whole round; further rounds tell such a stall from unfairness.
+                let bound = 5 * max(baseline.p90, 5)
+                func fair(_ round: LatencySummary) -> Bool { round.p90 < bound && round.max < 2_000 }
                 var rounds: [LatencySummary] = []
                 repeat {
                     rounds.append(try await Self.measure(harness, fast, events: 120))
-                } while rounds.count < 2 && rounds.allSatisfy { $0.p99 >= bound }
+                } while rounds.count < 3 && !rounds.contains(where: fair)
                 load.cancel()
                 _ = await load.result
 
@@ -60,8 +65,8 @@ import Testing
                         + "; hanging connections \(held)")
                 #expect(held >= 40, "the hanging tenant really held slots")
                 #expect(
-                    rounds.contains { $0.p99 < bound },
-                    "p99 \(rounds.map(\.p99)) ms against a baseline p99 of \(baseline.p99) ms"
+                    rounds.contains(where: fair),
+                    "p90 \(rounds.map(\.p90)) ms against a baseline p90 of \(baseline.p90) ms, max \(rounds.map(\.max)) ms"
                 )
             }
         }
@@ -69,7 +74,9 @@ import Testing
     }
 
     static func text(_ latencies: LatencySummary) -> String {
-        String(format: "p50 %.1f ms, p99 %.1f ms", latencies.p50, latencies.p99)
+        String(
+            format: "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", latencies.p50, latencies.p90, latencies.p99,
+            latencies.max)
     }
 
     /// Sends `events` events to the harness's own tenant, 20 per second, and measures (in milliseconds) the time

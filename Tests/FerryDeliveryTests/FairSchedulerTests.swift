@@ -48,12 +48,49 @@ import Testing
         #expect(scheduler.admit(elsewhere), "another port is another host")
     }
 
+    /// What a claim may still find after a short one: only the excluded keys' work, as much as their rooms allow,
+    /// a subscription's room capped by its application's and, together, by its host's.
+    @Test func theHeadroomOfExcludedKeysBoundsWhatCanBeAdmitted() {
+        let scheduler = FairScheduler(endpointMaximum: 48, applicationLimit: 6)
+        let busy = UUID()
+        let busyJobs = jobsOnOwnHosts(of: busy, count: 6)
+        #expect(busyJobs.filter(scheduler.admit).count == 6)
+        var exclusions = scheduler.exclusions()
+        #expect(exclusions.applicationIDs == [busy])
+        #expect(scheduler.headroom(within: exclusions) == 0, "the application is at its share")
+        scheduler.finish(busyJobs[0], signal: .healthy)
+        #expect(scheduler.headroom(within: exclusions) == 1)
+
+        // Four subscriptions of another application on one host held at its floor of four: together they have the
+        // host's room, not four each.
+        let other = UUID()
+        let subscriptions = (0..<4).map { _ in UUID() }
+        let first = subscriptions.map { job(subscription: $0, application: other, url: "http://h.test/") }
+        #expect(first.filter(scheduler.admit).count == 4)
+        for job in first { scheduler.finish(job, signal: .overloaded) }
+        let second =
+            subscriptions.map { job(subscription: $0, application: other, url: "http://h.test/") }
+            + subscriptions.map { job(subscription: $0, application: other, url: "http://h.test/") }
+        let held = second.filter(scheduler.admit)
+        #expect(held.count == 4)
+        exclusions = scheduler.exclusions()
+        #expect(Set(exclusions.subscriptionIDs).isSuperset(of: subscriptions))
+        #expect(!exclusions.applicationIDs.contains(busy), "the busy application has a free slot again")
+        #expect(scheduler.headroom(within: exclusions) == 0, "the host is full, whatever each subscription's room")
+        scheduler.finish(held[0], signal: .healthy)
+        #expect(scheduler.headroom(within: exclusions) == 1, "one slot of the host came free")
+        #expect(scheduler.headroom(within: ClaimExclusions()) == 0)
+    }
+
+    /// `count` jobs of `application`, each to a subscription and a host of its own (`http://t<index>.test/`).
+    private func jobsOnOwnHosts(of application: UUID, count: Int) -> [DeliveryJob] {
+        (0..<count).map { index in job(subscription: UUID(), application: application, url: "http://t\(index).test/") }
+    }
+
     @Test func anApplicationGetsItsShareAndOthersTheRest() {
         let scheduler = FairScheduler(endpointMaximum: 6, applicationLimit: 6)
         let busy = UUID()
-        let jobs = (0..<8).map { index in
-            job(subscription: UUID(), application: busy, url: "http://t\(index).test/")
-        }
+        let jobs = jobsOnOwnHosts(of: busy, count: 8)
         #expect(jobs.filter(scheduler.admit).count == 6)
         #expect(scheduler.exclusions().applicationIDs == [busy])
         #expect(scheduler.admit(job(subscription: UUID(), application: UUID(), url: "http://t0.test/")))

@@ -69,7 +69,7 @@ struct RelayController<Store: FerryStore> {
                 attemptID: attempt.id, claimToken: body.claimToken.value, applicationID: attempt.applicationID,
                 eventID: attempt.eventID, eventType: attempt.eventType, payload: [], payloadContentType: "",
                 subscriptionID: subscription.id, secret: subscription.secret, target: subscription.target,
-                retryCount: attempt.retryCount, retry: subscription.retry)
+                retryCount: attempt.retryCount, retry: subscription.retry, isOrdered: subscription.isOrdered)
             // The relay counts the attempt in flight only while it is answered, so the gauge nets to zero.
             metrics.deliveryStarted()
             let recorded = await recorder.record(observation, for: job)
