@@ -319,11 +319,28 @@ def machine():
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+POSTGRES_SETTINGS = ["shared_buffers", "effective_cache_size", "synchronous_commit", "wal_compression",
+                     "max_wal_size", "checkpoint_timeout", "random_page_cost", "work_mem", "jit"]
+
+
+def postgres_settings(port):
+    """The server settings the run's PostgreSQL used (as `SHOW` prints them; Ferry's own sessions set jit = off)."""
+    shown = {}
+    for name in POSTGRES_SETTINGS:
+        answer = subprocess.run([PSQL, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-Atc", f"SHOW {name}"],
+                                capture_output=True, text=True)
+        shown[name] = answer.stdout.strip() if answer.returncode == 0 else "?"
+    return shown
+
+
 def markdown(results):
     m = results["machine"]
     lines = [f"Run {m['date']} on {m['cpus']} × {m['model']}, {m['memory_gib']} GiB, Linux {m['kernel']}, "
              f"commit `{m['commit']}`{' (smoke mode: tiny counts, not a measurement)' if results['smoke'] else ''}.",
              ""]
+    if results.get("postgres_settings"):
+        lines += ["PostgreSQL 15 server settings: " + ", ".join(
+            f"`{name} = {value}`" for name, value in results["postgres_settings"].items()) + ".", ""]
     lines += ["### Durable ingest (`POST /api/v1/event`, 201 after commit; `ferry api` alone)", "",
               "| backend | concurrency | ceiling req/s (`GET /instance`) | events/s | × ceiling | p50 ms | p99 ms |",
               "|---|---|---|---|---|---|---|"]
@@ -519,6 +536,8 @@ def main():
             bench.close()
         return 0
     results = {"machine": machine(), "smoke": args.smoke, "backends": {}}
+    if "postgres" in args.backends.split(","):
+        results["postgres_settings"] = postgres_settings(args.pg_port)
     try:
         print("== authorizer", flush=True)
         results["authorizer"] = bench.authorizer_cost(smoke=args.smoke)

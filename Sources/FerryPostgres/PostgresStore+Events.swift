@@ -21,7 +21,9 @@ extension PostgresStore {
     /// Returns one outcome per event, in order: a deleted application, an unknown type
     /// or an existing id fails that event alone.
     /// A batch never holds the same id twice (`StatementBatcher` keys batches by event id).
-    static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws -> [IngestOutcome] {
+    static func writeIngestBatch(_ events: [Event], database: DatabaseAccess) async throws
+        -> [Result<Event, DomainError>]
+    {
         let rows = try await database.client.rows(IngestEventsQuery(events: events), logger: database.logger)
         var refusals: [UUID: DomainError] = [:]
         for row in rows {

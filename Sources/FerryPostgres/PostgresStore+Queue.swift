@@ -76,7 +76,7 @@ extension PostgresStore {
             return (attempts, retries)
         }
         let written: Set<UUID>
-        if records.contains(where: { $0.retryAt != nil || $0.job.isOrdered }) {
+        if records.contains(where: \.announcesWork) {
             // Retries and the successors of ordered attempts must be announced, and the announcement must not
             // precede their commit: one transaction.
             written = try await database.transaction { connection in

@@ -2,6 +2,8 @@ import FerryCore
 import FerryStorage
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -336,32 +338,31 @@ struct DeadlineClient: Sendable {
     }
 
     /// Like `withDeadline`, for work that is not itself a database operation (waiting on a shared batch).
+    /// Costs one task (the operation, which may outlive its caller) and one timer on an event loop.
     func withTimeLimit<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = StorageDeadline.remaining(within: timeout)
         guard timeout > .zero else {
             throw StorageError.unavailable("the request's time for the database ran out")
         }
-        let work = Task { try await operation() }
         let outcome = FirstOutcome<T>()
+        let work = Task {
+            do {
+                outcome.finish(.success(try await operation()))
+            } catch {
+                outcome.finish(.failure(PostgresFailure.reported(error)))
+            }
+        }
+        let (seconds, attoseconds) = timeout.components
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+            in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        ) {
+            outcome.finish(.failure(StorageError.unavailable("database did not answer within \(timeout)")))
+            work.cancel()
+        }
+        defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 outcome.install(continuation)
-                let timer = Task {
-                    await CancellableSleep.sleep(for: timeout)
-                    guard !Task.isCancelled else { return }
-                    outcome.finish(
-                        .failure(
-                            StorageError.unavailable("database did not answer within \(timeout)")))
-                    work.cancel()
-                }
-                Task {
-                    do {
-                        outcome.finish(.success(try await work.value))
-                    } catch {
-                        outcome.finish(.failure(PostgresFailure.reported(error)))
-                    }
-                    timer.cancel()
-                }
             }
         } onCancel: {
             work.cancel()

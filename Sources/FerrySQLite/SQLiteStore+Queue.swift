@@ -130,8 +130,17 @@ extension SQLiteStore {
     public func recordOutcome(_ observation: AttemptObservation, for job: DeliveryJob, retryAt: Date?) async throws
         -> Bool
     {
-        try await write(signalsWork: retryAt != nil || job.isOrdered) { db in
-            let now = SQLValues.micros(Date())
+        try await outcomeBatcher.submit(OutcomeRecord(observation: observation, job: job, retryAt: retryAt))
+    }
+
+    /// Records a batch of outcomes in one write; returns, per outcome in order, whether it was recorded (`false`:
+    /// the lease was lost). The tallies are added once per application, day, measure and bucket.
+    static func writeOutcomes(_ records: [OutcomeRecord], _ db: Database) throws -> [Result<Bool, DomainError>] {
+        let now = SQLValues.micros(Date())
+        let day = DailyTally.day(of: Timestamp.date(microseconds: now))
+        var tallies: [OutcomeTally: Int] = [:]
+        let outcomes = try records.map { record -> Result<Bool, DomainError> in
+            let (observation, job) = (record.observation, record.job)
             let responseID = UUIDv7.make()
             try db.executeCached(
                 """
@@ -155,21 +164,23 @@ extension SQLiteStore {
             guard db.changesCount > 0 else {
                 // The lease was lost (expired and re-claimed, or the attempt was cancelled): drop this record.
                 try db.execute(sql: "DELETE FROM response WHERE id = ?", arguments: [responseID.lowercased])
-                return false
+                return .success(false)
             }
-            let day = DailyTally.day(of: Timestamp.date(microseconds: now))
-            try Self.tally(db, applicationID: job.applicationID, day: day, succeeded ? .succeeded : .failed)
-            try Self.tally(
-                db, applicationID: job.applicationID, day: day, .latency,
-                bucket: DailyTally.latencyBucket(milliseconds: observation.elapsedMilliseconds))
-            guard !succeeded, let retryAt else { return true }
+            tallies[
+                OutcomeTally(application: job.applicationID, measure: succeeded ? .succeeded : .failed), default: 0] +=
+                1
+            tallies[
+                OutcomeTally(
+                    application: job.applicationID, measure: .latency,
+                    bucket: DailyTally.latencyBucket(milliseconds: observation.elapsedMilliseconds)), default: 0] += 1
+            guard !succeeded, let retryAt = record.retryAt else { return .success(true) }
             let stillLive = try db.cachedRow(
                 """
                 SELECT 1 FROM subscription s JOIN application a ON a.id = s.application_id
                 WHERE s.id = ? AND s.is_enabled = 1 AND s.deleted_at IS NULL AND a.deleted_at IS NULL
                 """,
                 [job.subscriptionID.lowercased])
-            guard stillLive != nil else { return true }
+            guard stillLive != nil else { return .success(true) }
             let delayUntil = SQLValues.micros(retryAt)
             try db.executeCached(
                 """
@@ -181,8 +192,13 @@ extension SQLiteStore {
                     UUIDv7.make().lowercased, job.applicationID.lowercased, job.eventID.lowercased,
                     job.subscriptionID.lowercased, now, delayUntil, delayUntil, job.retryCount + 1,
                 ])
-            return true
+            return .success(true)
         }
+        for (tally, amount) in tallies {
+            try Self.tally(
+                db, applicationID: tally.application, day: day, tally.measure, bucket: tally.bucket, amount: amount)
+        }
+        return outcomes
     }
 
     public func markSubscriptionFailing(_ id: UUID, at now: Date) async throws -> Date? {
@@ -315,4 +331,11 @@ extension SQLiteStore {
                 circuitOpenSubscriptions: subscriptions?["circuit_open"] ?? 0)
         }
     }
+}
+
+/// One daily tally a batch of outcomes adds to (the day is the batch's).
+private struct OutcomeTally: Hashable {
+    var application: UUID
+    var measure: DailyTally.Measure
+    var bucket = 0
 }

@@ -9,6 +9,9 @@ import Synchronization
 public final class SQLiteStore: FerryStore {
     let pool: DatabasePool
     let batcher: WriteBatcher
+    /// Delivery outcomes recorded together: one write of the group commit (one savepoint, the tallies added once
+    /// per application, day and measure) for all the outcomes that arrived while the previous one was written.
+    let outcomeBatcher: StatementBatcher<OutcomeRecord, Bool>
     public let workSignal: WorkSignal
     private let setupLock = AsyncLock()
     private let reads = ReadActivity()
@@ -49,7 +52,18 @@ public final class SQLiteStore: FerryStore {
         self.readerCount = pool.configuration.maximumReaderCount
         let signal = WorkSignal()
         self.workSignal = signal
-        self.batcher = WriteBatcher(writer: pool, maxBatchSize: maxBatchSize) { signal.signal() }
+        let batcher = WriteBatcher(writer: pool, maxBatchSize: maxBatchSize) { signal.signal() }
+        self.batcher = batcher
+        self.outcomeBatcher = StatementBatcher(
+            maxBatchSize: maxBatchSize, maxConcurrentBatches: 2, byteCount: { $0.observation.body?.count ?? 0 },
+            key: \.job.attemptID, isTransient: { ($0 as? StorageError)?.isTransient ?? false },
+            writeBatch: { records in
+                try await SQLiteFailure.reporting {
+                    try await batcher.write(signalsWork: records.contains(where: \.announcesWork)) { db in
+                        try Self.writeOutcomes(records, db)
+                    }
+                }
+            })
     }
 
     public func ping() async throws {

@@ -1,16 +1,15 @@
 import FerryCore
-import FerryStorage
 import Foundation
 import Synchronization
 
 /// Shares transactions among concurrent writes of one kind (ingested events, delivery outcomes): items submitted
 /// while earlier batches are being written wait and are then written together by one transaction of a few
-/// multi-row statements, so many concurrent callers share one commit (and its fsync) and a handful of round trips.
-/// Each caller still learns its own item's outcome.
-actor StatementBatcher<Item: Sendable, Output: Sendable> {
+/// multi-row statements (or one write of SQLite's group commit), so many concurrent callers share one commit (and
+/// its fsync) and a handful of round trips. Each caller still learns its own item's outcome.
+public actor StatementBatcher<Item: Sendable, Output: Sendable> {
     /// Writes a batch in one transaction and returns one outcome per item, in order; throws when the whole
     /// transaction failed.
-    typealias WriteBatch = @Sendable ([Item]) async throws -> [Result<Output, DomainError>]
+    public typealias WriteBatch = @Sendable ([Item]) async throws -> [Result<Output, DomainError>]
 
     private struct PendingItem: Sendable {
         let item: Item
@@ -33,7 +32,7 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
     ///   - maxBatchBytes: most bytes (as `byteCount` tells) per transaction; a batch always takes at least one item.
     ///   - maxConcurrentBatches: transactions in flight at once; later items queue for the next free one.
     ///   - key: items with equal keys never share a batch, so each sees the other's committed row.
-    init(
+    public init(
         maxBatchSize: Int = 256, maxBatchBytes: Int = 8 << 20, maxConcurrentBatches: Int = 4,
         byteCount: @escaping @Sendable (Item) -> Int, key: @escaping @Sendable (Item) -> UUID,
         isTransient: @escaping @Sendable (any Error) -> Bool, writeBatch: @escaping WriteBatch
@@ -48,7 +47,7 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
     }
 
     /// Writes `item` with the next batch and returns its outcome once that batch committed.
-    func submit(_ item: Item) async throws -> Output {
+    public func submit(_ item: Item) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             pending.append(PendingItem(item: item, finish: { continuation.resume(with: $0) }))
             startBatchIfPossible()
@@ -57,7 +56,7 @@ actor StatementBatcher<Item: Sendable, Output: Sendable> {
 
     /// Writes every item with the next batches (in order, and together as far as the size limits and keys
     /// allow) and returns each one's outcome once all of them are known.
-    func submitAll(_ items: [Item]) async -> [Result<Output, any Error>] {
+    public func submitAll(_ items: [Item]) async -> [Result<Output, any Error>] {
         guard !items.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
             let collector = OutcomeCollector<Output>(count: items.count) { continuation.resume(returning: $0) }
@@ -158,12 +157,18 @@ private final class OutcomeCollector<Output: Sendable>: Sendable {
     }
 }
 
-/// What became of one event of an ingest batch: stored, or refused for a reason that concerns that event alone.
-typealias IngestOutcome = Result<Event, DomainError>
-
 /// A delivery outcome waiting to be recorded: what the receiver did, for which claimed job, and when to retry.
-struct OutcomeRecord: Sendable {
-    let observation: AttemptObservation
-    let job: DeliveryJob
-    let retryAt: Date?
+public struct OutcomeRecord: Sendable {
+    public let observation: AttemptObservation
+    public let job: DeliveryJob
+    public let retryAt: Date?
+
+    public init(observation: AttemptObservation, job: DeliveryJob, retryAt: Date?) {
+        self.observation = observation
+        self.job = job
+        self.retryAt = retryAt
+    }
+
+    /// Whether recording it makes work claimable: a scheduled retry, or the successor of an ordered attempt.
+    public var announcesWork: Bool { retryAt != nil || job.isOrdered }
 }
