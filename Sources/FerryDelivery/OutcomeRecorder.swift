@@ -67,6 +67,8 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
                 "retry_at": "\(retryAt.map(Timestamp.format) ?? "-")",
             ])
         let attempt: Logger.Metadata = ["attempt_id": "\(job.attemptID.lowercased)"]
+        await circuitBreaker?.countFailure(
+            observation, of: job, queue: queue, events: operationalEvents, logger: logger, metrics: metrics)
         let recorded = await retryingStorage("recording outcome failed", attempt) {
             try await queue.recordOutcome(observation, for: job, retryAt: retryAt)
         }
@@ -88,8 +90,8 @@ public struct OutcomeRecorder<Queue: DeliveryQueue & CatalogStore>: Sendable {
         }
     }
 
-    /// What the recorded outcome means for the subscription: disabled by a 410; its circuit opened or closed
-    /// (`CircuitBreaker`); its failing streak ended by a success, or extended by a failure, and disabled once the
+    /// What the recorded outcome means for the subscription: disabled by a 410; its circuit closed or kept open
+    /// by a probe (`CircuitBreaker`; a failure opens it before the outcome is recorded); its failing streak ended by a success, or extended by a failure, and disabled once the
     /// streak is long enough. A failure to write this is logged, not retried: the next outcome writes it again.
     private func follow(_ observation: AttemptObservation, of job: DeliveryJob) async {
         if let reason = observation.disablingReason {

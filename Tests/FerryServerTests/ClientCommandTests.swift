@@ -17,7 +17,7 @@ import Testing
             databasePath: directory.path + "/ferry.sqlite",
             extraEnvironment: ["FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8"])
         try await ferry.start(client: client)
-        defer { _ = ferry.terminate() }
+        defer { ferry.terminateInBackground() }
         let (token, application) = try ferry.firstStartCredentials()
         let connection = ["--url", ferry.baseURL, "--token", token, "--application", application]
         @Sendable func cli(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
@@ -115,7 +115,7 @@ import Testing
             follower.arguments = ["attempts", "list", "--follow", "--event", eventID] + connection
             follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: followOutput))
             try follower.run()
-            defer { if follower.isRunning { follower.terminate() } }
+            defer { follower.stopInBackground() }
             func followed() -> String { (try? String(contentsOfFile: followOutput, encoding: .utf8)) ?? "" }
             let before = Date()
             while !followed().contains(attemptID), Date().timeIntervalSince(before) < 15 {
@@ -131,8 +131,7 @@ import Testing
             }
             #expect(
                 followed().split(separator: "\n").filter { $0.contains("successful") }.count == 2, "\(followed())")
-            follower.terminate()
-            follower.waitUntilExit()
+            _ = await follower.stop()
         }
 
         // A saved profile stands in for the flags, in a file only its owner reads.
@@ -163,7 +162,7 @@ import Testing
             databasePath: directory.path + "/ferry.sqlite",
             extraEnvironment: ["FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8", "FERRY_MAX_RETRIES": "0"])
         try await ferry.start(client: client)
-        defer { _ = ferry.terminate() }
+        defer { ferry.terminateInBackground() }
         let (token, application) = try ferry.firstStartCredentials()
         let connection = ["--url", ferry.baseURL, "--token", token, "--application", application]
         @Sendable func cli(_ arguments: [String]) async throws -> (Int32, String) {

@@ -41,10 +41,10 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
-        process.waitUntilExit()
+        let status = await process.exitStatus(within: .seconds(10)) ?? -2
         try handle.close()
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, output)
+        return (status, output)
     }
 
     @Test func versionAndUnknownCommandsAndValuesLikeMinusOneSayWhatTheyMean() async throws {

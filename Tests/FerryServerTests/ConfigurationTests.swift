@@ -87,16 +87,9 @@ import Testing
         }
     }
 
-    @Test func everySettingIsAFlagOfTheBinary() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FerryProcess.binary)
-        process.arguments = ["serve", "--help"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let help = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    @Test func everySettingIsAFlagOfTheBinary() async throws {
+        let (status, help) = try await CommandLineTests.ferry(["serve", "--help"])
+        #expect(status == 0)
         for setting in FerrySetting.all {
             #expect(help.contains(setting.flag + " "), "`ferry serve --help` lacks \(setting.flag)")
         }

@@ -52,7 +52,7 @@ import Testing
                         }
                         try await Task.sleep(for: .milliseconds(100))
                     }
-                    #expect(ferry.terminate() == 0)
+                    #expect(await ferry.terminate() == 0)
                     break
                 }
                 let window = Duration.milliseconds(Int.random(in: 400...900))
@@ -100,7 +100,7 @@ import Testing
                 }
             }
             try? await Task.sleep(for: killAfter)
-            ferry.killHard()
+            await ferry.killHard()
             state.killed.store(true, ordering: .relaxed)
             // Requests still waiting for the dead server would otherwise sit out the client's timeout.
             group.cancelAll()
@@ -177,7 +177,7 @@ import Testing
                 client, .DELETE,
                 "/api/v1/application_secrets/\(applicationSecret)?application_id=\(application)", token: serviceToken)
             #expect(deleted.status == 204)
-            #expect(ferry.terminate() == 0)
+            #expect(await ferry.terminate() == 0)
             let output = ferry.readOutput()
             #expect(output.contains("trace"), "trace logging produced no output")
             let standardKey = String(standardSecret.dropFirst("whsec_".count))

@@ -93,11 +93,11 @@ final class FerryProcess: @unchecked Sendable {
         (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
     }
 
-    /// Kills the process with SIGKILL (no chance to clean up).
-    func killHard() {
+    /// Kills the process with SIGKILL (no chance to clean up) and waits until it is gone.
+    func killHard() async {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
-        _ = waitForExit(process, timeout: 10)
+        _ = await process.exitStatus(within: .seconds(10))
     }
 
     /// Sends SIGTERM and returns at once.
@@ -110,37 +110,23 @@ final class FerryProcess: @unchecked Sendable {
     var isRunning: Bool { process?.isRunning ?? false }
 
     /// Waits up to 30 s for the child to exit and returns its status (-2 if it did not; it is then killed).
-    func waitForExit() -> Int32 {
+    func waitForExit() async -> Int32 {
         guard let process else { return -1 }
-        if let status = waitForExit(process, timeout: 30) { return status }
+        if let status = await process.exitStatus(within: .seconds(30)) { return status }
         kill(process.processIdentifier, SIGKILL)
-        _ = waitForExit(process, timeout: 10)
+        _ = await process.exitStatus(within: .seconds(10))
         return -2
     }
 
     /// Sends SIGTERM and returns the exit status (-2 if it had not exited after 30 s; it is then killed).
-    func terminate() -> Int32 {
+    func terminate() async -> Int32 {
         guard let process else { return -1 }
-        kill(process.processIdentifier, SIGTERM)
-        if let status = waitForExit(process, timeout: 30) { return status }
-        kill(process.processIdentifier, SIGKILL)
-        _ = waitForExit(process, timeout: 10)
-        return -2
+        return await process.stop()
     }
 
-    /// Waits for the child to exit, reaping it directly if Foundation has not noticed (seen on Linux), so a
-    /// test can fail but never hang here.
-    private func waitForExit(_ process: Process, timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if !process.isRunning { return process.terminationStatus }
-            var status: Int32 = 0
-            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
-                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-            }
-            usleep(50_000)
-        }
-        return nil
+    /// Sends SIGTERM and leaves the waiting to a thread of its own: for a test's `defer`, which cannot wait.
+    func terminateInBackground() {
+        process?.stopInBackground()
     }
 
     /// A JSON request to the server.
@@ -188,6 +174,53 @@ final class FerryProcess: @unchecked Sendable {
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
+
+extension Process {
+    /// Waits, polling without holding a thread, until the process exits or `timeout` passes, and returns its exit
+    /// status (128 + the signal's number when a signal ended it), or nil if it still runs. Reaps the child
+    /// directly if Foundation has not noticed its end (seen on Linux), so a test can fail but never hang here.
+    func exitStatus(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !isRunning { return terminationStatus }
+            var status: Int32 = 0
+            if waitpid(processIdentifier, &status, WNOHANG) == processIdentifier {
+                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            }
+            do { try await Task.sleep(for: .milliseconds(25)) } catch { usleep(25_000) }
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM and returns the exit status, or -2 if it had not exited after `grace` (it is then killed).
+    func stop(grace: Duration = .seconds(30)) async -> Int32 {
+        guard isRunning else { return terminationStatus }
+        kill(processIdentifier, SIGTERM)
+        if let status = await exitStatus(within: grace) { return status }
+        kill(processIdentifier, SIGKILL)
+        _ = await exitStatus(within: .seconds(10))
+        return -2
+    }
+
+    /// Sends SIGTERM and returns at once; a thread of its own kills the process if it still runs after 30 s.
+    /// For a test's `defer`, which cannot wait, without blocking one of the few threads async tests share.
+    func stopInBackground() {
+        guard isRunning else { return }
+        kill(processIdentifier, SIGTERM)
+        let process = UncheckedProcess(process: self)
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(30)
+            while process.process.isRunning, Date() < deadline { usleep(50_000) }
+            if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
+        }
+    }
+}
+
+/// A process handed to the thread that waits for its end.
+private struct UncheckedProcess: @unchecked Sendable {
+    // @unchecked: the thread only reads `isRunning` and the pid, which Foundation guards itself.
+    let process: Process
 }
 
 /// The child process misbehaved.

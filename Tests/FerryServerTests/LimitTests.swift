@@ -85,7 +85,7 @@ import Testing
         let served = RawHTTP.readUntilClosed(waiting, timeout: 5)
         #expect(served.hasPrefix("HTTP/1.1 200"), "\(served.prefix(80))")
 
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
     }
 
     /// 100 silent sockets from one address neither hold the connection cap nor stay open: the address's share is
@@ -144,7 +144,7 @@ import Testing
         print(
             "connection guard: other client answered in \(answeredIn), \(closedAtOnce)/100 silent sockets closed at "
                 + "once, the rest \(allClosedIn) later (request-head timeout 3 s, idle timeout 60 s)")
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
     }
 
     /// JSON nested far deeper than any real payload is a 400, as a request body and as an event payload.

@@ -16,7 +16,7 @@ import Testing
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let ferry = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await ferry.start(client: client)
-        defer { _ = ferry.terminate() }
+        defer { ferry.terminateInBackground() }
         let (token, application) = try ferry.firstStartCredentials()
         _ = try await ferry.request(
             client, .POST, "/api/v1/event_types", token: token,
@@ -150,11 +150,8 @@ private final class ListenProcess {
     /// Sends Ctrl-C's signal and returns the exit status (killing the process after 15 s).
     func interrupt() async throws -> Int32 {
         process.interrupt()
-        let deadline = ContinuousClock.now + .seconds(15)
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        if let status = await process.exitStatus(within: .seconds(15)) { return status }
+        return await process.stop()
     }
 }
 

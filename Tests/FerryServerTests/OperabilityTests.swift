@@ -88,7 +88,7 @@ import Testing
             #expect(generated.status == 200 && generated.text.contains(#""status":"ok""#))
             let generatedID = try #require(generated.headers.first(name: "x-request-id"))
             #expect(try await ferry.rawRequest(client, "/health/ready").status == 200)
-            #expect(ferry.terminate() == 0)
+            #expect(await ferry.terminate() == 0)
 
             let lines = ferry.readOutput().split(separator: "\n").compactMap { line in
                 try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
@@ -117,7 +117,7 @@ import Testing
         #expect(try await ferry.request(client, .GET, "/api/v1/health?key=wrong").status == 403)
         let healthy = try await ferry.request(client, .GET, "/api/v1/health?key=\(Self.healthKey)")
         #expect(healthy.status == 200 && healthy.json.string("database") == "ok")
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -131,7 +131,7 @@ import Testing
         #expect(unauthenticated.status == 404)
         #expect(!unauthenticated.text.contains("ferry_"))
         #expect(try await plain.rawRequest(client, "/health/ready").status == 200)
-        #expect(plain.terminate() == 0)
+        #expect(await plain.terminate() == 0)
 
         let port = FerryProcess.freePort()
         let separate = FerryProcess(
@@ -144,7 +144,7 @@ import Testing
         let text = String(buffer: try await scrape.body.collect(upTo: 1 << 20))
         #expect(scrape.status.code == 200)
         #expect(PrometheusText.samples(text)["ferry_deliveries_in_flight"] == 0)
-        #expect(separate.terminate() == 0)
+        #expect(await separate.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -194,7 +194,7 @@ import Testing
         #expect(samples["ferry_deliveries_in_flight"] == 0)
         let api = try await client.execute(HTTPClientRequest(url: base + "/api/v1/organizations"), timeout: .seconds(5))
         #expect(api.status.code == 404)
-        #expect(worker.terminate() == 0)
+        #expect(await worker.terminate() == 0)
         try await client.shutdown()
     }
 }

@@ -41,12 +41,12 @@ import Testing
             ])
         #expect(subscription.status == 201)
         #expect(output.contains("https://example.com/hook"))
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
         let again = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await again.start(client: client)
         #expect(!again.readOutput().contains(token))
         #expect(!again.readOutput().contains("service token:"))
-        #expect(again.terminate() == 0)
+        #expect(await again.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -64,7 +64,7 @@ import Testing
             client, "/assets/" + login.text[stylesheet.upperBound...].prefix { $0 != "\"" })
         #expect(sheet.status == 200, "the stylesheet is served from the binary itself")
         #expect(ferry.readOutput().contains("in a browser and sign in"))
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
 
         let off = FerryProcess(
             databasePath: directory.path + "/off.sqlite", extraEnvironment: ["FERRY_DASHBOARD": "false"])
@@ -72,7 +72,7 @@ import Testing
         #expect(try await off.rawRequest(client, "/login").status == 404)
         #expect(try await off.request(client, .GET, "/api/v1/instance").status == 200)
         #expect(!off.readOutput().contains("in a browser"))
-        #expect(off.terminate() == 0)
+        #expect(await off.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -107,7 +107,7 @@ import Testing
                 }
                 return try await group.reduce(into: Set<String>()) { set, id in if let id { set.insert(id) } }
             }
-            first.killHard()
+            await first.killHard()
             #expect(accepted.count == 40)
             let second = FerryProcess(databasePath: directory.path + "/ferry.sqlite", extraEnvironment: environment)
             try await second.start(client: client)
@@ -122,7 +122,7 @@ import Testing
             let duplicates = receiver.requests.count - delivered.count
             print("kill -9 durability: accepted \(accepted.count), lost \(lost.count), duplicates \(duplicates)")
             #expect(lost.isEmpty)
-            #expect(second.terminate() == 0)
+            #expect(await second.terminate() == 0)
         }
         try await client.shutdown()
     }
@@ -189,14 +189,14 @@ import Testing
         let answer = try connection.receive()
         #expect(answer.hasPrefix("HTTP/1.1 201"), "answer: \(answer.prefix(200))")
         #expect(answer.contains(eventID))
-        #expect(ferry.waitForExit() == 0)
+        #expect(await ferry.waitForExit() == 0)
 
         let restarted = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
         try await restarted.start(client: client)
         let event = try await restarted.request(
             client, .GET, "/api/v1/events/\(eventID)?application_id=\(application)", token: ProcessTests.masterKey)
         #expect(event.status == 200 && event.json.string("event_id") == eventID)
-        #expect(restarted.terminate() == 0)
+        #expect(await restarted.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -221,7 +221,7 @@ import Testing
                 ])
             #expect(answer.status == 201)
             #expect(await receiver.waitForRequests(1).count == 1)
-            #expect(ferry.terminate() == 0)
+            #expect(await ferry.terminate() == 0)
             let restarted = FerryProcess(databasePath: databasePath, extraEnvironment: environment)
             try await restarted.start(client: client)
             let attempts = try await restarted.request(
@@ -234,7 +234,7 @@ import Testing
             }
             #expect(items.count == 1)
             #expect(status["type"] == "successful")
-            #expect(restarted.terminate() == 0)
+            #expect(await restarted.terminate() == 0)
         }
         try await client.shutdown()
     }

@@ -16,7 +16,7 @@ import Testing
             databasePath: directory.path + "/ferry.sqlite",
             extraEnvironment: ["FERRY_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8"])
         try await ferry.start(client: client)
-        defer { _ = ferry.terminate() }
+        defer { ferry.terminateInBackground() }
         let (token, application) = try ferry.firstStartCredentials()
         let port = FerryProcess.freePort()
         _ = try await ferry.request(
@@ -44,10 +44,7 @@ import Testing
         receiver.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: receiverOutput))
         receiver.standardError = receiver.standardOutput
         try receiver.run()
-        defer {
-            if receiver.isRunning { receiver.terminate() }
-            receiver.waitUntilExit()
-        }
+        defer { receiver.stopInBackground() }
         func receiverText() -> String { (try? String(contentsOfFile: receiverOutput, encoding: .utf8)) ?? "" }
         var deadline = ContinuousClock.now + .seconds(20)
         while !receiverText().contains("listening on"), ContinuousClock.now < deadline {
@@ -71,9 +68,7 @@ import Testing
         #expect(text.contains("X-Hook0-Signature:  valid (v1)"), "\(text)")
         #expect(text.contains("webhook-signature:  valid (v1)"), "\(text)")
         #expect(text.contains(#""amount" : 42"#), "\(text)")
-        receiver.terminate()
-        receiver.waitUntilExit()
-        #expect(receiver.terminationStatus == 0)
+        #expect(await receiver.stop() == 0)
         try await client.shutdown()
     }
 }

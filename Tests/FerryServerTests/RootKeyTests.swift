@@ -23,11 +23,11 @@ import Testing
         try await first.start(client: client)
         let published = try await Self.publishedKey(first, client)
         #expect(published.count == 64 && published.allSatisfy(\.isHexDigit))
-        #expect(first.terminate() == 0)
+        #expect(await first.terminate() == 0)
         let second = FerryProcess(databasePath: directory.path + "/ferry.sqlite")
         try await second.start(client: client)
         #expect(try await Self.publishedKey(second, client) == published)
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         try await client.shutdown()
     }
 
@@ -41,7 +41,7 @@ import Testing
             databasePath: directory.path + "/ferry.sqlite", extraEnvironment: ["FERRY_BISCUIT_PRIVATE_KEY": hex])
         try await ferry.start(client: client)
         #expect("ed25519/" + (try await Self.publishedKey(ferry, client)) == key.publicKey.description)
-        #expect(ferry.terminate() == 0)
+        #expect(await ferry.terminate() == 0)
         let refused = FerryProcess(
             databasePath: directory.path + "/other.sqlite", extraEnvironment: ["FERRY_BISCUIT_PRIVATE_KEY": "abc"])
         await #expect(throws: (any Error).self) { try await refused.start(client: client) }

@@ -65,7 +65,7 @@ struct ScaleOutTests {
                 try await Task.sleep(for: .milliseconds(500))
             }
             #expect(successful == eventCount)
-            for process in apis + workers { #expect(process.terminate() == 0) }
+            for process in apis + workers { #expect(await process.terminate() == 0) }
         }
         try await client.shutdown()
     }
@@ -95,7 +95,7 @@ struct ScaleOutTests {
             // The fair scheduler starts a subscription at 4 in flight and doubles that per round of 2xx answers
             // (4, 8, 8): the 20th request arrives about 4 s in, with the last round still unanswered.
             #expect(await receiver.waitForRequests(20, timeout: .seconds(10)).count == 20)
-            doomed.killHard()
+            await doomed.killHard()
             let answeredBeforeKill = receiver.requests.count
             let survivor = FerryProcess(
                 command: "worker", databaseURL: databaseURL, outputFile: directory.path + "/survivor.log",
@@ -119,7 +119,8 @@ struct ScaleOutTests {
             #expect(!redelivered.isEmpty, "the leases held at the kill were taken over")
             #expect(redelivered.isSubset(of: Set(accepted.keys)))
             #expect(Set(receiver.requests.compactMap { $0.headers["x-event-id"] }) == Set(accepted.keys))
-            #expect(survivor.terminate() == 0 && api.terminate() == 0)
+            #expect(await survivor.terminate() == 0)
+            #expect(await api.terminate() == 0)
         }
         try await client.shutdown()
     }
@@ -198,7 +199,7 @@ struct ScaleOutTests {
                 client, .POST, "/api/v1/event", token: Self.masterKey,
                 body: Self.eventBody(application: application, shard: 0))
             #expect(after.status == 201)
-            #expect(ferry.terminate() == 0)
+            #expect(await ferry.terminate() == 0)
         }
     }
 
