@@ -71,6 +71,7 @@ public final class SQLiteStore: FerryStore {
     }
 
     public func close() async throws {
+        await batcher.stop()
         try await SQLiteFailure.reporting { try pool.close() }
     }
 
@@ -96,9 +97,9 @@ public final class SQLiteStore: FerryStore {
     public var poolStatistics: PoolStatistics {
         let running = reads.running.load(ordering: .relaxed)
         let waitingReads = max(0, reads.requested.load(ordering: .relaxed) - running)
-        let writing = batcher.runningWrites.load(ordering: .relaxed) > 0 ? 1 : 0
+        let writing = batcher.runningWrites > 0 ? 1 : 0
         return PoolStatistics(
-            inUse: running + writing, waiting: waitingReads + batcher.queuedWrites.load(ordering: .relaxed),
+            inUse: running + writing, waiting: waitingReads + batcher.queuedWrites,
             capacity: readerCount + 1)
     }
 

@@ -369,6 +369,7 @@ import Testing
             #expect(first.filter { $0.subscriptionID == plain.id }.count == 3)
             let head = try #require(first.filter { $0.subscriptionID == ordered.id }.first)
             #expect(first.filter { $0.subscriptionID == ordered.id }.count == 1 && head.eventID == events[0].id)
+            #expect(head.isOrdered && !first.contains { $0.subscriptionID == plain.id && $0.isOrdered })
             #expect(try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60)).isEmpty, "the head is in flight")
             let next = try #require(try await store.nextDueDate())
             #expect(next.timeIntervalSinceNow > 30, "nothing else is due while the head is out")
@@ -388,7 +389,15 @@ import Testing
             // It succeeds: the second event is next, then (after it gives up) the third.
             let delivered = AttemptObservation.answered(
                 status: 200, headers: [:], body: [], truncated: false, elapsedMilliseconds: 1, retryAfterSeconds: nil)
+            let announced = store.workSignal.generation
             #expect(try await store.recordOutcome(delivered, for: retry, retryAt: nil))
+            // Its successor became claimable: that is announced as new work (a worker waiting with nothing else
+            // due would otherwise sleep through it), on PostgreSQL through a notification to every process.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.workSignal.generation == announced, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(store.workSignal.generation > announced, "a finished ordered attempt announces work")
             let second = try await store.claimDueJobs(limit: 10, leaseFor: .seconds(60))
             #expect(second.map(\.eventID) == [events[1].id])
             #expect(try await store.recordOutcome(failed, for: second[0], retryAt: nil))
