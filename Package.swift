@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Biscuit", targets: ["Biscuit"]),
+        .library(name: "JSONSchema", targets: ["JSONSchema"]),
         .executable(name: "ferry", targets: ["ferry"]),
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
     ],
@@ -35,8 +36,18 @@ let package = Package(
     ],
     targets: [
         .target(
+            name: "LinearRegex",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "JSONSchema",
+            dependencies: ["LinearRegex"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Biscuit",
             dependencies: [
+                "LinearRegex",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -48,6 +59,11 @@ let package = Package(
                 "Biscuit", "FerryCore",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "jsonschema-interop",
+            dependencies: ["JSONSchema"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -234,7 +250,14 @@ let package = Package(
         ),
         .testTarget(
             name: "BiscuitTests",
-            dependencies: ["Biscuit", "SeededRandom", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "Biscuit", "LinearRegex", "SeededRandom", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JSONSchemaTests",
+            dependencies: ["JSONSchema", "LinearRegex", "SeededRandom"],
             swiftSettings: strictSettings
         ),
         .testTarget(

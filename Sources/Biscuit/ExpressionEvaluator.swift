@@ -1,3 +1,5 @@
+import LinearRegex
+
 /// A function an authorizer makes available to expressions as `x.extern::name()` or `x.extern::name(y)`; the
 /// second argument is nil for the unary form. Throwing makes the expression fail.
 public typealias ExternalFunction = @Sendable (_ left: Term, _ right: Term?) throws -> Term
@@ -26,7 +28,7 @@ enum EvaluationFailure: Error, Equatable {
         case .shadowedVariable(let name): "closure parameter $\(name) shadows a variable"
         case .undefinedExternal(let name): "no external function named \(name)"
         case .externalFailed(let message): "external function failed: \(message)"
-        case .regexNestedTooDeep: "regular expression nested more than \(RegexSyntax.maxDepth) levels deep"
+        case .regexNestedTooDeep: "regular expression nested more than \(LinearRegex.maxDepth) levels deep"
         case .limit(let limit): "\(limit)"
         }
     }

@@ -1,3 +1,4 @@
+import LinearRegex
 import Testing
 
 @testable import Biscuit
@@ -33,7 +34,7 @@ import Testing
         let run = try authorize(appending: #"check if text($t), $t.matches("\#(pattern)");"#)
         #expect(throws: BiscuitError.execution) { try run.outcome.get() }
         if case .failure(let error) = run.outcome {
-            #expect(error.message.contains("nested more than \(RegexSyntax.maxDepth) levels deep"), "\(error)")
+            #expect(error.message.contains("nested more than \(LinearRegex.maxDepth) levels deep"), "\(error)")
         }
         #expect(run.elapsed < Self.limit * Self.allowedOverrun, "refused after \(run.elapsed)")
     }
@@ -43,14 +44,14 @@ import Testing
         let run = try authorize(appending: #"check if text($t), $t.matches("\#(stacked)");"#)
         #expect(throws: BiscuitError.execution) { try run.outcome.get() }
         // A negated match must not pass either: the refused pattern is an error, not "no match".
-        let justPastTheBound = "a" + String(repeating: "+", count: RegexSyntax.maxDepth + 1)
+        let justPastTheBound = "a" + String(repeating: "+", count: LinearRegex.maxDepth + 1)
         let negated = try authorize(appending: #"check if text($t), !$t.matches("\#(justPastTheBound)");"#)
         #expect(throws: BiscuitError.execution) { try negated.outcome.get() }
     }
 
     @Test func regexNestingIsBoundedAtTheDatalogParsersDepth() throws {
         let budget = TimeBudget(.seconds(60))
-        let deepest = RegexSyntax.maxDepth
+        let deepest = LinearRegex.maxDepth
         let groups = { (depth: Int) in
             String(repeating: "(", count: depth) + "a" + String(repeating: ")", count: depth)
         }

@@ -1,7 +1,8 @@
 /// Parses the supported regular expression syntax (see `RegexPattern`) into a tree; throws on anything else.
 ///
 /// Groups and quantifiers may nest at most `maxDepth` levels deep, so that no pattern a token carries can exhaust
-/// the stack while it is parsed, compiled or released (the Datalog parser bounds its own nesting the same way).
+/// the stack while it is parsed, compiled or released (Biscuit's Datalog parser bounds its own nesting the same
+/// way).
 struct RegexSyntax {
     indirect enum Node {
         case empty
@@ -14,13 +15,7 @@ struct RegexSyntax {
         case repetition(Node, minimum: Int, maximum: Int?)
     }
 
-    /// Why a pattern was refused.
-    enum Refusal: Error, Equatable {
-        /// The pattern is outside the supported syntax (it then matches nothing, as in the reference).
-        case unsupported
-        /// Groups and quantifiers nest deeper than `maxDepth`.
-        case nestedTooDeep
-    }
+    typealias Refusal = LinearRegex.Refusal
 
     /// A parsed piece of the pattern and how many groups and quantifiers nest inside it, itself included.
     struct Parsed {
@@ -30,7 +25,7 @@ struct RegexSyntax {
 
     /// Largest bound of a counted repetition (`{n,m}`).
     static let maxCount = 1000
-    /// Deepest nesting of groups and quantifiers accepted (the Datalog parser's bound).
+    /// Deepest nesting of groups and quantifiers accepted (Biscuit's Datalog parser's bound).
     static let maxDepth = 64
 
     private let scalars: [Unicode.Scalar]

@@ -1,14 +1,14 @@
-/// A regular expression compiled for `RegexMatcher`: the syntax of the reference's engine (Rust `regex`) that
+/// A regular expression compiled for `LinearRegex`'s machine: the syntax of Rust's `regex` engine that
 /// guarantees linear-time matching. Literals, `.`, classes (`[a-z]`, `[^…]`, `\d`, `\w`, `\s` and their negations,
 /// Unicode-aware), anchors (`^`, `$`, `\A`, `\z`, `\b`, `\B`), groups (`(…)`, `(?:…)`), alternation and the
 /// quantifiers `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}` (and their lazy forms, which do not change whether a string
 /// matches). Anything else (flags, look-around, back-references) makes the pattern invalid.
-struct RegexPattern {
-    enum Assertion {
+struct RegexPattern: Sendable {
+    enum Assertion: Sendable {
         case start, end, wordBoundary, notWordBoundary
     }
 
-    enum Instruction {
+    enum Instruction: Sendable {
         case scalar(Unicode.Scalar)
         case anyButNewline
         case set(ScalarSet)
@@ -80,8 +80,8 @@ struct RegexPattern {
 }
 
 /// A set of Unicode scalars: ranges and classes, possibly negated.
-struct ScalarSet {
-    enum Class {
+struct ScalarSet: Sendable {
+    enum Class: Sendable {
         case digit, word, space
     }
 
