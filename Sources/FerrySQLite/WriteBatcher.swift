@@ -20,8 +20,11 @@ final class WriteBatcher: Sendable {
     init(writer: any DatabaseWriter, maxBatchSize: Int = 512, onWorkCommitted: @escaping @Sendable () -> Void) {
         let line = WriteLine(writer: writer, maxBatchSize: max(1, maxBatchSize), onWorkCommitted: onWorkCommitted)
         self.line = line
-        let thread = Thread { line.run() }
-        thread.name = "ferry-sqlite-writer"
+        let thread = Thread {
+            // Named from inside: Linux gives a thread its creator's name, and takes at most 15 bytes.
+            Thread.current.name = "sqlite-writer"
+            line.run()
+        }
         thread.start()
     }
 
