@@ -73,7 +73,7 @@ let package = Package(
         ),
         .target(
             name: "FerryCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONSchema", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(

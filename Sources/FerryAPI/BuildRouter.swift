@@ -47,7 +47,10 @@ public func buildRouter<Store: FerryStore>(
     ApplicationController(store: store, access: access, defaultRetentionDays: configuration.retentionDays)
         .addRoutes(to: api)
     ApplicationSecretController(store: store, access: access).addRoutes(to: api)
-    EventTypeController(store: store, access: access).addRoutes(to: api)
+    let payloadSchemas = PayloadSchemas { applicationID, eventType in
+        try await store.eventTypeSchema(applicationID: applicationID, name: eventType)
+    }
+    EventTypeController(store: store, access: access, payloadSchemas: payloadSchemas).addRoutes(to: api)
     let operationalEvents = StoreOperationalEvents(store: store, logger: Logger(label: "ferry.operational"))
     OperationalEventsController(store: store, access: access).addRoutes(to: api)
     SubscriptionController(
@@ -58,7 +61,8 @@ public func buildRouter<Store: FerryStore>(
         operationalEvents: operationalEvents, logger: Logger(label: "ferry.relay")
     ).addRoutes(to: api)
     EventController(
-        store: store, access: access, metrics: configuration.metrics, maxBatchEvents: configuration.maxBatchEvents
+        store: store, access: access, metrics: configuration.metrics, maxBatchEvents: configuration.maxBatchEvents,
+        payloadSchemas: payloadSchemas
     ).addRoutes(to: api)
     RequestAttemptController(store: store, access: access, publicURL: configuration.publicURL).addRoutes(to: api)
     ResponseController(store: store, access: access).addRoutes(to: api)

@@ -59,10 +59,17 @@ enum Representation {
     }
 
     static func eventType(_ eventType: EventType) -> JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "service_name": .string(eventType.service), "resource_type_name": .string(eventType.resourceType),
             "verb_name": .string(eventType.verb), "event_type_name": .string(eventType.name),
-        ])
+        ]
+        // Ferry's extension, only where one was set: what Hook0's clients read is unchanged.
+        if let text = eventType.payloadSchema,
+            let schema = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        {
+            fields["payload_schema"] = schema
+        }
+        return .object(fields)
     }
 
     static func subscription(_ subscription: Subscription) -> JSONValue {

@@ -66,12 +66,35 @@ struct EventTypeBody: Decodable {
     var service: String
     var resourceType: String
     var verb: String
+    /// Ferry's extension: the JSON Schema of the type's payloads (Hook0's clients do not send it).
+    var payloadSchema: JSONValue?
 
     enum CodingKeys: String, CodingKey {
         case applicationID = "application_id"
         case service
         case resourceType = "resource_type"
         case verb
+        case payloadSchema = "payload_schema"
+    }
+}
+
+/// `PUT /event_types/{event_type_name}` (Ferry's extension): the type's payload schema, or null to remove it.
+struct EventTypeSchemaBody: Decodable {
+    var payloadSchema: JSONValue
+
+    enum CodingKeys: String, CodingKey {
+        case payloadSchema = "payload_schema"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Required, and `null` is a value here (it removes the schema), so absent and null are told apart.
+        guard container.contains(.payloadSchema) else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.payloadSchema,
+                DecodingError.Context(codingPath: [], debugDescription: "payload_schema is required"))
+        }
+        payloadSchema = try container.decode(JSONValue.self, forKey: .payloadSchema)
     }
 }
 

@@ -78,6 +78,7 @@ enum PostgresSchema {
             ]
         ),
         (16, ["ALTER TABLE organization ADD COLUMN operational_application_id uuid"]),
+        (17, ["ALTER TABLE event_type ADD COLUMN payload_schema text"]),
     ]
 
     /// The daily tallies (`DailyTally`), each spread over `PostgresStore.tallyShards` rows.

@@ -5,14 +5,34 @@ import PostgresNIO
 
 extension PostgresStore {
     public func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType {
+        let rows = try await client.query(
+            """
+            INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at, payload_schema)
+            VALUES (\(applicationID), \(eventType.name), \(eventType.service), \(eventType.resourceType),
+                \(eventType.verb), \(Date().postgres), \(eventType.payloadSchema))
+            ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL,
+                payload_schema = COALESCE(excluded.payload_schema, event_type.payload_schema)
+            RETURNING *
+            """, logger: self.logger)
+        return try rows.first.map { try Self.eventType(Columns($0)) } ?? eventType
+    }
+
+    public func setEventTypeSchema(applicationID: UUID, name: String, schema: String?) async throws -> EventType? {
         try await client.query(
             """
-            INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at)
-            VALUES (\(applicationID), \(eventType.name), \(eventType.service), \(eventType.resourceType),
-                \(eventType.verb), \(Date().postgres))
-            ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
+            UPDATE event_type SET payload_schema = \(schema)
+            WHERE application_id = \(applicationID) AND name = \(name) AND deactivated_at IS NULL RETURNING *
+            """, logger: self.logger
+        ).first.map { try Self.eventType(Columns($0)) }
+    }
+
+    public func eventTypeSchema(applicationID: UUID, name: String) async throws -> String? {
+        let rows = try await client.query(
+            """
+            SELECT payload_schema FROM event_type WHERE application_id = \(applicationID) AND name = \(name)
             """, logger: self.logger)
-        return eventType
+        guard let row = rows.first else { return nil }
+        return try Columns(row).optionalText("payload_schema")
     }
 
     public func eventTypes(applicationID: UUID) async throws -> [EventType] {
@@ -224,7 +244,7 @@ extension PostgresStore {
     static func eventType(_ columns: Columns) throws -> EventType {
         EventType(
             service: try columns.get("service"), resourceType: try columns.get("resource_type"),
-            verb: try columns.get("verb"))
+            verb: try columns.get("verb"), payloadSchema: try columns.optionalText("payload_schema"))
     }
 
     static func subscription(_ columns: Columns) throws -> Subscription {

@@ -77,6 +77,9 @@ enum SQLiteSchema {
         migrator.registerMigration("0016_organization_operational_application") { db in
             try db.execute(sql: "ALTER TABLE organization ADD COLUMN operational_application_id TEXT")
         }
+        migrator.registerMigration("0017_event_type_payload_schema") { db in
+            try db.execute(sql: "ALTER TABLE event_type ADD COLUMN payload_schema TEXT")
+        }
         return migrator
     }
 

@@ -6,18 +6,45 @@ import GRDB
 extension SQLiteStore {
     public func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType {
         try await write { db in
-            try db.execute(
+            let stored = try String?.fetchOne(
+                db,
                 sql: """
-                    INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL
+                    INSERT INTO event_type (application_id, name, service, resource_type, verb, created_at,
+                        payload_schema)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (application_id, name) DO UPDATE SET deactivated_at = NULL,
+                        payload_schema = COALESCE(excluded.payload_schema, event_type.payload_schema)
+                    RETURNING payload_schema
                     """,
                 arguments: [
                     applicationID.lowercased, eventType.name, eventType.service, eventType.resourceType,
-                    eventType.verb, SQLValues.micros(Date()),
+                    eventType.verb, SQLValues.micros(Date()), eventType.payloadSchema,
                 ])
+            var result = eventType
+            result.payloadSchema = stored ?? nil
+            return result
         }
-        return eventType
+    }
+
+    public func setEventTypeSchema(applicationID: UUID, name: String, schema: String?) async throws -> EventType? {
+        try await write { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE event_type SET payload_schema = ?
+                    WHERE application_id = ? AND name = ? AND deactivated_at IS NULL RETURNING *
+                    """,
+                arguments: [schema, applicationID.lowercased, name]
+            ).map(Self.eventType)
+        }
+    }
+
+    public func eventTypeSchema(applicationID: UUID, name: String) async throws -> String? {
+        try await read { db in
+            try String?.fetchOne(
+                db, sql: "SELECT payload_schema FROM event_type WHERE application_id = ? AND name = ?",
+                arguments: [applicationID.lowercased, name]) ?? nil
+        }
     }
 
     public func eventTypes(applicationID: UUID) async throws -> [EventType] {
@@ -252,7 +279,9 @@ extension SQLiteStore {
     }
 
     static func eventType(_ row: Row) -> EventType {
-        EventType(service: row["service"], resourceType: row["resource_type"], verb: row["verb"])
+        EventType(
+            service: row["service"], resourceType: row["resource_type"], verb: row["verb"],
+            payloadSchema: row["payload_schema"])
     }
 
     static func subscription(_ row: Row, _ db: Database) throws -> Subscription {

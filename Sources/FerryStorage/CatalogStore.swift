@@ -3,8 +3,13 @@ import Foundation
 
 /// Event types and subscriptions: what an application emits and who wants it.
 public protocol CatalogStore: Sendable {
-    /// Creates an event type, or re-activates it if it exists (Hook0's upsert).
+    /// Creates an event type, or re-activates it if it exists (Hook0's upsert); a `payloadSchema` given replaces
+    /// the stored one, none keeps it. Returns the event type as stored.
     func upsertEventType(applicationID: UUID, _ eventType: EventType) async throws -> EventType
+    /// Sets (or, with nil, removes) the payload schema of an active event type; nil when there is none.
+    func setEventTypeSchema(applicationID: UUID, name: String, schema: String?) async throws -> EventType?
+    /// The payload schema of an event type, active or deactivated (its events are still ingested), if it has one.
+    func eventTypeSchema(applicationID: UUID, name: String) async throws -> String?
     /// Active event types of an application, by name.
     func eventTypes(applicationID: UUID) async throws -> [EventType]
     /// One active event type, or nil.

@@ -84,8 +84,16 @@ public struct ValidationFailure: Sendable, Equatable, CustomStringConvertible {
     public var keyword: String
     public var message: String
 
+    public init(instanceLocation: String, keywordLocation: String, keyword: String, message: String) {
+        self.instanceLocation = instanceLocation
+        self.keywordLocation = keywordLocation
+        self.keyword = keyword
+        self.message = message
+    }
+
     public var description: String {
-        "\(instanceLocation.isEmpty ? "the instance" : instanceLocation): \(message) (\(keyword))"
+        let place = instanceLocation.isEmpty ? "the instance" : instanceLocation
+        return keyword.isEmpty ? "\(place): \(message)" : "\(place): \(message) (\(keyword))"
     }
 }
 

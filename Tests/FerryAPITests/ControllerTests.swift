@@ -81,8 +81,10 @@ import Testing
                     authenticator: Authenticator(
                         store: store, masterKey: RouterHarness.masterKey,
                         tokens: VerifiedTokens(rootKey: TokenIssuer.ephemeral().rootKey.publicKey))))
-            EventTypeController(store: store, access: AccessControl(store: store, authorizer: RequestAuthorizer()))
-                .addRoutes(to: api)
+            EventTypeController(
+                store: store, access: AccessControl(store: store, authorizer: RequestAuthorizer()),
+                payloadSchemas: PayloadSchemas { try await store.eventTypeSchema(applicationID: $0, name: $1) }
+            ).addRoutes(to: api)
             try await RouterHarness.test(router) { client in
                 let created = try await RouterHarness.call(
                     client, .post, "/api/v1/event_types", token: RouterHarness.masterKey,

@@ -188,7 +188,7 @@ import Testing
         defer { directory.remove() }
         let migrated = try await Self.ferry(["migrate"], in: directory)
         #expect(migrated.status == 0)
-        #expect(migrated.output.contains("ferry.sqlite is at schema version 16, the latest."), "\(migrated.output)")
+        #expect(migrated.output.contains("ferry.sqlite is at schema version 17, the latest."), "\(migrated.output)")
         let created = try await Self.ferry(
             [
                 "users", "create", "person@example.com", "--password", "a-long-enough-password", "--password-hash-cost",

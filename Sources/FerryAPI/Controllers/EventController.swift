@@ -13,6 +13,8 @@ struct EventController<Store: TenantStore & EventStore> {
     let metrics: FerryMetrics
     /// Most events one `POST /event/batch` may carry.
     let maxBatchEvents: Int
+    /// The event types' payload schemas, checked before anything is stored.
+    let payloadSchemas: PayloadSchemas
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.post("event") { request, context in try await ingest(request, context: context) }
@@ -64,6 +66,7 @@ struct EventController<Store: TenantStore & EventStore> {
         var submission = body.submission
         if let key, submission.eventID == nil { submission.eventID = key.eventID(applicationID: application.id) }
         let event = try submission.validated(receivedAt: Date(), ip: context.clientIP)
+        try await payloadSchemas.check(event)
         let stored: Event
         do {
             stored = try await store.ingest(event)
@@ -124,6 +127,7 @@ struct EventController<Store: TenantStore & EventStore> {
                     }
                 }
                 let event = try eventBody.submission.validated(receivedAt: receivedAt, ip: context.clientIP)
+                try await payloadSchemas.check(event)
                 toStore.append((index, event))
             } catch {
                 answers[index] = .refused(try Self.problem(for: error))

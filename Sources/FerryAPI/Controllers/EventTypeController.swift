@@ -4,10 +4,12 @@ import FerryStorage
 import Foundation
 import Hummingbird
 
-/// `/event_types`: the kinds of events an application sends.
+/// `/event_types`: the kinds of events an application sends, and (Ferry's extension) the JSON Schema of their
+/// payloads, set on create or by `PUT`.
 struct EventTypeController<Store: TenantStore & CatalogStore> {
     let store: Store
     let access: AccessControl<Store>
+    let payloadSchemas: PayloadSchemas
 
     func addRoutes(to group: RouterGroup<FerryRequestContext>) {
         group.get("event_types") { request, context in
@@ -20,10 +22,26 @@ struct EventTypeController<Store: TenantStore & CatalogStore> {
             let caller = try await context.caller()
             let body = try await JSONBody.decode(EventTypeBody.self, from: request)
             let application = try await access.application(body.applicationID.value, for: caller, .eventTypeCreate)
-            let eventType = try EventType.validated(
+            var eventType = try EventType.validated(
                 service: body.service, resourceType: body.resourceType, verb: body.verb)
+            if let document = body.payloadSchema, document != .null {
+                eventType.payloadSchema = try PayloadSchema.compiled(document).text
+            }
             let stored = try await store.upsertEventType(applicationID: application.id, eventType)
+            payloadSchemas.forget(applicationID: application.id, eventType: stored.name)
             return JSONBody.response(Representation.eventType(stored), status: .created)
+        }
+        group.put("event_types/:event_type_name") { request, context in
+            let application = try await access.application(
+                namedByQueryOf: request, for: try await context.caller(), .eventTypeCreate)
+            let body = try await JSONBody.decode(EventTypeSchemaBody.self, from: request)
+            let schema = body.payloadSchema == .null ? nil : try PayloadSchema.compiled(body.payloadSchema).text
+            guard let name = Query.pathString(context, "event_type_name"),
+                let stored = try await store.setEventTypeSchema(
+                    applicationID: application.id, name: name, schema: schema)
+            else { throw DomainError.notFound }
+            payloadSchemas.forget(applicationID: application.id, eventType: name)
+            return JSONBody.response(Representation.eventType(stored))
         }
         group.get("event_types/:event_type_name") { request, context in
             let application = try await access.application(

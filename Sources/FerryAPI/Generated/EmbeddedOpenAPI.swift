@@ -1355,6 +1355,82 @@ enum EmbeddedOpenAPI {
                   }
                 }
               },
+              "put": {
+                "operationId": "eventTypes.setPayloadSchema",
+                "summary": "Set or remove an event type's payload schema",
+                "tags": [
+                  "Events Management"
+                ],
+                "description": "A Ferry extension: the JSON Schema the type's JSON payloads must conform to from now on (null removes it). Requires the right to create event types.",
+                "parameters": [
+                  {
+                    "name": "event_type_name",
+                    "in": "path",
+                    "required": true,
+                    "description": "Full name of the event type, `service.resource_type.verb`.",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[^\\u0000]*$"
+                    }
+                  },
+                  {
+                    "name": "application_id",
+                    "in": "query",
+                    "required": true,
+                    "description": "The application (the caller must have access to it).",
+                    "schema": {
+                      "type": "string",
+                      "format": "uuid"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/EventTypeSchemaPut"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The event type with its schema.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventType"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/PayloadTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Validation"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  },
+                  "default": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              },
               "delete": {
                 "operationId": "eventTypes.delete",
                 "summary": "Delete an event type",
@@ -5417,6 +5493,14 @@ enum EmbeddedOpenAPI {
                     "maxLength": 50,
                     "description": "1 to 50 characters, no control characters.",
                     "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+                  },
+                  "payload_schema": {
+                    "description": "A Ferry extension: the JSON Schema (draft 2020-12) the type's JSON payloads must conform to. An event whose `application/json` payload does not conform is refused with 422 `Validation` on `payload` (its `params` name the `instance_location`, the `keyword` and the `keyword_location`), on `POST /event` and per event on `POST /event/batch`, and nothing of it is stored; text and base64 payloads are not checked. Supported: the core and validation vocabularies (`$ref` within the document, `$defs`, `$anchor`, embedded `$id`s; `format` is an annotation); `pattern` uses a linear-time engine without look-around or back-references. Limits: 64 KiB, subschemas nested 32 deep, 2,000 subschemas, patterns of 1,000 characters, 100,000 subschema evaluations per payload. An unusable schema is 422 `Validation` on `payload_schema` with its `schema_location`. A schema set through one `ferry api` process reaches the others within 5 seconds. Omitted (or null), an existing type keeps its schema, as Hook0's clients never send one.",
+                    "type": [
+                      "object",
+                      "boolean",
+                      "null"
+                    ]
                   }
                 },
                 "required": [
@@ -5442,6 +5526,13 @@ enum EmbeddedOpenAPI {
                   "event_type_name": {
                     "type": "string",
                     "description": "`service.resource_type.verb`."
+                  },
+                  "payload_schema": {
+                    "description": "The type's payload schema, present only when one is set (Ferry's extension; see `EventTypePost`).",
+                    "type": [
+                      "object",
+                      "boolean"
+                    ]
                   }
                 },
                 "required": [
@@ -7131,6 +7222,23 @@ enum EmbeddedOpenAPI {
                 "required": [
                   "status",
                   "problem"
+                ]
+              },
+              "EventTypeSchemaPut": {
+                "type": "object",
+                "description": "Sets or removes the payload schema of an event type (Ferry's extension).",
+                "properties": {
+                  "payload_schema": {
+                    "description": "The schema, or null to remove it. A Ferry extension: the JSON Schema (draft 2020-12) the type's JSON payloads must conform to. An event whose `application/json` payload does not conform is refused with 422 `Validation` on `payload` (its `params` name the `instance_location`, the `keyword` and the `keyword_location`), on `POST /event` and per event on `POST /event/batch`, and nothing of it is stored; text and base64 payloads are not checked. Supported: the core and validation vocabularies (`$ref` within the document, `$defs`, `$anchor`, embedded `$id`s; `format` is an annotation); `pattern` uses a linear-time engine without look-around or back-references. Limits: 64 KiB, subschemas nested 32 deep, 2,000 subschemas, patterns of 1,000 characters, 100,000 subschema evaluations per payload. An unusable schema is 422 `Validation` on `payload_schema` with its `schema_location`. A schema set through one `ferry api` process reaches the others within 5 seconds.",
+                    "type": [
+                      "object",
+                      "boolean",
+                      "null"
+                    ]
+                  }
+                },
+                "required": [
+                  "payload_schema"
                 ]
               }
             }

@@ -5,11 +5,14 @@ public struct EventType: Sendable, Equatable {
     public var service: String
     public var resourceType: String
     public var verb: String
+    /// The JSON Schema its JSON payloads must conform to (`PayloadSchema`, a Ferry extension), as stored.
+    public var payloadSchema: String?
 
-    public init(service: String, resourceType: String, verb: String) {
+    public init(service: String, resourceType: String, verb: String, payloadSchema: String? = nil) {
         self.service = service
         self.resourceType = resourceType
         self.verb = verb
+        self.payloadSchema = payloadSchema
     }
 
     /// The full name, parts joined with dots.
