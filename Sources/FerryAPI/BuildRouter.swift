@@ -16,6 +16,7 @@ public func buildRouter<Store: FerryStore>(
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: ProblemMiddleware(routes: RouteTable(openAPIDocument: Array(buffer: OpenAPIDocument.bytes))))
     router.add(
         middleware: RequestBodyMiddleware(
@@ -28,7 +29,8 @@ public func buildRouter<Store: FerryStore>(
     let access = AccessControl(store: store, authorizer: RequestAuthorizer())
     let api = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
-            authenticator: Authenticator(store: store, masterKey: configuration.masterAPIKey, tokens: tokens)))
+            authenticator: Authenticator(store: store, masterKey: configuration.masterAPIKey, tokens: tokens))
+    ).add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: configuration.rateLimits)))
     InstanceController(store: store, configuration: configuration, openAPIDocument: OpenAPIDocument.bytes)
         .addRoutes(to: api)
     AuthController(

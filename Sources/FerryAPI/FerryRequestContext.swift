@@ -12,13 +12,15 @@ public struct FerryRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Set by `AuthenticationMiddleware` on every `/api/v1` route; resolved when a handler first asks.
     var credentials: CallerResolution?
 
+    /// The client's IP address as text: the peer's, or, behind a trusted proxy, the one it forwards for
+    /// (`RateLimitMiddleware` resolves it); an empty string when unknown (e.g. router tests).
+    public var clientIP: String
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        clientIP = source.channel.remoteAddress?.ipAddress ?? ""
     }
-
-    /// The peer's IP address as text, or an empty string when unknown (e.g. router tests).
-    public var clientIP: String { remoteAddress?.ipAddress ?? "" }
 
     /// Who sent the request, or the 401/403 problem its `Authorization` header earns. Resolved on first use, so a
     /// handler keeps Hook0's order of checks (authorization before the body's validation), and at most once.

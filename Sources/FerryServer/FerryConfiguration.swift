@@ -45,6 +45,8 @@ public struct FerryConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// Most events of one batch ingest request.
     public var maxBatchEvents: Int
+    /// The API's rate limits as they apply to this process (none when off, or `auto` on a loopback address).
+    public var rateLimits: RateLimits
     /// Time allowed for a request body to arrive.
     public var requestBodyTimeout: Duration
     /// Idle keep-alive connections are closed after this.
@@ -126,6 +128,19 @@ public struct FerryConfiguration: Sendable {
         databaseMaxConnections = try value(Settings.databaseMaxConnections)
         maxRequestBodyBytes = try value(Settings.maxRequestBody)
         maxBatchEvents = try value(Settings.ingestBatchMaxEvents)
+        let rateLimitMode = try value(Settings.rateLimits)
+        let listening = try value(Settings.listen)
+        let proxies = try value(Settings.trustedProxies)
+        let limited =
+            rateLimitMode == .on
+            || (rateLimitMode == .auto && (!Self.isLoopback(listening.host) || !proxies.isEmpty))
+        // Read (and so checked) whether or not they apply here.
+        let global = try value(Settings.rateLimitGlobal)
+        let perClient = try value(Settings.rateLimitPerClient)
+        let perCredential = try value(Settings.rateLimitPerCredential)
+        rateLimits = RateLimits(
+            global: limited ? global : nil, perClient: limited ? perClient : nil,
+            perCredential: limited ? perCredential : nil, trustedProxies: proxies)
         requestBodyTimeout = try value(Settings.requestBodyTimeout)
         idleTimeout = try value(Settings.idleTimeout)
         maxConnections = try value(Settings.maxConnections)
@@ -156,6 +171,15 @@ public struct FerryConfiguration: Sendable {
     public var sqlitePath: String? {
         if case .sqlite(let path) = database { return path }
         return nil
+    }
+
+    /// Whether a listen host reaches this machine only (`localhost`, 127.0.0.0/8, ::1).
+    static func isLoopback(_ host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        guard let address = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
+            return false
+        }
+        return ["127.0.0.0/8", "::1/128"].compactMap(CIDR.init).contains { $0.contains(address) }
     }
 }
 

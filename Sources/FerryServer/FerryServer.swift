@@ -255,7 +255,7 @@ public enum FerryServer {
         APIConfiguration(
             publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
             targetPolicy: configuration.delivery.targetPolicy, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
-            maxBatchEvents: configuration.maxBatchEvents,
+            maxBatchEvents: configuration.maxBatchEvents, rateLimits: configuration.rateLimits,
             requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
             healthCheckKey: configuration.healthCheckKey, accounts: configuration.accounts,

@@ -1,4 +1,5 @@
 import Configuration
+import FerryAPI
 import FerryCore
 import FerryDelivery
 import FerryServer
@@ -25,6 +26,23 @@ import Testing
         #expect(
             configuration.delivery.connectTimeout == .seconds(5) && configuration.delivery.totalTimeout == .seconds(15))
         #expect(configuration.publicURL == "http://127.0.0.1:8080")
+    }
+
+    @Test func rateLimitsApplyAsHook0sUnlessListeningOnLoopbackOnly() throws {
+        #expect(try configuration().rateLimits.isEmpty, "the embedded default's tour on 127.0.0.1 is not limited")
+        #expect(try configuration(["listen": "[::1]:8080"]).rateLimits.isEmpty)
+        let proxied = try configuration(["trusted_proxies": "127.0.0.1"]).rateLimits
+        #expect(proxied.perCredential == RateLimit(burst: 20, period: 0.1), "behind a trusted proxy they apply")
+        let public_ = try configuration(["listen": "0.0.0.0:8080"]).rateLimits
+        #expect(public_ == RateLimits.hook0Defaults)
+        let forced = try configuration([
+            "rate_limits": "on", "rate_limit_per_credential": "5/1s", "rate_limit_global": "off",
+            "trusted_proxies": "10.0.0.0/8",
+        ]).rateLimits
+        #expect(forced.global == nil && forced.perClient == RateLimit(burst: 200, period: 0.01))
+        #expect(forced.perCredential == RateLimit(burst: 5, period: 1) && forced.trustedProxies.count == 1)
+        #expect(try configuration(["listen": "0.0.0.0:8080", "rate_limits": "off"]).rateLimits.isEmpty)
+        #expect(throws: ConfigurationError.self) { try configuration(["rate_limit_per_client": "fast"]) }
     }
 
     @Test func environmentOverridesDefaultsAndFlagsOverrideEnvironment() throws {

@@ -8,7 +8,7 @@ enum EmbeddedOpenAPI {
           "info": {
             "title": "Ferry",
             "version": "0.1.0",
-            "description": "Ferry is a webhooks server compatible with Hook0's REST API: ingest events, fan them out to subscriptions, and deliver them signed (`X-Hook0-Signature` and Standard Webhooks), with retries.\n\nEvery path also answers with a trailing slash. Every error is `application/problem+json` (schema `Problem`). Authenticated routes take `Authorization: Bearer <token>` (the `Bearer ` prefix is optional): a service token (organization-wide), an application secret (one application), or the master API key (every organization)."
+            "description": "Ferry is a webhooks server compatible with Hook0's REST API: ingest events, fan them out to subscriptions, and deliver them signed (`X-Hook0-Signature` and Standard Webhooks), with retries.\n\nEvery path also answers with a trailing slash. Every error is `application/problem+json` (schema `Problem`). Authenticated routes take `Authorization: Bearer <token>` (the `Bearer ` prefix is optional): a service token (organization-wide), an application secret (one application), or the master API key (every organization).\n\nRate limits (Hook0's, when they apply: `rate_limits` in docs/configuration.md): past one, any operation answers 429 `RateLimited` with `Retry-After`; every answer then carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) of the tightest limit."
           },
           "servers": [
             {

@@ -94,6 +94,34 @@ public struct SettingKind<Value: Sendable>: Sendable {
             format: { duration in duration.map(DurationText.format) ?? "0" })
     }
 
+    /// `BURST/PERIOD` (`20/100ms`: 20 requests at once, then one more each 100 ms), or `off`.
+    public static var rateLimit: SettingKind<RateLimit?> {
+        SettingKind<RateLimit?>(
+            parse: { text in
+                if text.lowercased() == "off" { return .success(nil) }
+                let parts = text.split(separator: "/", maxSplits: 1)
+                guard parts.count == 2, let burst = Int(parts[0]), burst >= 1,
+                    let seconds = DurationText.seconds(String(parts[1])), seconds > 0
+                else { return .failure(SettingRefusal("expected BURST/PERIOD like 20/100ms, or off")) }
+                return .success(RateLimit(burst: burst, period: seconds))
+            },
+            format: { limit in
+                limit.map { "\($0.burst)/" + DurationText.format(.microseconds(Int64(($0.period * 1e6).rounded()))) }
+                    ?? "off"
+            })
+    }
+
+    /// `auto`, `on` or `off`.
+    public static var rateLimitMode: SettingKind<RateLimitMode> {
+        SettingKind<RateLimitMode>(
+            parse: { text in
+                guard let mode = RateLimitMode(rawValue: text.lowercased()) else {
+                    return .failure(SettingRefusal("expected auto, on or off"))
+                }
+                return .success(mode)
+            }, format: { $0.rawValue })
+    }
+
     /// `host:port` (an IPv6 host in brackets).
     public static var address: SettingKind<ListenAddress> {
         SettingKind<ListenAddress>(
@@ -234,6 +262,13 @@ private func settingAlternatives(_ words: [String]) -> String {
 }
 
 /// A `host:port` address to listen on.
+/// Whether the API applies its rate limits: `auto` does unless it listens on a loopback address only and trusts no
+/// proxy (the embedded default's tour and tests; behind a reverse proxy `trusted_proxies` is set), `on` and `off`
+/// decide outright.
+public enum RateLimitMode: String, Sendable, Equatable {
+    case auto, on, off
+}
+
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int

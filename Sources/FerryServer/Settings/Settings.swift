@@ -63,6 +63,31 @@ public enum Settings {
         group: "server", for: .api, example: "500",
         "Most events one `POST /api/v1/event/batch` may carry (Ferry's batch ingest); more is 400 `JsonPayload`. "
             + "The whole batch must also fit in `max_request_body`.")
+    public static let rateLimits = Setting(
+        "rate_limits", "auto", .rateLimitMode, group: "server", for: .api, example: "on",
+        "Hook0's API rate limits (`rate_limit_global`, `rate_limit_per_client`, `rate_limit_per_credential`; 429 "
+            + "`RateLimited` with `Retry-After`, `RateLimit-Limit`/`-Remaining`/`-Reset` on every answer): `auto` "
+            + "applies them unless `listen` is a loopback address and no `trusted_proxies` are set (the embedded "
+            + "default's tour), `on` always, `off` never. Each process keeps its "
+            + "own counts, as Hook0's do.")
+    public static let rateLimitGlobal = Setting(
+        "rate_limit_global", "2000/1ms", .rateLimit, group: "server", for: .api, example: "5000/1ms",
+        "All `/api/v1` requests of the process together: BURST requests at once, then one more each PERIOD, or "
+            + "`off` (Hook0's default: 2000/1ms, about 1,000 per second).")
+    public static let rateLimitPerClient = Setting(
+        "rate_limit_per_client", "200/10ms", .rateLimit, group: "server", for: .api, example: "400/5ms",
+        "Requests of one client address (behind `trusted_proxies`, the address they forward for), as "
+            + "`rate_limit_global` reads it (Hook0's default: 200/10ms, about 100 per second).")
+    public static let rateLimitPerCredential = Setting(
+        "rate_limit_per_credential", "20/100ms", .rateLimit, group: "server", for: .api, example: "100/10ms",
+        "Requests of one credential: a Biscuit token's root (its attenuations share it), an application secret's "
+            + "application, a legacy service token's organization; the master key is exempt (Hook0's default: "
+            + "20/100ms, about 10 per second).")
+    public static let trustedProxies = Setting(
+        "trusted_proxies", "", .networks, group: "server", for: .api, example: "10.0.0.0/8,127.0.0.1",
+        "Reverse proxies (CIDRs) believed about the client they forward for (`Forwarded`, else "
+            + "`X-Forwarded-For`, read from the nearest hop back to the first address outside these): the address "
+            + "rate limits, sign-in throttling and events' `ip` use. Empty: the peer's address, always.")
     public static let requestBodyTimeout = Setting(
         "request_body_timeout", "30s", .duration, group: "server", for: .api, example: "45s",
         "Time a client may take to send a request body; then 408, connection closed.")
@@ -252,7 +277,9 @@ public enum Settings {
         disableFailingAfter.described, circuitBreakerThreshold.described, circuitBreakerOpenFor.described,
         workerConcurrency.described, connectTimeout.described, deliveryTimeout.described,
         responseBodyLimit.described, lease.described, signatureVersions.described, groupCommit.described,
-        maxRequestBody.described, ingestBatchMaxEvents.described, requestBodyTimeout.described, idleTimeout.described,
+        maxRequestBody.described, ingestBatchMaxEvents.described, rateLimits.described, rateLimitGlobal.described,
+        rateLimitPerClient.described, rateLimitPerCredential.described, trustedProxies.described,
+        requestBodyTimeout.described, idleTimeout.described,
         requestHeadTimeout.described,
         maxConnections.described, maxConnectionsPerClient.described, retentionDays.described,
         retentionInterval.described, logLevel.described, logFormat.described, metricsToken.described,
