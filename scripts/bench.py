@@ -28,6 +28,12 @@ MASTER_KEY = "0b7f9d2e-4c1a-4e8b-9f3d-6a5c2b1e0d4f"
 PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
+# The JSON Schema the ingest measure with a payload schema sets on the benchmark's event type: it accepts the load
+# generator's payload, `{"sent_ns": <integer>}`.
+BENCH_PAYLOAD_SCHEMA = {"type": "object", "required": ["sent_ns"], "additionalProperties": False,
+                        "properties": {"sent_ns": {"type": "integer", "minimum": 0}}}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,6 +181,14 @@ class Bench:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return json.loads(output.strip().splitlines()[-1])
 
+    def schema_cost(self, smoke):
+        """Microseconds per check of an event's payload against its type's JSON Schema, apart from HTTP."""
+        command = [f"{self.bin}/ferry-bench", "schema"]
+        if smoke:
+            command += ["--rounds", "1", "--checks", "50"]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return json.loads(output.strip().splitlines()[-1])
+
     def ingest_phase(self, backend):
         database = self.fresh_database(backend)
         api, base = self.start_ferry("api", database)
@@ -200,9 +214,19 @@ class Bench:
             batch_events += ingest["items"]
             batch_rows.append({"concurrency": concurrency, "batch": self.args.batch_size, "ingest": ingest})
         _, cpu_after_batches = process_usage(api.pid)
+        # The single route again once the event type has a payload schema (Ferry's extension): every event parsed
+        # and checked against it before it is stored.
+        http("PUT", f"{base}/event_types/billing.invoice.paid?application_id={application}",
+             {"payload_schema": BENCH_PAYLOAD_SCHEMA})
+        concurrency = self.args.concurrencies[min(1, len(self.args.concurrencies) - 1)]
+        schema_ingest = self.load(base + "/event", concurrency, self.args.seconds, method="POST",
+                                  application=application, expect=201, token=token)
+        _, cpu_after_schema = process_usage(api.pid)
         self.stop(api, f"{backend} api (ingest)")
+        schema = {"concurrency": concurrency, "ingest": schema_ingest, "events": schema_ingest["succeeded"],
+                  "cpu_seconds": cpu_after_schema - cpu_after_batches}
         return rows, {"events": events, "cpu_seconds": cpu_after - cpu_before}, batch_rows, {
-            "events": batch_events, "cpu_seconds": cpu_after_batches - cpu_after}
+            "events": batch_events, "cpu_seconds": cpu_after_batches - cpu_after}, schema
 
     def delivery_phase(self, backend, events, subscriptions, measure):
         """Seeds `events` events (× `subscriptions` deliveries each), then times the first `measure`
@@ -361,6 +385,29 @@ def markdown(results):
             lines.append(f"| {backend} | {row['concurrency']} | {row['batch']} | {ingest['perSecond']:,.0f} | "
                          f"{ingest['itemsPerSecond']:,.0f} | {ingest['latency']['p50']:.1f} | "
                          f"{ingest['latency']['p99']:.1f} | {per_event:.2f} |")
+    lines += ["", "### Durable ingest with a payload schema (the single route once the event type has a JSON Schema)",
+              "", "| backend | concurrency | events/s without → with | CPU s per 10 k events without → with |",
+              "|---|---|---|---|"]
+    for backend, data in results["backends"].items():
+        schema = data.get("schema_ingest")
+        if not schema:
+            continue
+        without = next((row for row in data["ingest"] if row["concurrency"] == schema["concurrency"]), None)
+        plain_cpu = data["ingest_cpu"]["cpu_seconds"] / max(1, data["ingest_cpu"]["events"]) * 10_000
+        with_cpu = schema["cpu_seconds"] / max(1, schema["events"]) * 10_000
+        rate = without["ingest"]["perSecond"] if without else 0
+        lines.append(f"| {backend} | {schema['concurrency']} | {rate:,.0f} → {schema['ingest']['perSecond']:,.0f} | "
+                     f"{plain_cpu:.2f} → {with_cpu:.2f} |")
+    if "schema" in results:
+        cost = results["schema"]
+        lines += ["", "### Payload schema check alone (`ferry-bench schema`: parse the payload, validate it)", "",
+                  "| schema | µs per check |", "|---|---|",
+                  f"| invoice schema ({cost['payloadBytes']}-byte payload: types, pattern, enum, bounds, items, "
+                  f"`additionalProperties`) | {cost['plainMicroseconds']:.2f} |",
+                  f"| the same with `$ref`, `allOf` and `unevaluatedProperties` (annotations collected) | "
+                  f"{cost['annotatingMicroseconds']:.2f} |",
+                  f"| compiling the invoice schema (once per type and process, at most every 5 s) | "
+                  f"{cost['compileMicroseconds']:.1f} |"]
     if "authorizer" in results:
         cost = results["authorizer"]
         lines += ["", "### Authorizer (Hook0's per-request Datalog policy alone, `ferry-bench authorizer`)", "",
@@ -509,7 +556,7 @@ def main():
     if args.only_ingest:
         try:
             for backend in args.backends.split(","):
-                rows, cpu, batch_rows, batch_cpu = bench.ingest_phase(backend)
+                rows, cpu, batch_rows, batch_cpu, schema = bench.ingest_phase(backend)
                 for row in rows:
                     print(f"{backend} single, {row['concurrency']} connections: {row['ingest']['perSecond']:,.0f} "
                           f"events/s, ceiling {row['ceiling']['perSecond']:,.0f} req/s, p50 "
@@ -521,6 +568,9 @@ def main():
                 print(f"{backend} API CPU s per 10 k events: single "
                       f"{cpu['cpu_seconds'] * 10_000 / max(1, cpu['events']):.2f}, batch "
                       f"{batch_cpu['cpu_seconds'] * 10_000 / max(1, batch_cpu['events']):.2f}", flush=True)
+                print(f"{backend} single with a payload schema, {schema['concurrency']} connections: "
+                      f"{schema['ingest']['perSecond']:,.0f} events/s, "
+                      f"{schema['cpu_seconds'] * 10_000 / max(1, schema['events']):.2f} CPU s per 10 k", flush=True)
         finally:
             bench.close()
         return 0
@@ -541,9 +591,11 @@ def main():
     try:
         print("== authorizer", flush=True)
         results["authorizer"] = bench.authorizer_cost(smoke=args.smoke)
+        print("== payload schema", flush=True)
+        results["schema"] = bench.schema_cost(smoke=args.smoke)
         for backend in args.backends.split(","):
             print(f"== {backend}: ceiling and ingest", flush=True)
-            ingest, ingest_cpu, batch_ingest, batch_cpu = bench.ingest_phase(backend)
+            ingest, ingest_cpu, batch_ingest, batch_cpu, schema_ingest = bench.ingest_phase(backend)
             print(f"== {backend}: delivery", flush=True)
             delivery = [bench.delivery_phase(backend, *run) for run in delivery_runs]
             print(f"== {backend}: backlog scaling", flush=True)
@@ -553,7 +605,8 @@ def main():
             print(f"== {backend}: dashboard pages", flush=True)
             dashboard = bench.dashboard_phase(backend, *dashboard_run)
             results["backends"][backend] = {"ingest": ingest, "ingest_cpu": ingest_cpu, "batch_ingest": batch_ingest,
-                                            "batch_cpu": batch_cpu, "delivery": delivery,
+                                            "batch_cpu": batch_cpu, "schema_ingest": schema_ingest,
+                                            "delivery": delivery,
                                             "backlog": backlog, "latency": latency, "dashboard": dashboard}
     finally:
         results["usage"] = bench.usage

@@ -35,6 +35,14 @@ extension Dashboard {
                 }
             }
         }
+        group.post(RouterPath(base + "/event_types/:event_type_name/schema")) { request, context in
+            await rendering(context) {
+                try await posted(request, context, authorization: { _ in (.eventTypeCreate, []) }) { scope, form in
+                    guard let name = context.parameters.get("event_type_name") else { return notFound(scope) }
+                    return try await saveSchema(scope, name: name, form)
+                }
+            }
+        }
         group.get(RouterPath(base + "/secrets")) { request, context in
             await rendering(context) {
                 try await inApplication(request, context, .applicationSecretList) { scope in
@@ -86,16 +94,51 @@ extension Dashboard {
         return Self.redirect(to: scope.path + "/event_types", notice: .eventTypeCreated)
     }
 
+    /// Sets the payload schema a form gives (JSON; empty removes it), or shows the page again with why not.
+    private func saveSchema(_ scope: ApplicationScope, name: String, _ form: PostedForm) async throws -> Response {
+        let text = (form.decode(SchemaForm.self)?.payloadSchema ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var stored: String?
+        if !text.isEmpty {
+            guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+                return try await eventTypesPage(
+                    scope, errors: ["Payload schema of \(name): this is not JSON."], draftSchema: (name, text))
+            }
+            let compiled: Result<PayloadSchema, DomainError>
+            do {
+                compiled = .success(try PayloadSchema.compiled(document))
+            } catch {
+                compiled = .failure(error)
+            }
+            switch compiled {
+            case .success(let schema):
+                stored = schema.text
+            case .failure(let error):
+                return try await eventTypesPage(
+                    scope, errors: FormErrors.messages(error).map { "\(name): " + $0 }, draftSchema: (name, text))
+            }
+        }
+        guard try await store.setEventTypeSchema(applicationID: scope.application.id, name: name, schema: stored) != nil
+        else { return notFound(scope) }
+        return Self.redirect(
+            to: scope.path + "/event_types", notice: stored == nil ? .eventTypeSchemaRemoved : .eventTypeSchemaSaved)
+    }
+
     private func eventTypesPage(
-        _ scope: ApplicationScope, notice: String? = nil, errors: [String] = [], form: EventTypeForm = EventTypeForm()
+        _ scope: ApplicationScope, notice: String? = nil, errors: [String] = [], form: EventTypeForm = EventTypeForm(),
+        draftSchema: (name: String, text: String)? = nil
     ) async throws -> Response {
         let types = try await store.eventTypes(applicationID: scope.application.id)
         let canDelete = may(scope, .eventTypeDelete)
+        let canEditSchema = may(scope, .eventTypeCreate)
         let rows = types.map { type in
-            EventTypeRow(
+            let shown = type.payloadSchema.flatMap(JSONLayout.indented) ?? type.payloadSchema ?? ""
+            let path = scope.path + "/event_types/" + Self.pathSegment(type.name)
+            return EventTypeRow(
                 name: type.name, service: type.service, resourceType: type.resourceType, verb: type.verb,
-                deletePath: scope.path + "/event_types/" + Self.pathSegment(type.name) + "/delete",
-                canDelete: canDelete)
+                deletePath: path + "/delete", canDelete: canDelete, hasSchema: type.payloadSchema != nil,
+                schema: shown, schemaDraft: draftSchema?.name == type.name ? draftSchema?.text ?? shown : shown,
+                schemaPath: path + "/schema", canEditSchema: canEditSchema,
+                schemaOpen: draftSchema?.name == type.name)
         }
         return applicationPage(
             "event_types", scope, tab: "event_types", notice: notice,
@@ -136,6 +179,15 @@ extension Dashboard {
 }
 
 /// The event type form's fields.
+/// The payload schema form of one event type.
+struct SchemaForm: Decodable, Sendable {
+    var payloadSchema: String?
+
+    enum CodingKeys: String, CodingKey {
+        case payloadSchema = "payload_schema"
+    }
+}
+
 struct EventTypeForm: Decodable, Sendable {
     var service = ""
     var resourceType = ""

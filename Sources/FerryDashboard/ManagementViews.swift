@@ -342,6 +342,15 @@ struct EventTypeRow: Sendable {
     var verb: String
     var deletePath: String
     var canDelete: Bool
+    /// The JSON Schema its JSON payloads must conform to, laid out, when it has one (Ferry's payload schemas).
+    var hasSchema: Bool
+    var schema: String
+    /// What the schema form shows: the schema, or the text just refused.
+    var schemaDraft: String
+    var schemaPath: String
+    var canEditSchema: Bool
+    /// Whether the schema form starts open (it was just refused).
+    var schemaOpen: Bool
 }
 
 /// `…/secrets`.

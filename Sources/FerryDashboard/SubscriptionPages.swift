@@ -384,6 +384,6 @@ struct FormErrors: Error {
         "description": "Name", "event_types": "Event types", "labels": "Labels", "metadata": "Metadata",
         "target.url": "URL", "target.method": "Method", "target.headers": "Headers", "name": "Name",
         "service": "Service", "resource_type": "Resource type", "verb": "Verb", "first_name": "First name",
-        "last_name": "Last name", "email": "E-mail address",
+        "last_name": "Last name", "email": "E-mail address", "payload_schema": "Payload schema",
     ]
 }

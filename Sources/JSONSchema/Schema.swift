@@ -17,16 +17,21 @@ public struct Schema: Sendable {
         /// Most subschema evaluations one validation may make; an instance that needs more is refused (a schema
         /// whose references fan out can otherwise ask for exponentially many).
         public var maxEvaluations: Int
+        /// Most steps the regular-expression machine may take over all the patterns of one validation (linear in
+        /// each string, but a long pattern over a long string still multiplies); an instance that needs more is
+        /// refused. Ten million steps take tens of milliseconds.
+        public var maxPatternSteps: Int
 
         public init(
             maxBytes: Int = 64 * 1024, maxDepth: Int = 32, maxSubschemas: Int = 2_000, maxPatternLength: Int = 1_000,
-            maxEvaluations: Int = 100_000
+            maxEvaluations: Int = 100_000, maxPatternSteps: Int = 10_000_000
         ) {
             self.maxBytes = maxBytes
             self.maxDepth = maxDepth
             self.maxSubschemas = maxSubschemas
             self.maxPatternLength = maxPatternLength
             self.maxEvaluations = maxEvaluations
+            self.maxPatternSteps = maxPatternSteps
         }
     }
 
@@ -58,7 +63,9 @@ public struct Schema: Sendable {
 
     /// The first way `instance` fails the schema, or nil when it conforms.
     public func firstFailure(of instance: JSONInstance) -> ValidationFailure? {
-        var evaluator = SchemaEvaluator(nodes: nodes, maxEvaluations: limits.maxEvaluations)
+        var evaluator = SchemaEvaluator(
+            nodes: nodes, maxEvaluations: limits.maxEvaluations,
+            patterns: PatternBudget(limit: limits.maxPatternSteps))
         return evaluator.evaluate(root, instance, at: InstanceLocation()).failure
     }
 

@@ -31,11 +31,13 @@ struct Evaluation {
 struct SchemaEvaluator {
     let nodes: [SchemaNode]
     let maxEvaluations: Int
+    let patterns: PatternBudget
     private var evaluations = 0
 
-    init(nodes: [SchemaNode], maxEvaluations: Int) {
+    init(nodes: [SchemaNode], maxEvaluations: Int, patterns: PatternBudget) {
         self.nodes = nodes
         self.maxEvaluations = maxEvaluations
+        self.patterns = patterns
     }
 
     mutating func evaluate(_ index: Int, _ instance: JSONInstance, at location: InstanceLocation) -> Evaluation {
@@ -151,8 +153,13 @@ struct SchemaEvaluator {
                     return failure(node, "minLength", location, "the string is shorter than \(bound) characters")
                 }
             }
-            if let pattern = keywords.pattern, !pattern.regex.matches(in: string) {
-                return failure(node, "pattern", location, "the string does not match \(pattern.source)")
+            if let pattern = keywords.pattern {
+                guard let matches = patterns.matches(pattern, string) else {
+                    return failure(node, "pattern", location, patterns.exhaustedMessage)
+                }
+                if !matches {
+                    return failure(node, "pattern", location, "the string does not match \(pattern.source)")
+                }
             }
         case .array(let elements):
             if let bound = keywords.maxItems, elements.count > bound {
@@ -237,7 +244,11 @@ struct SchemaEvaluator {
                 covered = true
                 if let failure = evaluate(property, value, at: location.appending(name)).failure { return failure }
             }
-            for (pattern, subschema) in keywords.patternProperties where pattern.regex.matches(in: name) {
+            for (pattern, subschema) in keywords.patternProperties {
+                guard let matches = patterns.matches(pattern, name) else {
+                    return failure(node, "patternProperties", location, patterns.exhaustedMessage)
+                }
+                guard matches else { continue }
                 covered = true
                 if let failure = evaluate(subschema, value, at: location.appending(name)).failure { return failure }
             }
@@ -356,5 +367,33 @@ struct SchemaEvaluator {
     static func text(_ number: Double) -> String {
         if number.rounded(.towardZero) == number, abs(number) < 1e15 { return String(Int64(number)) }
         return String(number)
+    }
+}
+
+/// The regular-expression steps one validation may still take (`Schema.Limits.maxPatternSteps`), shared by all
+/// its patterns.
+final class PatternBudget {
+    private struct Exhausted: Error {}
+
+    let limit: Int
+    private var used = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    var exhaustedMessage: String { "matching the patterns takes more than \(limit) steps on this value" }
+
+    /// Whether the pattern matches somewhere in `text`; nil when the budget ran out first.
+    func matches(_ pattern: CompiledPattern, _ text: String) -> Bool? {
+        guard used <= limit else { return nil }
+        do {
+            return try pattern.regex.matches(in: text) { () throws(Exhausted) in
+                self.used += LinearRegex.stepsPerCheck
+                if self.used > self.limit { throw Exhausted() }
+            }
+        } catch {
+            return nil
+        }
     }
 }

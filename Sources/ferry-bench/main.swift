@@ -15,7 +15,7 @@ import NIOHTTP1
 struct FerryBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry-bench", abstract: "Benchmark tools for Ferry (driven by scripts/bench).",
-        subcommands: [Load.self, Receiver.self, Seed.self, AuthorizerCommand.self])
+        subcommands: [Load.self, Receiver.self, Seed.self, AuthorizerCommand.self, SchemaCommand.self])
 }
 
 /// Sends requests at a fixed concurrency (or rate) and prints a JSON `LoadResult`.
@@ -79,6 +79,22 @@ struct AuthorizerCommand: ParsableCommand {
 
     func run() throws {
         let cost = try AuthorizerBench.measure(rounds: rounds, authorizations: authorizations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        print(String(decoding: try encoder.encode(cost), as: UTF8.self))
+    }
+}
+
+/// Measures the payload schema check of ingest on its own and prints a JSON `SchemaCost`.
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "Time the JSON Schema check of an event's payload and print the cost as JSON.")
+
+    @Option(help: "Measured rounds (the median is printed).") var rounds = 5
+    @Option(help: "Checks per round.") var checks = 20_000
+
+    func run() throws {
+        let cost = try SchemaBench.measure(rounds: rounds, checks: checks)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         print(String(decoding: try encoder.encode(cost), as: UTF8.self))

@@ -173,6 +173,33 @@ import Testing
             #expect(bad.status == 422 && bad.html.contains("Service: ") && bad.html.contains(#"value="i""#))
             let page = try await browser.get(path + "/event_types")
             #expect(page.html.contains("billing.invoice.voided") && page.html.contains("Deactivate"))
+            #expect(page.html.contains("none: any payload") && page.html.contains("Set a schema"))
+
+            // The payload schema: refused when not JSON or not a usable schema (the text kept in the form), saved,
+            // shown, and removed by an empty form.
+            let schemaPath = path + "/event_types/billing.invoice.voided/schema"
+            let notJSON = try await browser.post(schemaPath, form: ["csrf": csrf, "payload_schema": "{type: object"])
+            #expect(notJSON.status == 422 && notJSON.html.contains("this is not JSON"))
+            #expect(notJSON.html.contains("{type: object") && notJSON.html.contains("<details open>"))
+            let unusable = try await browser.post(
+                schemaPath, form: ["csrf": csrf, "payload_schema": #"{"properties": {"n": {"minimum": "3"}}}"#])
+            #expect(unusable.status == 422 && unusable.html.contains("minimum must be a number"), "\(unusable.html)")
+            let saved = try await browser.post(
+                schemaPath, form: ["csrf": csrf, "payload_schema": #"{"required": ["amount"]}"#])
+            #expect(saved.headers[.location] == path + "/event_types?done=event-type-schema-saved")
+            let withSchema = try await store.eventType(applicationID: application.id, name: "billing.invoice.voided")
+            #expect(withSchema?.payloadSchema == #"{"required":["amount"]}"#)
+            let shown = try await browser.get(path + "/event_types?done=event-type-schema-saved")
+            #expect(shown.html.contains("JSON Schema") && shown.html.contains("&quot;amount&quot;"))
+            #expect(shown.html.contains("ingest checks it within 5 seconds"))
+            let cleared = try await browser.post(schemaPath, form: ["csrf": csrf, "payload_schema": "  "])
+            #expect(cleared.headers[.location] == path + "/event_types?done=event-type-schema-removed")
+            #expect(
+                try await store.eventType(applicationID: application.id, name: "billing.invoice.voided")?.payloadSchema
+                    == nil)
+            let missing = try await browser.post(
+                path + "/event_types/no.such.type/schema", form: ["csrf": csrf, "payload_schema": "true"])
+            #expect(missing.status == 404)
             let deactivated = try await browser.post(
                 path + "/event_types/billing.invoice.voided/delete", form: ["csrf": csrf])
             #expect(deactivated.status == 303)

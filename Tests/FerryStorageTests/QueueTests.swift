@@ -115,7 +115,7 @@ import Testing
             let (application, _) = try await prepare(store)
             let job = try #require(try await store.claimDueJobs(limit: 1, leaseFor: .seconds(30)).first)
             // Far enough ahead that the checks below run before it, even beside the whole suite on two cores.
-            let retryAt = Date().addingTimeInterval(8)
+            let retryAt = Date().addingTimeInterval(20)
             let observation = AttemptObservation.answered(
                 status: 503, headers: ["retry-after": "1"], body: Array("busy".utf8), truncated: false,
                 elapsedMilliseconds: 7, retryAfterSeconds: 1)

@@ -129,6 +129,14 @@ import Testing
         #expect(throws: SchemaError.self) {
             try Self.schema(#"{"pattern": ""# + String(repeating: "a", count: 1_001) + #""}"#)
         }
+        // A long pattern over a long string: linear, but the product is bounded per validation.
+        let slow = try Self.schema(#"{"pattern": "(a|b|c|d|e|f|g|h){1,50}z"}"#)
+        let long = JSONInstance.string(String(repeating: "abcdefgh", count: 20_000))
+        let patternStarted = ContinuousClock.now
+        let exhausted = try #require(slow.firstFailure(of: long))
+        #expect(exhausted.keyword == "pattern" && exhausted.message.contains("more than 10000000 steps"))
+        #expect(ContinuousClock.now - patternStarted < .seconds(5))
+        #expect(slow.validates(.string("abcz")))
     }
 
     @Test(arguments: [

@@ -467,10 +467,25 @@ enum EmbeddedFiles {
         <table class="event-types">
           <caption>What this application sends</caption>
           <thead><tr><th scope="col">Event type</th><th scope="col">Service</th><th scope="col">Resource type</th>
-            <th scope="col">Verb</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <th scope="col">Verb</th><th scope="col">Payload schema</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>
           {{#eventTypes}}
             <tr><td><code>{{name}}</code></td><td>{{service}}</td><td>{{resourceType}}</td><td>{{verb}}</td>
+              <td class="schema">
+                {{#hasSchema}}<details><summary>JSON Schema</summary><pre><code>{{schema}}</code></pre></details>{{/hasSchema}}
+                {{^hasSchema}}<span class="hint">none: any payload</span>{{/hasSchema}}
+                {{#canEditSchema}}
+                <details{{#schemaOpen}} open{{/schemaOpen}}><summary>{{#hasSchema}}Change{{/hasSchema}}{{^hasSchema}}Set a schema{{/hasSchema}}</summary>
+                  <form method="post" action="{{schemaPath}}">
+                    <input type="hidden" name="csrf" value="{{csrf}}">
+                    <label for="schema-{{name}}">JSON Schema (draft 2020-12) of its JSON payloads; empty removes it</label>
+                    <textarea id="schema-{{name}}" name="payload_schema" rows="8" spellcheck="false">{{schemaDraft}}</textarea>
+                    <button type="submit" class="secondary">Save schema</button>
+                  </form>
+                </details>
+                {{/canEditSchema}}
+              </td>
               <td class="actions">{{#canDelete}}
                 <form method="post" action="{{deletePath}}" class="inline" data-confirm="Deactivate {{name}}? Events of it are still delivered.">
                   <input type="hidden" name="csrf" value="{{csrf}}">
@@ -1411,6 +1426,9 @@ enum EmbeddedFiles {
         ol.steps li { margin: 0.3rem 0; }
         ol.steps li.done { color: var(--muted); }
         .waiting { border-left: 4px solid var(--accent); }
+        td.schema pre { background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem;
+          max-width: 32rem; max-height: 16rem; overflow: auto; font-size: 0.85rem; }
+        td.schema textarea { width: 100%; min-width: 20rem; font-family: ui-monospace, monospace; font-size: 0.85rem; }
         """#,
         "ferry.js": #"""
         // Ferry's dashboard: small enhancements over server-rendered pages, which work without this file.
