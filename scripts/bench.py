@@ -173,21 +173,19 @@ class Bench:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         return json.loads(output.strip().splitlines()[-1])
 
+    def tool_json(self, arguments):
+        """The JSON that the last line of `ferry-bench ARGUMENTS…` prints."""
+        output = subprocess.run([f"{self.bin}/ferry-bench", *arguments], check=True, capture_output=True,
+                                text=True).stdout
+        return json.loads(output.strip().splitlines()[-1])
+
     def authorizer_cost(self, smoke):
         """Microseconds per run of the per-request Datalog authorizer, measured apart from HTTP and storage."""
-        command = [f"{self.bin}/ferry-bench", "authorizer"]
-        if smoke:
-            command += ["--rounds", "1", "--authorizations", "50"]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        return json.loads(output.strip().splitlines()[-1])
+        return self.tool_json(["authorizer"] + (["--rounds", "1", "--authorizations", "50"] if smoke else []))
 
     def schema_cost(self, smoke):
         """Microseconds per check of an event's payload against its type's JSON Schema, apart from HTTP."""
-        command = [f"{self.bin}/ferry-bench", "schema"]
-        if smoke:
-            command += ["--rounds", "1", "--checks", "50"]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        return json.loads(output.strip().splitlines()[-1])
+        return self.tool_json(["schema"] + (["--rounds", "1", "--checks", "50"] if smoke else []))
 
     def ingest_phase(self, backend):
         database = self.fresh_database(backend)

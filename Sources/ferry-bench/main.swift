@@ -69,6 +69,13 @@ struct Load: AsyncParsableCommand {
     }
 }
 
+/// Prints a measurement as one line of JSON, keys sorted (what scripts/bench.py reads).
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 /// Measures Hook0's per-request authorizer on its own and prints a JSON `AuthorizerCost`.
 struct AuthorizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,10 +85,7 @@ struct AuthorizerCommand: ParsableCommand {
     @Option(help: "Authorizations per round.") var authorizations = 2_000
 
     func run() throws {
-        let cost = try AuthorizerBench.measure(rounds: rounds, authorizations: authorizations)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        print(String(decoding: try encoder.encode(cost), as: UTF8.self))
+        try printJSON(try AuthorizerBench.measure(rounds: rounds, authorizations: authorizations))
     }
 }
 
@@ -94,10 +98,7 @@ struct SchemaCommand: ParsableCommand {
     @Option(help: "Checks per round.") var checks = 20_000
 
     func run() throws {
-        let cost = try SchemaBench.measure(rounds: rounds, checks: checks)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        print(String(decoding: try encoder.encode(cost), as: UTF8.self))
+        try printJSON(try SchemaBench.measure(rounds: rounds, checks: checks))
     }
 }
 
