@@ -19,8 +19,10 @@ public struct APIConfiguration: Sendable {
     public var maxRequestBodyBytes: Int
     /// Most events one `POST /event/batch` may carry (400 `JsonPayload` beyond it).
     public var maxBatchEvents: Int
-    /// The rate limits of `/api/v1` and the proxies trusted about the client's address (`RateLimitMiddleware`).
+    /// The rate limits of `/api/v1` (`RateLimitMiddleware`).
     public var rateLimits: RateLimits
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client (`ClientAddressMiddleware`).
+    public var trustedProxies: [CIDR]
     /// Longest a client may take to send a request body (408 beyond it).
     public var requestBodyTimeout: Duration
     /// Longest a request may wait on storage in all, over every statement it runs, before it is answered 503.
@@ -52,6 +54,7 @@ public struct APIConfiguration: Sendable {
         publicURL: String, masterAPIKey: String? = nil, tokenIssuer: TokenIssuer = .ephemeral(),
         targetPolicy: TargetPolicy = TargetPolicy(),
         maxRequestBodyBytes: Int = 2 * 1024 * 1024, maxBatchEvents: Int = 100, rateLimits: RateLimits = RateLimits(),
+        trustedProxies: [CIDR] = [],
         requestBodyTimeout: Duration = .seconds(30),
         storageTimeout: Duration = .seconds(5), metrics: FerryMetrics = .disabled,
         metricsExposition: (@Sendable () -> [UInt8])? = nil, metricsToken: String? = nil,
@@ -62,6 +65,7 @@ public struct APIConfiguration: Sendable {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.maxBatchEvents = maxBatchEvents
         self.rateLimits = rateLimits
+        self.trustedProxies = trustedProxies
         self.requestBodyTimeout = requestBodyTimeout
         self.storageTimeout = storageTimeout
         self.metrics = metrics

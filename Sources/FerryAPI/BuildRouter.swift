@@ -16,7 +16,7 @@ public func buildRouter<Store: FerryStore>(
 ) -> Router<FerryRequestContext> {
     let router = Router(context: FerryRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: ProblemMiddleware(routes: RouteTable(openAPIDocument: Array(buffer: OpenAPIDocument.bytes))))
     router.add(
         middleware: RequestBodyMiddleware(

@@ -14,17 +14,11 @@ public struct RateLimits: Sendable, Equatable {
     public var global: RateLimit?
     public var perClient: RateLimit?
     public var perCredential: RateLimit?
-    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client (`ClientAddress`).
-    public var trustedProxies: [CIDR]
 
-    public init(
-        global: RateLimit? = nil, perClient: RateLimit? = nil, perCredential: RateLimit? = nil,
-        trustedProxies: [CIDR] = []
-    ) {
+    public init(global: RateLimit? = nil, perClient: RateLimit? = nil, perCredential: RateLimit? = nil) {
         self.global = global
         self.perClient = perClient
         self.perCredential = perCredential
-        self.trustedProxies = trustedProxies
     }
 
     /// Hook0's defaults: 2,000 at once then 1,000/s overall, 200 then 100/s per client, 20 then 10/s per credential.
@@ -48,9 +42,15 @@ final class RateLimiter: Sendable {
         var decision: RateDecision
     }
 
+    private struct State {
+        var arrivals: [Level: [String: Double]] = [:]
+        /// When idle keys were last dropped (a sweep walks the whole table, so it runs at most once a second).
+        var sweptAt = -Double.infinity
+    }
+
     let limits: RateLimits
     private let now: @Sendable () -> Double
-    private let arrivals = Mutex<[Level: [String: Double]]>([:])
+    private let state = Mutex(State())
     private static var sweepAbove: Int { 50_000 }
 
     init(limits: RateLimits, now: @escaping @Sendable () -> Double = RateLimiter.monotonicSeconds) {
@@ -76,12 +76,12 @@ final class RateLimiter: Sendable {
     /// refused request spends nothing. Returns the verdict of the most constraining limit, or nil when none applies.
     func admit(_ keys: [(level: Level, key: String)]) -> Verdict? {
         let time = now()
-        return arrivals.withLock { arrivals -> Verdict? in
+        return state.withLock { state -> Verdict? in
             var pending: [(level: Level, key: String, arrival: Double)] = []
             var tightest: Verdict?
             for (level, key) in keys {
                 guard let limit = limit(for: level) else { continue }
-                let (decision, arrival) = limit.decide(arrival: arrivals[level]?[key], now: time)
+                let (decision, arrival) = limit.decide(arrival: state.arrivals[level]?[key], now: time)
                 if case .refused = decision { return Verdict(limit: limit, decision: decision) }
                 pending.append((level, key, arrival))
                 if case .allowed(let remaining, _) = decision, tightest.map({ Self.remaining($0) > remaining }) ?? true
@@ -89,12 +89,11 @@ final class RateLimiter: Sendable {
                     tightest = Verdict(limit: limit, decision: decision)
                 }
             }
-            for (level, key, arrival) in pending {
-                var table = arrivals[level] ?? [:]
-                if table.count > Self.sweepAbove { table = table.filter { $0.value > time } }
-                table[key] = arrival
-                arrivals[level] = table
+            if time - state.sweptAt >= 1, state.arrivals.values.contains(where: { $0.count > Self.sweepAbove }) {
+                state.sweptAt = time
+                for (level, table) in state.arrivals { state.arrivals[level] = table.filter { $0.value > time } }
             }
+            for (level, key, arrival) in pending { state.arrivals[level, default: [:]][key] = arrival }
             return tightest
         }
     }

@@ -47,6 +47,8 @@ public struct FerryConfiguration: Sendable {
     public var maxBatchEvents: Int
     /// The API's rate limits as they apply to this process (none when off, or `auto` on a loopback address).
     public var rateLimits: RateLimits
+    /// Reverse proxies believed about the client they forward for.
+    public var trustedProxies: [CIDR]
     /// Time allowed for a request body to arrive.
     public var requestBodyTimeout: Duration
     /// Idle keep-alive connections are closed after this.
@@ -130,17 +132,17 @@ public struct FerryConfiguration: Sendable {
         maxBatchEvents = try value(Settings.ingestBatchMaxEvents)
         let rateLimitMode = try value(Settings.rateLimits)
         let listening = try value(Settings.listen)
-        let proxies = try value(Settings.trustedProxies)
+        trustedProxies = try value(Settings.trustedProxies)
         let limited =
             rateLimitMode == .on
-            || (rateLimitMode == .auto && (!Self.isLoopback(listening.host) || !proxies.isEmpty))
+            || (rateLimitMode == .auto && (!Self.isLoopback(listening.host) || !trustedProxies.isEmpty))
         // Read (and so checked) whether or not they apply here.
         let global = try value(Settings.rateLimitGlobal)
         let perClient = try value(Settings.rateLimitPerClient)
         let perCredential = try value(Settings.rateLimitPerCredential)
         rateLimits = RateLimits(
             global: limited ? global : nil, perClient: limited ? perClient : nil,
-            perCredential: limited ? perCredential : nil, trustedProxies: proxies)
+            perCredential: limited ? perCredential : nil)
         requestBodyTimeout = try value(Settings.requestBodyTimeout)
         idleTimeout = try value(Settings.idleTimeout)
         maxConnections = try value(Settings.maxConnections)

@@ -256,6 +256,7 @@ public enum FerryServer {
             publicURL: configuration.publicURL, masterAPIKey: configuration.masterAPIKey,
             targetPolicy: configuration.delivery.targetPolicy, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
             maxBatchEvents: configuration.maxBatchEvents, rateLimits: configuration.rateLimits,
+            trustedProxies: configuration.trustedProxies,
             requestBodyTimeout: configuration.requestBodyTimeout, metrics: telemetry.metrics,
             metricsExposition: { telemetry.exposition() }, metricsToken: configuration.metricsToken,
             healthCheckKey: configuration.healthCheckKey, accounts: configuration.accounts,

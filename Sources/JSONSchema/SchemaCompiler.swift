@@ -416,7 +416,7 @@ struct SchemaCompiler {
         guard set.count == names.count, set.isSubset(of: typeNames) else {
             throw SchemaError(
                 location: location,
-                reason: "type names distinct types among \(typeNames.sorted().joined(separator: ", "))")
+                reason: "type must name distinct types out of \(typeNames.sorted().joined(separator: ", "))")
         }
         return set
     }

@@ -1,8 +1,5 @@
+import Foundation
 import JSONSchema
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `jsonschema-interop`: drives the Swift JSON Schema library from the differential test against Python's
 /// `jsonschema` (Tests/jsonschema). Reads one JSON request per line on stdin, `{"schema": …, "instances": […]}`,
@@ -30,21 +27,12 @@ enum InteropTool {
     }
 
     static func refusal(_ message: String) -> String {
-        var escaped = ""
-        for scalar in message.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            default:
-                if scalar.value < 0x20 {
-                    escaped += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
+        struct Refusal: Encodable {
+            let ok = false
+            let error: String
         }
-        return #"{"ok": false, "error": ""# + escaped + #""}"#
+        let encoded = (try? JSONEncoder().encode(Refusal(error: message))) ?? Data(#"{"ok": false}"#.utf8)
+        return String(decoding: encoded, as: UTF8.self)
     }
 }
 

@@ -35,12 +35,13 @@ import Testing
         #expect(proxied.perCredential == RateLimit(burst: 20, period: 0.1), "behind a trusted proxy they apply")
         let public_ = try configuration(["listen": "0.0.0.0:8080"]).rateLimits
         #expect(public_ == RateLimits.hook0Defaults)
-        let forced = try configuration([
+        let forcedConfiguration = try configuration([
             "rate_limits": "on", "rate_limit_per_credential": "5/1s", "rate_limit_global": "off",
             "trusted_proxies": "10.0.0.0/8",
-        ]).rateLimits
+        ])
+        let forced = forcedConfiguration.rateLimits
         #expect(forced.global == nil && forced.perClient == RateLimit(burst: 200, period: 0.01))
-        #expect(forced.perCredential == RateLimit(burst: 5, period: 1) && forced.trustedProxies.count == 1)
+        #expect(forced.perCredential == RateLimit(burst: 5, period: 1) && forcedConfiguration.trustedProxies.count == 1)
         #expect(try configuration(["listen": "0.0.0.0:8080", "rate_limits": "off"]).rateLimits.isEmpty)
         #expect(throws: ConfigurationError.self) { try configuration(["rate_limit_per_client": "fast"]) }
     }

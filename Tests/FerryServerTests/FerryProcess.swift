@@ -50,8 +50,8 @@ final class FerryProcess: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server and waits until it answers `GET /api/v1/instance`.
-    func start(client: HTTPClient) async throws {
+    /// Starts the server and waits until it answers `readinessPath` (by default `GET /api/v1/instance`).
+    func start(client: HTTPClient, readinessPath: String = "/api/v1/instance") async throws {
         FileManager.default.createFile(atPath: outputFile, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
         let process = Process()
@@ -69,7 +69,7 @@ final class FerryProcess: @unchecked Sendable {
         }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if let answer = try? await request(client, .GET, "/api/v1/instance"), answer.status == 200 { return }
+            if let answer = try? await request(client, .GET, readinessPath), answer.status == 200 { return }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -1429,6 +1429,7 @@ enum EmbeddedFiles {
         td.schema pre { background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem;
           max-width: 32rem; max-height: 16rem; overflow: auto; font-size: 0.85rem; }
         td.schema textarea { width: 100%; min-width: 20rem; font-family: ui-monospace, monospace; font-size: 0.85rem; }
+        table.event-types td { vertical-align: top; }
         """#,
         "ferry.js": #"""
         // Ferry's dashboard: small enhancements over server-rendered pages, which work without this file.
